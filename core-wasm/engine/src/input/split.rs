@@ -1,0 +1,379 @@
+//! Incremental splitter: turns a byte stream (fed in chunks of any size) into the configuration
+//! items and documents it contains, without holding more than one of them in memory.
+//!
+//! A delivery file is one huge object whose `configurationItems` array holds the items; the
+//! splitter streams the elements of such arrays one by one. Any other top-level value (an API
+//! response wrapper, an invoking event, a single item) is buffered whole and handed on as a
+//! document for shape detection. Several top-level values in a row (NDJSON) are fine.
+//! Syntax inside an element is checked later by the JSON parser; the splitter checks the
+//! structure around the elements and reports truncation.
+
+use crate::error::{Position, ScanError};
+
+/// Keys whose array elements are streamed as items. `Results` elements are JSON strings.
+const ITEM_ARRAYS: [(&[u8], bool); 3] = [(b"configurationItems", false), (b"baseConfigurationItems", false), (b"Results", true)];
+
+/// One unit of input found by the splitter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// An element of an item array: an item object, or (when `encoded`) a JSON string holding one.
+    Item {
+        /// The raw bytes of the element.
+        bytes: Vec<u8>,
+        /// Byte offset of the element in the source.
+        offset: u64,
+        /// Whether the element is a JSON string that encodes the item.
+        encoded: bool,
+    },
+    /// A whole top-level value (or an element of a top-level array) to be recognised by shape.
+    Document {
+        /// The raw bytes.
+        bytes: Vec<u8>,
+        /// Byte offset in the source.
+        offset: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Member {
+    ExpectKey,
+    InKey,
+    ExpectColon,
+    ExpectValue,
+    InValue,
+    /// After an item array's closing bracket: expects `,` or `}`.
+    AfterValue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Top {
+    /// Between top-level values.
+    Between,
+    /// Inside a top-level array; its elements (depth 1) are documents.
+    Array,
+    /// Inside a top-level object; `items` is set while inside an item array (elements at depth 2).
+    Object { member: Member, items: Option<bool> },
+}
+
+/// The splitter for one source.
+#[derive(Debug)]
+pub struct Splitter {
+    source: String,
+    max_piece: usize,
+    offset: u64,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    top: Top,
+    key: Vec<u8>,
+    /// Whole-document buffer of a top-level object, dropped once it proves to be a container.
+    document: Option<Vec<u8>>,
+    document_offset: u64,
+    saw_item_array: bool,
+    /// The element being captured and the depth at which it ends.
+    element: Option<(Vec<u8>, u64, usize)>,
+    top_level_values: u64,
+}
+
+impl Splitter {
+    /// A splitter for the source named `source`; no piece may exceed `max_piece` bytes.
+    pub fn new(source: &str, max_piece: usize) -> Self {
+        Self {
+            source: source.to_owned(),
+            max_piece,
+            offset: 0,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            top: Top::Between,
+            key: Vec::new(),
+            document: None,
+            document_offset: 0,
+            saw_item_array: false,
+            element: None,
+            top_level_values: 0,
+        }
+    }
+
+    /// How many top-level JSON values have started so far.
+    pub fn top_level_values(&self) -> u64 {
+        self.top_level_values
+    }
+
+    fn position(&self) -> Position {
+        Position { source: self.source.clone(), offset: Some(self.offset), item_index: None }
+    }
+
+    fn malformed(&self, message: impl Into<String>) -> ScanError {
+        ScanError::MalformedJson { position: self.position(), message: message.into() }
+    }
+
+    /// Feeds the next chunk; every piece completed by it is passed to `sink`.
+    pub fn feed(&mut self, chunk: &[u8], sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+        for &byte in chunk {
+            if self.offset == 0 && byte == 0xEF {
+                // Tolerate a UTF-8 byte order mark; its other two bytes are skipped below.
+                self.offset += 1;
+                continue;
+            }
+            if self.offset <= 2 && self.top == Top::Between && self.depth == 0 && (byte == 0xBB || byte == 0xBF) {
+                self.offset += 1;
+                continue;
+            }
+            self.step(byte, sink)?;
+            self.offset += 1;
+        }
+        Ok(())
+    }
+
+    /// Ends the source: an error if it stops in the middle of a value.
+    pub fn finish(&mut self, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+        if self.in_string || self.depth > 0 || self.top != Top::Between {
+            let inside = if self.in_string { "a string" } else { "an object or array" };
+            return Err(ScanError::MalformedJson { position: self.position(), message: format!("input is truncated: it ends inside {inside}") });
+        }
+        let _ = sink;
+        Ok(())
+    }
+
+    fn capture(&mut self, byte: u8) -> Result<(), ScanError> {
+        let limit = self.max_piece;
+        let too_big = |len: usize| len >= limit;
+        if let Some((buf, start, _)) = &mut self.element {
+            if too_big(buf.len()) {
+                let start = *start;
+                return Err(ScanError::LimitExceeded {
+                    position: Position { source: self.source.clone(), offset: Some(start), item_index: None },
+                    message: format!("a single item or document is larger than {limit} bytes"),
+                });
+            }
+            buf.push(byte);
+        }
+        if let Some(doc) = &mut self.document {
+            if too_big(doc.len()) {
+                return Err(ScanError::LimitExceeded {
+                    position: Position { source: self.source.clone(), offset: Some(self.document_offset), item_index: None },
+                    message: format!("a top-level document without a configurationItems array is larger than {limit} bytes"),
+                });
+            }
+            doc.push(byte);
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, byte: u8, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+        if self.in_string {
+            self.capture(byte)?;
+            if self.top_member() == Some(Member::InKey) && self.depth == 1 {
+                if !(byte == b'"' && !self.escaped) {
+                    self.key.push(byte);
+                }
+            }
+            if self.escaped {
+                self.escaped = false;
+            } else if byte == b'\\' {
+                self.escaped = true;
+            } else if byte == b'"' {
+                self.in_string = false;
+                if self.depth == 1 && self.top_member() == Some(Member::InKey) {
+                    self.set_member(Member::ExpectColon);
+                }
+            }
+            return Ok(());
+        }
+        if matches!(byte, b' ' | b'\t' | b'\r' | b'\n') {
+            return self.capture(byte);
+        }
+        match self.top {
+            Top::Between => self.start_document(byte),
+            Top::Array => self.step_in_array(byte, sink),
+            Top::Object { .. } => self.step_in_object(byte, sink),
+        }
+    }
+
+    fn start_document(&mut self, byte: u8) -> Result<(), ScanError> {
+        self.top_level_values += 1;
+        match byte {
+            b'{' => {
+                self.top = Top::Object { member: Member::ExpectKey, items: None };
+                self.document = Some(Vec::new());
+                self.document_offset = self.offset;
+                self.saw_item_array = false;
+                self.depth = 1;
+                self.capture(byte)
+            }
+            b'[' => {
+                self.top = Top::Array;
+                self.depth = 1;
+                Ok(())
+            }
+            _ => Err(ScanError::UnsupportedShape {
+                position: self.position(),
+                message: format!("expected a JSON object or array, found {}", describe(byte)),
+            }),
+        }
+    }
+
+    /// Structural bytes (outside strings) of an element being captured; returns true when the
+    /// byte ended the element (a `,` or closing bracket at the element's own depth).
+    fn element_byte(&mut self, byte: u8) -> Result<bool, ScanError> {
+        let Some((_, _, base)) = self.element else { return Ok(false) };
+        if self.depth == base && matches!(byte, b',' | b']' | b'}') {
+            return Ok(true);
+        }
+        match byte {
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+            b'"' => self.in_string = true,
+            _ => {}
+        }
+        self.capture(byte)?;
+        Ok(false)
+    }
+
+    fn begin_element(&mut self, byte: u8) -> Result<(), ScanError> {
+        if matches!(byte, b',' | b']' | b'}' | b':') {
+            return Err(self.malformed(format!("expected a value, found {}", describe(byte))));
+        }
+        self.element = Some((Vec::new(), self.offset, self.depth));
+        self.element_byte(byte).map(|_| ())
+    }
+
+    fn take_element(&mut self) -> Option<(Vec<u8>, u64)> {
+        self.element.take().map(|(mut bytes, offset, _)| {
+            while bytes.last().is_some_and(u8::is_ascii_whitespace) {
+                bytes.pop();
+            }
+            (bytes, offset)
+        })
+    }
+
+    fn step_in_array(&mut self, byte: u8, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+        if self.element.is_some() {
+            if !self.element_byte(byte)? {
+                return Ok(());
+            }
+            if let Some((bytes, offset)) = self.take_element() {
+                sink(Piece::Document { bytes, offset })?;
+            }
+            return self.array_separator(byte);
+        }
+        match byte {
+            b']' => self.array_separator(byte),
+            _ => self.begin_element(byte),
+        }
+    }
+
+    fn array_separator(&mut self, byte: u8) -> Result<(), ScanError> {
+        match byte {
+            b',' => Ok(()),
+            b']' => {
+                self.top = Top::Between;
+                self.depth = 0;
+                Ok(())
+            }
+            _ => Err(self.malformed(format!("expected `,` or `]`, found {}", describe(byte)))),
+        }
+    }
+
+    fn top_member(&self) -> Option<Member> {
+        match self.top {
+            Top::Object { member, .. } => Some(member),
+            _ => None,
+        }
+    }
+
+    fn set_member(&mut self, member: Member) {
+        if let Top::Object { member: m, .. } = &mut self.top {
+            *m = member;
+        }
+    }
+
+    fn step_in_object(&mut self, byte: u8, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+        let Top::Object { member, items } = self.top else { return Ok(()) };
+        if let Some(encoded) = items {
+            return self.step_in_item_array(byte, encoded, sink);
+        }
+        match member {
+            Member::ExpectKey => match byte {
+                b'"' => {
+                    self.capture(byte)?;
+                    self.key.clear();
+                    self.in_string = true;
+                    self.set_member(Member::InKey);
+                    Ok(())
+                }
+                b'}' => self.end_object(byte, sink),
+                _ => Err(self.malformed(format!("expected an object key, found {}", describe(byte)))),
+            },
+            Member::ExpectColon if byte == b':' => {
+                self.set_member(Member::ExpectValue);
+                self.capture(byte)
+            }
+            Member::ExpectColon | Member::InKey => Err(self.malformed(format!("expected `:`, found {}", describe(byte)))),
+            Member::ExpectValue => {
+                let item_array = ITEM_ARRAYS.iter().find(|(k, _)| *k == self.key.as_slice()).map(|(_, encoded)| *encoded);
+                if let (Some(encoded), b'[') = (item_array, byte) {
+                    // A container: stop buffering the whole document and stream its items.
+                    self.document = None;
+                    self.saw_item_array = true;
+                    self.depth = 2;
+                    self.top = Top::Object { member: Member::InValue, items: Some(encoded) };
+                    return Ok(());
+                }
+                self.set_member(Member::InValue);
+                self.begin_element(byte)
+            }
+            Member::InValue | Member::AfterValue => {
+                if member == Member::InValue && !self.element_byte(byte)? {
+                    return Ok(());
+                }
+                self.element = None;
+                match byte {
+                    b',' => {
+                        self.set_member(Member::ExpectKey);
+                        self.capture(byte)
+                    }
+                    b'}' => self.end_object(byte, sink),
+                    _ => Err(self.malformed(format!("expected `,` or `}}`, found {}", describe(byte)))),
+                }
+            }
+        }
+    }
+
+    fn step_in_item_array(&mut self, byte: u8, encoded: bool, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+        if self.element.is_some() {
+            if !self.element_byte(byte)? {
+                return Ok(());
+            }
+            if let Some((bytes, offset)) = self.take_element() {
+                sink(Piece::Item { bytes, offset, encoded })?;
+            }
+        } else if byte != b']' {
+            return self.begin_element(byte);
+        }
+        match byte {
+            b',' => Ok(()),
+            b']' => {
+                self.depth = 1;
+                self.top = Top::Object { member: Member::AfterValue, items: None };
+                Ok(())
+            }
+            _ => Err(self.malformed(format!("expected `,` or `]`, found {}", describe(byte)))),
+        }
+    }
+
+    fn end_object(&mut self, byte: u8, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+        self.capture(byte)?;
+        self.depth = 0;
+        self.top = Top::Between;
+        if let Some(bytes) = self.document.take() {
+            sink(Piece::Document { bytes, offset: self.document_offset })?;
+        }
+        Ok(())
+    }
+}
+
+fn describe(byte: u8) -> String {
+    if byte.is_ascii_graphic() { format!("`{}`", char::from(byte)) } else { format!("byte 0x{byte:02x}") }
+}

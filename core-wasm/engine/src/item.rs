@@ -1,0 +1,329 @@
+//! `ConfigItem`: one AWS Config configuration item, normalised from any of the shapes Config
+//! produces (delivery files, API responses, SelectResourceConfig projections, events).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::value::{decode_embedded, path, text};
+
+/// Resource types the engine knows by name. Config sometimes upper-cases them
+/// (`AWS::EC2::VOLUME` in 2014-era notifications), so matching is case-insensitive.
+pub const KNOWN_TYPES: [&str; 9] = [
+    "AWS::S3::Bucket",
+    "AWS::S3::AccountPublicAccessBlock",
+    "AWS::EC2::Instance",
+    "AWS::EC2::Volume",
+    "AWS::EC2::SecurityGroup",
+    "AWS::IAM::Policy",
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+];
+
+/// `configurationItemStatus`, reduced to what the engine acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemStatus {
+    /// `OK`, `ResourceDiscovered`, or absent: the item describes a live resource.
+    Live,
+    /// `ResourceDeleted`, `ResourceDeletedNotRecorded` or `ResourceNotRecorded`: not evaluated.
+    Gone,
+}
+
+/// Orders versions of one resource: capture time, then `configurationStateId`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Version {
+    /// Capture time in microseconds since the Unix epoch; `None` sorts first.
+    pub captured_us: Option<i64>,
+    /// Numeric `configurationStateId` (0 when absent or not numeric).
+    pub state_id: u128,
+}
+
+/// One normalised configuration item.
+#[derive(Debug, Clone)]
+pub struct ConfigItem {
+    /// Canonical resource type, e.g. `AWS::S3::Bucket`.
+    pub resource_type: String,
+    /// Config's resource id (bucket name, instance id, IAM unique id, ...).
+    pub resource_id: String,
+    /// `resourceName` when given.
+    pub resource_name: Option<String>,
+    /// `ARN` / `arn` when given.
+    pub arn: Option<String>,
+    /// `awsAccountId` / `accountId` ("" when unknown).
+    pub account_id: String,
+    /// `awsRegion` ("" when unknown).
+    pub region: String,
+    /// Whether the resource still exists.
+    pub status: ItemStatus,
+    /// Which version of the resource this is.
+    pub version: Version,
+    /// Tags: the item-level map when present, else `configuration.tags`.
+    pub tags: BTreeMap<String, String>,
+    /// `configuration`, decoded from its JSON string form when needed.
+    pub configuration: Value,
+    /// `supplementaryConfiguration`, every value decoded from its JSON string form.
+    pub supplementary: Map<String, Value>,
+}
+
+impl ConfigItem {
+    /// Normalises a raw item. `Err` carries a message for items whose identifying fields have
+    /// the wrong type; `Ok(None)` means the value is not recognisable as an item.
+    pub fn from_value(raw: Value) -> Result<Option<ConfigItem>, String> {
+        let Value::Object(mut raw) = raw else {
+            return Err(format!("expected a JSON object, found {}", kind(&raw)));
+        };
+        let configuration = decode_embedded(raw.remove("configuration").unwrap_or(Value::Null));
+        let supplementary = match decode_embedded(raw.remove("supplementaryConfiguration").unwrap_or(Value::Null)) {
+            Value::Object(map) => map.into_iter().map(|(k, v)| (k, decode_embedded(v))).collect(),
+            _ => Map::new(),
+        };
+        let field = |names: &[&str]| -> Result<Option<String>, String> {
+            for name in names {
+                match raw.get(*name) {
+                    None | Some(Value::Null) => continue,
+                    Some(value) => {
+                        return text(value)
+                            .map(Some)
+                            .ok_or_else(|| format!("`{name}` must be a string, found {}", kind(value)));
+                    }
+                }
+            }
+            Ok(None)
+        };
+        let declared_type = field(&["resourceType"])?;
+        let Some(resource_type) = declared_type.map(canonical_type).or_else(|| infer_type(&configuration, &supplementary)) else {
+            return Ok(None);
+        };
+        let arn = field(&["ARN", "arn"])?.or_else(|| path(&configuration, &["arn"]).and_then(Value::as_str).map(str::to_owned));
+        let resource_id = match field(&["resourceId"])? {
+            Some(id) => id,
+            None => match infer_id(&resource_type, &configuration) {
+                Some(id) => id,
+                None => return Err(format!("{resource_type} item has no resourceId")),
+            },
+        };
+        let account_id = field(&["awsAccountId", "accountId"])?
+            .or_else(|| arn.as_deref().and_then(|a| a.split(':').nth(4)).filter(|a| !a.is_empty()).map(str::to_owned))
+            .or_else(|| path(&configuration, &["ownerId"]).and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_default();
+        let region = match field(&["awsRegion"])? {
+            Some(region) => region,
+            None => region_from_zone(field(&["availabilityZone"])?.as_deref())
+                .or_else(|| resource_type.starts_with("AWS::IAM::").then(|| "global".to_owned()))
+                .unwrap_or_default(),
+        };
+        let status = match field(&["configurationItemStatus", "configurationItemState"])?.as_deref() {
+            Some("ResourceDeleted" | "ResourceDeletedNotRecorded" | "ResourceNotRecorded") => ItemStatus::Gone,
+            _ => ItemStatus::Live,
+        };
+        let version = Version {
+            captured_us: raw.get("configurationItemCaptureTime").and_then(capture_time_us),
+            state_id: field(&["configurationStateId", "configurationStateID"])?
+                .and_then(|s| s.trim().parse::<u128>().ok())
+                .unwrap_or(0),
+        };
+        let tags = match raw.get("tags") {
+            Some(Value::Object(map)) => map.iter().filter_map(|(k, v)| Some((k.clone(), text(v)?))).collect(),
+            _ => tag_list(path(&configuration, &["tags"])),
+        };
+        Ok(Some(ConfigItem {
+            resource_type,
+            resource_id,
+            resource_name: field(&["resourceName"])?,
+            arn,
+            account_id,
+            region,
+            status,
+            version,
+            tags,
+            configuration,
+            supplementary,
+        }))
+    }
+}
+
+/// The JSON type name of a value, for error messages.
+pub fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn canonical_type(declared: String) -> String {
+    KNOWN_TYPES
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(&declared))
+        .map_or(declared, |known| (*known).to_owned())
+}
+
+/// SelectResourceConfig projections may omit `resourceType`; recognise our types by shape.
+fn infer_type(configuration: &Value, supplementary: &Map<String, Value>) -> Option<String> {
+    let has = |key: &str| path(configuration, &[key]).is_some();
+    let arn_kind = path(configuration, &["arn"])
+        .and_then(Value::as_str)
+        .filter(|arn| arn.starts_with("arn:aws:iam::"))
+        .and_then(|arn| arn.split(':').nth(5))
+        .and_then(|rest| rest.split('/').next());
+    let inferred = match arn_kind {
+        Some("role") => "AWS::IAM::Role",
+        Some("user") => "AWS::IAM::User",
+        Some("group") => "AWS::IAM::Group",
+        Some("policy") => "AWS::IAM::Policy",
+        _ if has("instanceId") => "AWS::EC2::Instance",
+        _ if has("volumeId") && has("encrypted") => "AWS::EC2::Volume",
+        _ if has("groupId") && has("ipPermissions") => "AWS::EC2::SecurityGroup",
+        _ if has("name") && has("creationDate") && (supplementary.contains_key("AccessControlList") || supplementary.contains_key("BucketPolicy")) => "AWS::S3::Bucket",
+        _ => return None,
+    };
+    Some(inferred.to_owned())
+}
+
+fn infer_id(resource_type: &str, configuration: &Value) -> Option<String> {
+    let key = match resource_type {
+        "AWS::IAM::Role" => "roleId",
+        "AWS::IAM::User" => "userId",
+        "AWS::IAM::Group" => "groupId",
+        "AWS::IAM::Policy" => "policyId",
+        "AWS::EC2::Instance" => "instanceId",
+        "AWS::EC2::Volume" => "volumeId",
+        "AWS::EC2::SecurityGroup" => "groupId",
+        "AWS::S3::Bucket" => "name",
+        _ => return None,
+    };
+    path(configuration, &[key]).and_then(text)
+}
+
+fn region_from_zone(zone: Option<&str>) -> Option<String> {
+    let zone = zone?;
+    let region = zone.trim_end_matches(|c: char| c.is_ascii_lowercase());
+    (zone.len() > region.len() && region.ends_with(|c: char| c.is_ascii_digit())).then(|| region.to_owned())
+}
+
+/// `configuration.tags` as a list of `{key, value}` (also `Key`/`Value`, `tagName`/`tagValue`).
+fn tag_list(value: Option<&Value>) -> BTreeMap<String, String> {
+    let Some(Value::Array(entries)) = value else { return BTreeMap::new() };
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let pick = |names: [&str; 3]| names.iter().find_map(|n| entry.get(*n)).and_then(text);
+            Some((pick(["key", "Key", "tagName"])?, pick(["value", "Value", "tagValue"]).unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// Capture time in microseconds: ISO-8601 text, epoch seconds (old CLI output), or the
+/// `{"__class__": "datetime", ...}` objects that recorded boto3 responses contain.
+pub fn capture_time_us(value: &Value) -> Option<i64> {
+    match value {
+        Value::String(s) => parse_iso8601_us(s),
+        Value::Number(n) => n.as_f64().filter(|f| f.is_finite() && f.abs() < 1e12).map(|secs| (secs * 1e6).round() as i64),
+        Value::Object(o) => {
+            let part = |k: &str| o.get(k).and_then(Value::as_i64);
+            let micros = epoch_days(part("year")?, part("month")?, part("day")?)? * 86_400_000_000
+                + (part("hour").unwrap_or(0) * 3600 + part("minute").unwrap_or(0) * 60 + part("second").unwrap_or(0)) * 1_000_000
+                + part("microsecond").unwrap_or(0);
+            Some(micros)
+        }
+        _ => None,
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.frac][Z|±HH:MM]`; a missing zone means UTC.
+pub fn parse_iso8601_us(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let num = |range: std::ops::Range<usize>| s.get(range)?.parse::<i64>().ok();
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if s.get(4..5)? != "-" || s.get(7..8)? != "-" || !matches!(s.get(10..11)?, "T" | " ") {
+        return None;
+    }
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut rest = s.get(19..)?;
+    let mut micros = 0;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.find(|c: char| !c.is_ascii_digit()).unwrap_or(frac.len());
+        let padded = format!("{:0<6}", frac.get(..digits.min(6))?);
+        micros = padded.parse::<i64>().ok()?;
+        rest = frac.get(digits..)?;
+    }
+    let offset_secs = match rest {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.get(..1)? {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let hh = rest.get(1..3)?.parse::<i64>().ok()?;
+            let mm = rest.get(rest.len().checked_sub(2)?..)?.parse::<i64>().ok()?;
+            sign * (hh * 3600 + mm * 60)
+        }
+    };
+    let secs = epoch_days(year, month, day)? * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
+    Some(secs * 1_000_000 + micros)
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn epoch_days(year: i64, month: i64, day: i64) -> Option<i64> {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn capture_times_in_every_form_agree() {
+        let iso = parse_iso8601_us("2017-02-04T11:10:33.880Z");
+        assert_eq!(iso, parse_iso8601_us("2017-02-04T06:10:33.880000-05:00"));
+        assert_eq!(iso, capture_time_us(&json!(1_486_206_633.88)));
+        let placebo = json!({"__class__": "datetime", "year": 2017, "month": 2, "day": 4,
+            "hour": 11, "minute": 10, "second": 33, "microsecond": 880_000});
+        assert_eq!(iso, capture_time_us(&placebo));
+        assert_eq!(parse_iso8601_us("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_iso8601_us("not a date"), None);
+    }
+
+    #[test]
+    fn infers_type_of_projected_select_results() {
+        let item = json!({"configuration": {"arn": "arn:aws:iam::1:role/r", "roleId": "AROA1"}});
+        let item = ConfigItem::from_value(item).ok().flatten();
+        assert_eq!(item.as_ref().map(|i| i.resource_type.as_str()), Some("AWS::IAM::Role"));
+        assert_eq!(item.as_ref().map(|i| i.resource_id.as_str()), Some("AROA1"));
+        assert_eq!(item.map(|i| i.account_id), Some("1".to_owned()));
+    }
+
+    #[test]
+    fn item_level_tag_map_wins_over_configuration_list() {
+        let item = json!({"resourceType": "AWS::EC2::INSTANCE", "resourceId": "i-1", "availabilityZone": "us-west-2b",
+            "tags": {"A": "map"}, "configuration": {"tags": [{"key": "A", "value": "list"}]}});
+        let item = ConfigItem::from_value(item).ok().flatten();
+        assert_eq!(item.as_ref().map(|i| i.resource_type.as_str()), Some("AWS::EC2::Instance"));
+        assert_eq!(item.as_ref().map(|i| i.region.as_str()), Some("us-west-2"));
+        assert_eq!(item.and_then(|i| i.tags.get("A").cloned()), Some("map".to_owned()));
+    }
+
+    #[test]
+    fn wrong_typed_id_is_an_error() {
+        let err = ConfigItem::from_value(json!({"resourceType": "AWS::S3::Bucket", "resourceId": {"x": 1}}));
+        assert!(err.is_err());
+    }
+}

@@ -1,0 +1,214 @@
+//! `ScoreReport`: the typed result of a scan, from which every output format is rendered.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::rules::{RuleIndex, Severity, Status, rule};
+use crate::score::Criticality;
+
+/// Schema id written into JSON reports.
+pub const REPORT_SCHEMA: &str = "compliance-report/v1";
+
+/// What the host tells the engine about the scan it cannot know itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportMeta {
+    /// When the scan ran (ISO-8601 UTC), given by the host: the engine has no clock.
+    pub generated_at: String,
+    /// sha256 of the component that scored (empty when scored natively).
+    pub component_sha256: String,
+    /// Digest of all input sources (see the runtime for its definition).
+    pub input_sha256: String,
+    /// Each source's name, digest and size.
+    pub sources: Vec<SourceDigest>,
+}
+
+/// One input source as the host read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceDigest {
+    /// File name relative to the scanned root, `stdin`, or an S3 key.
+    pub name: String,
+    /// sha256 of the raw bytes as stored (compressed, if the source is gzipped).
+    pub sha256: String,
+    /// Size of the raw bytes.
+    pub bytes: u64,
+}
+
+/// Per-source counts the engine keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceStats {
+    /// Source name.
+    pub name: String,
+    /// Configuration items found in it.
+    pub items: u64,
+}
+
+/// What the input held.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InputSummary {
+    /// Configuration items read, in all versions.
+    pub items: u64,
+    /// Resources scored (newest version live, type covered by the rule pack).
+    pub evaluated_resources: u64,
+    /// Resources whose newest version says deleted or not recorded.
+    pub skipped_resources: u64,
+    /// Older versions of resources that a newer item replaced.
+    pub superseded_items: u64,
+    /// Live resources of types no rule evaluates, by type (context such as account public
+    /// access blocks is counted here too).
+    pub other_resources: BTreeMap<String, u64>,
+    /// Documents that carried no item (scheduled or oversized notifications), in input order.
+    pub notices: Vec<String>,
+    /// Per-source counts, in input order.
+    pub sources: Vec<SourceStats>,
+}
+
+/// One finding of one rule on one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Which rule.
+    pub rule: RuleIndex,
+    /// Verdict.
+    pub status: Status,
+    /// Explanation.
+    pub message: String,
+    /// JSON path of the deciding value.
+    pub path: String,
+}
+
+impl Finding {
+    /// The rule's severity.
+    pub fn severity(&self) -> Severity {
+        rule(self.rule).severity
+    }
+}
+
+/// One evaluated resource with its findings (sorted by rule id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceResult {
+    /// Canonical resource type.
+    pub resource_type: String,
+    /// Config resource id.
+    pub resource_id: String,
+    /// `resourceName`, when known.
+    pub resource_name: Option<String>,
+    /// ARN, when known.
+    pub arn: Option<String>,
+    /// Account id.
+    pub account_id: String,
+    /// Region.
+    pub region: String,
+    /// Criticality from the criticality tag.
+    pub criticality: Criticality,
+    /// The resource's own score.
+    pub score_bp: u32,
+    /// Findings, by rule id.
+    pub findings: Vec<Finding>,
+}
+
+impl ResourceResult {
+    /// Stable id of a finding on this resource: a digest of (rule, type, id, account, region),
+    /// so the same problem keeps its id across scans.
+    pub fn finding_id(&self, finding: &Finding) -> String {
+        let mut hasher = Sha256::new();
+        for part in [rule(finding.rule).id, &self.resource_type, &self.resource_id, &self.account_id, &self.region] {
+            hasher.update(part.as_bytes());
+            hasher.update([0x1f]);
+        }
+        hex(hasher.finalize().get(..16).unwrap_or_default())
+    }
+
+    /// Ids of the rules this resource fails.
+    pub fn failed_rules(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.findings.iter().filter(|f| f.status == Status::NonCompliant).map(|f| rule(f.rule).id)
+    }
+
+    /// The ARN, or `type/id` when there is none (the history table's key).
+    pub fn key(&self) -> String {
+        self.arn.clone().unwrap_or_else(|| format!("{}/{}", self.resource_type, self.resource_id))
+    }
+}
+
+/// Counts of findings by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    /// COMPLIANT.
+    pub compliant: u64,
+    /// NON_COMPLIANT.
+    pub non_compliant: u64,
+    /// NOT_APPLICABLE.
+    pub not_applicable: u64,
+    /// INSUFFICIENT_DATA.
+    pub insufficient_data: u64,
+}
+
+impl StatusCounts {
+    /// Counts one more finding.
+    pub fn add(&mut self, status: Status) {
+        let slot = match status {
+            Status::Compliant => &mut self.compliant,
+            Status::NonCompliant => &mut self.non_compliant,
+            Status::NotApplicable => &mut self.not_applicable,
+            Status::InsufficientData => &mut self.insufficient_data,
+        };
+        *slot += 1;
+    }
+
+    /// All findings counted.
+    pub fn total(&self) -> u64 {
+        self.compliant + self.non_compliant + self.not_applicable + self.insufficient_data
+    }
+}
+
+/// Score and counts for one resource type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TypeSummary {
+    /// Score over the type's findings.
+    pub score_bp: u32,
+    /// Resources of the type.
+    pub resources: u64,
+    /// Resources of the type failing at least one rule.
+    pub non_compliant: u64,
+}
+
+/// The complete result of a scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreReport {
+    /// Host-supplied provenance.
+    pub meta: ReportMeta,
+    /// Alert threshold in basis points.
+    pub threshold_bp: u32,
+    /// Overall score in basis points.
+    pub score_bp: u32,
+    /// Criticality tag key used.
+    pub criticality_tag: String,
+    /// Tag keys `ec2-required-tags` demanded.
+    pub required_tags: Vec<String>,
+    /// What the input held.
+    pub input: InputSummary,
+    /// Findings by status.
+    pub totals: StatusCounts,
+    /// Findings by severity, most severe first.
+    pub by_severity: [(Severity, StatusCounts); 4],
+    /// Per resource type.
+    pub by_resource_type: BTreeMap<String, TypeSummary>,
+    /// Evaluated resources sorted by (type, id, account, region).
+    pub resources: Vec<ResourceResult>,
+}
+
+impl ScoreReport {
+    /// Whether the score is strictly below the threshold.
+    pub fn below_threshold(&self) -> bool {
+        self.score_bp < self.threshold_bp
+    }
+
+    /// Every finding with its resource, in report order.
+    pub fn findings(&self) -> impl Iterator<Item = (&ResourceResult, &Finding)> {
+        self.resources.iter().flat_map(|r| r.findings.iter().map(move |f| (r, f)))
+    }
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

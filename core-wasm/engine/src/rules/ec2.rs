@@ -1,0 +1,240 @@
+//! EC2 instance, volume and security group rules.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{Check, Outcome, RuleParams, Status};
+use crate::item::ConfigItem;
+use crate::value::{flag, non_blank, one_or_many, path, strings, text};
+
+const INSTANCE_RULES: [&str; 4] = ["ec2-imdsv2-required", "ec2-no-public-ip", "ec2-instance-ebs-encrypted", "ec2-required-tags"];
+
+/// Phase-one checks of an instance.
+pub fn instance_checks(item: &ConfigItem, params: &RuleParams) -> Vec<(&'static str, Check)> {
+    let config = &item.configuration;
+    if path(config, &["state", "name"]).and_then(Value::as_str) == Some("terminated") {
+        let outcome = Outcome::new(Status::NotApplicable, "configuration.state.name", "the instance is terminated");
+        return INSTANCE_RULES.iter().map(|id| (*id, Check::Done(outcome.clone()))).collect();
+    }
+    vec![
+        ("ec2-imdsv2-required", Check::Done(imdsv2(config))),
+        ("ec2-no-public-ip", Check::Done(public_ip(config))),
+        ("ec2-instance-ebs-encrypted", attached_volumes(config)),
+        ("ec2-required-tags", Check::Done(required_tags(item, params))),
+    ]
+}
+
+fn imdsv2(config: &Value) -> Outcome {
+    match config.get("metadataOptions").filter(|m| !m.is_null()) {
+        None => Outcome::new(Status::InsufficientData, "configuration.metadataOptions", "metadataOptions is not recorded for this instance"),
+        Some(options) => match options.get("httpTokens").and_then(Value::as_str) {
+            Some("required") => Outcome::new(Status::Compliant, "configuration.metadataOptions.httpTokens", "IMDSv2 is required"),
+            other => Outcome::new(Status::NonCompliant, "configuration.metadataOptions.httpTokens",
+                format!("httpTokens is {}, so IMDSv1 is allowed", other.unwrap_or("not set"))),
+        },
+    }
+}
+
+fn public_ip(config: &Value) -> Outcome {
+    if let Some(ip) = non_blank(config.get("publicIpAddress")) {
+        return Outcome::new(Status::NonCompliant, "configuration.publicIpAddress", format!("the instance has public IP {ip}"));
+    }
+    let interfaces = one_or_many(config.get("networkInterfaces"));
+    for (i, interface) in interfaces.iter().enumerate() {
+        if let Some(ip) = non_blank(path(interface, &["association", "publicIp"])) {
+            return Outcome::new(Status::NonCompliant, format!("configuration.networkInterfaces[{i}].association.publicIp"),
+                format!("network interface {i} has public IP {ip}"));
+        }
+    }
+    Outcome::new(Status::Compliant, "configuration.publicIpAddress", "no public IP address")
+}
+
+fn attached_volumes(config: &Value) -> Check {
+    let mappings = one_or_many(config.get("blockDeviceMappings"));
+    let volumes: Vec<(String, String)> = mappings
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| Some((format!("configuration.blockDeviceMappings[{i}].ebs.volumeId"), path(m, &["ebs", "volumeId"]).and_then(text)?)))
+        .collect();
+    if volumes.is_empty() {
+        return Check::Done(Outcome::new(Status::NotApplicable, "configuration.blockDeviceMappings", "no EBS volumes are attached"));
+    }
+    Check::InstanceVolumes(volumes)
+}
+
+/// Phase two of `ec2-instance-ebs-encrypted`.
+pub fn resolve_volumes(volumes: &[(String, String)], known: &BTreeMap<String, bool>) -> Outcome {
+    if let Some((at, id)) = volumes.iter().find(|(_, id)| known.get(id) == Some(&false)) {
+        return Outcome::new(Status::NonCompliant, at.clone(), format!("attached volume {id} is not encrypted"));
+    }
+    if let Some((at, id)) = volumes.iter().find(|(_, id)| !known.contains_key(id)) {
+        return Outcome::new(Status::InsufficientData, at.clone(), format!("attached volume {id} is not in the input"));
+    }
+    Outcome::new(Status::Compliant, "configuration.blockDeviceMappings", format!("all {} attached volumes are encrypted", volumes.len()))
+}
+
+fn required_tags(item: &ConfigItem, params: &RuleParams) -> Outcome {
+    let missing: Vec<&str> = params
+        .required_tags
+        .iter()
+        .filter(|key| item.tags.get(key.as_str()).is_none_or(|v| v.trim().is_empty()))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        Outcome::new(Status::Compliant, "tags", "all required tags are present")
+    } else {
+        Outcome::new(Status::NonCompliant, "tags", format!("missing or empty tags: {}", missing.join(", ")))
+    }
+}
+
+/// `configuration.encrypted` of a volume item.
+pub fn volume_encrypted(item: &ConfigItem) -> Option<bool> {
+    item.configuration.get("encrypted").and_then(flag)
+}
+
+/// Phase-one checks of a volume.
+pub fn volume_checks(item: &ConfigItem) -> Vec<(&'static str, Check)> {
+    let outcome = match volume_encrypted(item) {
+        Some(true) => Outcome::new(Status::Compliant, "configuration.encrypted", "the volume is encrypted"),
+        Some(false) => Outcome::new(Status::NonCompliant, "configuration.encrypted", "the volume is not encrypted"),
+        None => Outcome::new(Status::NonCompliant, "configuration.encrypted", "encryption is not recorded as enabled"),
+    };
+    vec![("ec2-volume-encrypted", Check::Done(outcome))]
+}
+
+const ADMIN_PORTS: [i64; 2] = [22, 3389];
+
+/// Phase-one checks of a security group.
+pub fn security_group_checks(item: &ConfigItem) -> Vec<(&'static str, Check)> {
+    let permissions = one_or_many(item.configuration.get("ipPermissions"));
+    let violation = permissions.iter().enumerate().find_map(|(i, permission)| {
+        let port = exposed_admin_port(permission)?;
+        let source = open_source(permission)?;
+        Some(Outcome::new(Status::NonCompliant, format!("configuration.ipPermissions[{i}]"), format!("port {port} is open to {source}")))
+    });
+    let outcome = violation.unwrap_or_else(|| Outcome::new(Status::Compliant, "configuration.ipPermissions", "no ingress opens port 22 or 3389 to the internet"));
+    vec![("ec2-sg-no-public-admin-ports", Check::Done(outcome))]
+}
+
+fn exposed_admin_port(permission: &Value) -> Option<i64> {
+    let protocol = permission.get("ipProtocol").and_then(text)?;
+    match protocol.to_ascii_lowercase().as_str() {
+        "-1" | "all" => ADMIN_PORTS.first().copied(),
+        "tcp" | "6" | "udp" | "17" => {
+            let port = |key: &str| permission.get(key).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
+            // A missing bound or -1 means the whole range, as EC2 reports it for "all ports".
+            let from = port("fromPort").filter(|p| *p >= 0).unwrap_or(0);
+            let to = port("toPort").filter(|p| *p >= 0).unwrap_or(65_535);
+            ADMIN_PORTS.into_iter().find(|p| (from..=to).contains(p))
+        }
+        _ => None,
+    }
+}
+
+fn open_source(permission: &Value) -> Option<String> {
+    let ipv4 = one_or_many(permission.get("ipv4Ranges")).into_iter().filter_map(|r| r.get("cidrIp")?.as_str());
+    let legacy = strings(permission.get("ipRanges")).into_iter();
+    let ipv6 = one_or_many(permission.get("ipv6Ranges")).into_iter().filter_map(|r| r.get("cidrIpv6")?.as_str());
+    ipv4.chain(legacy).chain(ipv6).find(|cidr| matches!(*cidr, "0.0.0.0/0" | "::/0")).map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{evaluate, evaluate_with, status};
+    use super::super::{Context, Status::*};
+    use serde_json::{Value, json};
+
+    fn instance(config: Value, tags: Value) -> Value {
+        json!({"resourceType": "AWS::EC2::Instance", "resourceId": "i-1", "awsAccountId": "111", "awsRegion": "us-east-1",
+            "configuration": config, "tags": tags})
+    }
+
+    fn api_instance(config: Value) -> Value {
+        json!({"resourceType": "AWS::EC2::Instance", "resourceId": "i-1", "accountId": "111", "awsRegion": "us-east-1",
+            "configuration": config.to_string()})
+    }
+
+    #[test]
+    fn imdsv2_statuses() {
+        let required = json!({"metadataOptions": {"httpTokens": "required"}});
+        let optional = json!({"metadataOptions": {"httpTokens": "optional"}});
+        for (config, expected) in [(required, Compliant), (optional, NonCompliant), (json!({}), InsufficientData)] {
+            assert_eq!(status(&evaluate(instance(config.clone(), json!({}))), "ec2-imdsv2-required"), expected);
+            assert_eq!(status(&evaluate(api_instance(config)), "ec2-imdsv2-required"), expected);
+        }
+    }
+
+    #[test]
+    fn terminated_instances_are_not_applicable() {
+        let results = evaluate(instance(json!({"state": {"name": "terminated"}, "publicIpAddress": "1.2.3.4"}), json!({})));
+        for rule in super::INSTANCE_RULES {
+            assert_eq!(status(&results, rule), NotApplicable);
+        }
+    }
+
+    #[test]
+    fn public_ip_on_instance_or_interface() {
+        assert_eq!(status(&evaluate(api_instance(json!({"publicIpAddress": "3.3.3.3"}))), "ec2-no-public-ip"), NonCompliant);
+        let eni = json!({"networkInterfaces": [{"association": null}, {"association": {"publicIp": "3.3.3.3"}}]});
+        assert_eq!(status(&evaluate(instance(eni, json!({}))), "ec2-no-public-ip"), NonCompliant);
+        assert_eq!(status(&evaluate(instance(json!({"publicIpAddress": null}), json!({}))), "ec2-no-public-ip"), Compliant);
+    }
+
+    #[test]
+    fn ebs_encryption_uses_volume_items() {
+        let config = json!({"blockDeviceMappings": [{"ebs": {"volumeId": "vol-a"}}, {"ebs": {"volumeId": "vol-b"}}]});
+        let mut ctx = Context::default();
+        assert_eq!(status(&evaluate_with(instance(config.clone(), json!({})), &ctx), "ec2-instance-ebs-encrypted"), InsufficientData);
+        ctx.volumes.insert("vol-a".into(), true);
+        assert_eq!(status(&evaluate_with(api_instance(config.clone()), &ctx), "ec2-instance-ebs-encrypted"), InsufficientData);
+        ctx.volumes.insert("vol-b".into(), true);
+        assert_eq!(status(&evaluate_with(instance(config.clone(), json!({})), &ctx), "ec2-instance-ebs-encrypted"), Compliant);
+        ctx.volumes.insert("vol-b".into(), false);
+        ctx.volumes.remove("vol-a");
+        assert_eq!(status(&evaluate_with(instance(config, json!({})), &ctx), "ec2-instance-ebs-encrypted"), NonCompliant);
+        assert_eq!(status(&evaluate(instance(json!({"blockDeviceMappings": []}), json!({}))), "ec2-instance-ebs-encrypted"), NotApplicable);
+    }
+
+    #[test]
+    fn required_tags_from_map_or_list() {
+        let both = json!({"CostCenter": "cc-1", "Compliance": "pci"});
+        assert_eq!(status(&evaluate(instance(json!({}), both)), "ec2-required-tags"), Compliant);
+        let empty_value = json!({"CostCenter": "cc-1", "Compliance": " "});
+        assert_eq!(status(&evaluate(instance(json!({}), empty_value)), "ec2-required-tags"), NonCompliant);
+        let list = json!({"tags": [{"key": "CostCenter", "value": "x"}, {"key": "Compliance", "value": "y"}]});
+        assert_eq!(status(&evaluate(api_instance(list)), "ec2-required-tags"), Compliant);
+    }
+
+    #[test]
+    fn volume_encryption() {
+        let vol = |config: Value| json!({"resourceType": "AWS::EC2::Volume", "resourceId": "vol-1", "configuration": config});
+        assert_eq!(status(&evaluate(vol(json!({"encrypted": true}))), "ec2-volume-encrypted"), Compliant);
+        assert_eq!(status(&evaluate(vol(json!("{\"encrypted\":false}"))), "ec2-volume-encrypted"), NonCompliant);
+        assert_eq!(status(&evaluate(vol(json!({}))), "ec2-volume-encrypted"), NonCompliant);
+    }
+
+    fn sg(permissions: Value) -> Value {
+        json!({"resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1", "configuration": {"ipPermissions": permissions}})
+    }
+
+    #[test]
+    fn security_group_admin_ports() {
+        let cases = [
+            (json!([{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": ["0.0.0.0/0"]}]), NonCompliant),
+            (json!([{"ipProtocol": "6", "fromPort": 3000, "toPort": 4000, "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}]), NonCompliant),
+            (json!([{"ipProtocol": "-1", "ipv6Ranges": [{"cidrIpv6": "::/0"}]}]), NonCompliant),
+            (json!([{"ipProtocol": "udp", "fromPort": 20, "toPort": 30, "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}]), NonCompliant),
+            (json!([{"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}]), Compliant),
+            (json!([{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipv4Ranges": [{"cidrIp": "10.0.0.0/8"}]}]), Compliant),
+            (json!([{"ipProtocol": "icmp", "fromPort": -1, "toPort": -1, "ipRanges": ["0.0.0.0/0"]}]), Compliant),
+            (json!([]), Compliant),
+        ];
+        for (permissions, expected) in cases {
+            assert_eq!(status(&evaluate(sg(permissions.clone())), "ec2-sg-no-public-admin-ports"), expected, "{permissions}");
+            let mut api = sg(Value::Null);
+            api["configuration"] = json!(json!({"ipPermissions": permissions}).to_string());
+            assert_eq!(status(&evaluate(api), "ec2-sg-no-public-admin-ports"), expected);
+        }
+    }
+}

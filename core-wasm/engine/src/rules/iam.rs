@@ -1,0 +1,231 @@
+//! IAM policy, role, user and group rules.
+
+use serde_json::Value;
+
+use super::policy::{Statement, statements};
+use super::{Check, Outcome, Status};
+use crate::item::ConfigItem;
+use crate::value::{flag, one_or_many, policy_document};
+
+const POLICY_RULES: [&str; 3] = ["iam-no-admin-access", "iam-no-wildcard-service-actions", "iam-no-allow-notaction"];
+
+/// The decoded documents a resource carries, and the first one that could not be read.
+struct Documents {
+    decoded: Vec<(String, Value)>,
+    unreadable: Option<(String, String)>,
+}
+
+/// Phase-one checks of an IAM policy, role, user or group.
+pub fn checks(item: &ConfigItem) -> Vec<(&'static str, Check)> {
+    let mut checks: Vec<(&'static str, Check)> = match documents(item) {
+        Ok(docs) => POLICY_RULES.iter().map(|id| (*id, Check::Done(evaluate_policy_rule(id, &docs)))).collect(),
+        Err(outcome) => POLICY_RULES.iter().map(|id| (*id, Check::Done(outcome.clone()))).collect(),
+    };
+    match item.resource_type.as_str() {
+        "AWS::IAM::Role" => checks.push(("iam-role-trust-no-public-principal", Check::Done(trust_policy(&item.configuration)))),
+        "AWS::IAM::User" => checks.push(("iam-user-no-direct-policies", Check::Done(direct_policies(&item.configuration)))),
+        _ => {}
+    }
+    checks
+}
+
+fn documents(item: &ConfigItem) -> Result<Documents, Outcome> {
+    let config = &item.configuration;
+    let mut sources: Vec<(String, &Value)> = Vec::new();
+    if item.resource_type == "AWS::IAM::Policy" {
+        let versions = one_or_many(config.get("policyVersionList"));
+        let default = versions.iter().enumerate().find(|(_, v)| v.get("isDefaultVersion").and_then(flag) == Some(true));
+        let Some((i, version)) = default else {
+            return Err(Outcome::new(Status::InsufficientData, "configuration.policyVersionList", "no policy version is marked as the default"));
+        };
+        let at = format!("configuration.policyVersionList[{i}].document");
+        sources.push((at, version.get("document").unwrap_or(&Value::Null)));
+    } else {
+        let list = match item.resource_type.as_str() {
+            "AWS::IAM::Role" => "rolePolicyList",
+            "AWS::IAM::User" => "userPolicyList",
+            _ => "groupPolicyList",
+        };
+        for (i, inline) in one_or_many(config.get(list)).into_iter().enumerate() {
+            sources.push((format!("configuration.{list}[{i}].policyDocument"), inline.get("policyDocument").unwrap_or(&Value::Null)));
+        }
+    }
+    let mut docs = Documents { decoded: Vec::new(), unreadable: None };
+    for (at, raw) in sources {
+        match policy_document(raw) {
+            Ok(doc) => docs.decoded.push((at, doc)),
+            Err(e) => {
+                docs.unreadable.get_or_insert((at, e));
+            }
+        }
+    }
+    Ok(docs)
+}
+
+fn evaluate_policy_rule(id: &str, docs: &Documents) -> Outcome {
+    let violation = docs.decoded.iter().find_map(|(at, doc)| {
+        statements(doc, at).into_iter().filter(Statement::allows).find_map(|s| match id {
+            "iam-no-admin-access" => admin_access(&s),
+            "iam-no-wildcard-service-actions" => wildcard_service_action(&s),
+            _ => s.has_not_action().then(|| Outcome::new(Status::NonCompliant, format!("{}.NotAction", s.path), "an Allow statement uses NotAction")),
+        })
+    });
+    if let Some(outcome) = violation {
+        return outcome;
+    }
+    if let Some((at, reason)) = &docs.unreadable {
+        return Outcome::new(Status::InsufficientData, at.clone(), format!("a policy document cannot be read: {reason}"));
+    }
+    let at = docs.decoded.first().map_or_else(|| "configuration".to_owned(), |(at, _)| at.clone());
+    let message = match id {
+        "iam-no-admin-access" => "no statement allows * on *",
+        "iam-no-wildcard-service-actions" => "no statement allows service:*",
+        _ => "no Allow statement uses NotAction",
+    };
+    Outcome::new(Status::Compliant, at, message)
+}
+
+fn admin_access(s: &Statement<'_>) -> Option<Outcome> {
+    let all_actions = s.actions().iter().any(|a| *a == "*" || *a == "*:*");
+    let all_resources = s.resources().contains(&"*");
+    (all_actions && all_resources).then(|| Outcome::new(Status::NonCompliant, format!("{}.Action", s.path), "an Allow statement grants every action on every resource"))
+}
+
+fn wildcard_service_action(s: &Statement<'_>) -> Option<Outcome> {
+    let action = s.actions().into_iter().find(|a| {
+        a.split_once(':').is_some_and(|(service, rest)| {
+            rest == "*" && !service.is_empty() && service.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+    })?;
+    Some(Outcome::new(Status::NonCompliant, format!("{}.Action", s.path), format!("an Allow statement grants {}", action.to_ascii_lowercase())))
+}
+
+fn trust_policy(config: &Value) -> Outcome {
+    let at = "configuration.assumeRolePolicyDocument";
+    let raw = config.get("assumeRolePolicyDocument").filter(|v| !v.is_null());
+    let Some(raw) = raw else {
+        return Outcome::new(Status::InsufficientData, at, "the trust policy is not recorded");
+    };
+    let document = match policy_document(raw) {
+        Ok(doc) => doc,
+        Err(e) => return Outcome::new(Status::InsufficientData, at, format!("the trust policy cannot be read: {e}")),
+    };
+    match statements(&document, at).into_iter().find(|s| s.allows() && s.principal_is_public() && !s.has_condition()) {
+        Some(s) => Outcome::new(Status::NonCompliant, format!("{}.Principal", s.path), "anyone can assume this role: principal * without a condition"),
+        None => Outcome::new(Status::Compliant, at, "the trust policy names its principals or conditions"),
+    }
+}
+
+fn direct_policies(config: &Value) -> Outcome {
+    let managed = one_or_many(config.get("attachedManagedPolicies")).len();
+    let inline = one_or_many(config.get("userPolicyList")).len();
+    if managed == 0 && inline == 0 {
+        return Outcome::new(Status::Compliant, "configuration", "no policies are attached directly to the user");
+    }
+    let at = if managed > 0 { "configuration.attachedManagedPolicies" } else { "configuration.userPolicyList" };
+    Outcome::new(Status::NonCompliant, at, format!("{managed} managed and {inline} inline policies are attached directly"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{evaluate, status};
+    use super::super::Status::*;
+    use serde_json::{Value, json};
+
+    fn encode(doc: &Value) -> String {
+        percent_encoding::utf8_percent_encode(&doc.to_string(), percent_encoding::NON_ALPHANUMERIC).to_string()
+    }
+
+    fn doc(statement: Value) -> Value {
+        json!({"Version": "2012-10-17", "Statement": statement})
+    }
+
+    fn policy(document: Value, default: bool) -> Value {
+        json!({"resourceType": "AWS::IAM::Policy", "resourceId": "ANPA1", "awsRegion": "global",
+            "configuration": {"policyVersionList": [{"document": encode(&document), "isDefaultVersion": default}]}})
+    }
+
+    fn role(inline: Vec<Value>, trust: Option<Value>) -> Value {
+        let mut config = json!({"rolePolicyList": inline.iter().enumerate()
+            .map(|(i, d)| json!({"policyName": format!("p{i}"), "policyDocument": encode(d)})).collect::<Vec<_>>()});
+        if let Some(trust) = trust {
+            config["assumeRolePolicyDocument"] = json!(encode(&trust));
+        }
+        json!({"resourceType": "AWS::IAM::Role", "resourceId": "AROA1", "configuration": config.to_string()})
+    }
+
+    fn service_trust() -> Value {
+        doc(json!({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}))
+    }
+
+    #[test]
+    fn admin_access_in_default_version_only() {
+        let admin = doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]));
+        assert_eq!(status(&evaluate(policy(admin.clone(), true)), "iam-no-admin-access"), NonCompliant);
+        for rule in super::POLICY_RULES {
+            assert_eq!(status(&evaluate(policy(admin.clone(), false)), rule), InsufficientData);
+        }
+        let star_star = doc(json!({"Effect": "Allow", "Action": ["*:*"], "Resource": ["*"]}));
+        assert_eq!(status(&evaluate(role(vec![star_star], Some(service_trust()))), "iam-no-admin-access"), NonCompliant);
+        let scoped = doc(json!({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b/*"}));
+        assert_eq!(status(&evaluate(policy(scoped, true)), "iam-no-admin-access"), Compliant);
+        let denied = doc(json!({"Effect": "Deny", "Action": "*", "Resource": "*"}));
+        assert_eq!(status(&evaluate(policy(denied, true)), "iam-no-admin-access"), Compliant);
+    }
+
+    #[test]
+    fn wildcard_service_actions_case_insensitive() {
+        let cases = [("S3:*", NonCompliant), ("ec2:*", NonCompliant), ("s3:Get*", Compliant), ("*", Compliant), ("*:*", Compliant)];
+        for (action, expected) in cases {
+            let d = doc(json!({"Effect": "Allow", "Action": [action], "Resource": "arn:aws:s3:::b"}));
+            assert_eq!(status(&evaluate(policy(d, true)), "iam-no-wildcard-service-actions"), expected, "{action}");
+        }
+    }
+
+    #[test]
+    fn not_action_with_allow() {
+        let d = doc(json!({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}));
+        assert_eq!(status(&evaluate(policy(d, true)), "iam-no-allow-notaction"), NonCompliant);
+        let d = doc(json!({"Effect": "Deny", "NotAction": "iam:*", "Resource": "*"}));
+        assert_eq!(status(&evaluate(policy(d, true)), "iam-no-allow-notaction"), Compliant);
+    }
+
+    #[test]
+    fn unreadable_documents_are_insufficient_data() {
+        let item = json!({"resourceType": "AWS::IAM::Group", "resourceId": "AGPA1",
+            "configuration": {"groupPolicyList": [{"policyDocument": "%7Bbroken"}]}});
+        assert_eq!(status(&evaluate(item), "iam-no-admin-access"), InsufficientData);
+        let group = json!({"resourceType": "AWS::IAM::Group", "resourceId": "AGPA1", "configuration": {}});
+        assert_eq!(status(&evaluate(group), "iam-no-admin-access"), Compliant);
+    }
+
+    #[test]
+    fn trust_policy_public_principals() {
+        let public = |principal: Value, condition: Option<Value>| {
+            let mut s = json!({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"});
+            if let Some(c) = condition {
+                s["Condition"] = c;
+            }
+            doc(json!([s]))
+        };
+        let rule = "iam-role-trust-no-public-principal";
+        assert_eq!(status(&evaluate(role(vec![], Some(public(json!("*"), None)))), rule), NonCompliant);
+        assert_eq!(status(&evaluate(role(vec![], Some(public(json!({"AWS": ["arn:aws:iam::1:root", "*"]}), None)))), rule), NonCompliant);
+        let conditioned = public(json!({"AWS": "*"}), Some(json!({"StringEquals": {"aws:PrincipalOrgID": "o-1"}})));
+        assert_eq!(status(&evaluate(role(vec![], Some(conditioned))), rule), Compliant);
+        assert_eq!(status(&evaluate(role(vec![], Some(service_trust()))), rule), Compliant);
+        assert_eq!(status(&evaluate(role(vec![], None)), rule), InsufficientData);
+    }
+
+    #[test]
+    fn users_with_direct_policies() {
+        let user = |config: Value| json!({"resourceType": "AWS::IAM::User", "resourceId": "AIDA1", "configuration": config});
+        let rule = "iam-user-no-direct-policies";
+        assert_eq!(status(&evaluate(user(json!({"attachedManagedPolicies": [], "userPolicyList": []}))), rule), Compliant);
+        assert_eq!(status(&evaluate(user(json!({}))), rule), Compliant);
+        let managed = json!({"attachedManagedPolicies": [{"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}]});
+        assert_eq!(status(&evaluate(user(managed)), rule), NonCompliant);
+        let inline = json!({"userPolicyList": [{"policyName": "p", "policyDocument": "%7B%7D"}]});
+        assert_eq!(status(&evaluate(user(inline)), rule), NonCompliant);
+    }
+}

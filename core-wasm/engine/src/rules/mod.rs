@@ -1,0 +1,326 @@
+//! The `default` rule pack (version 1.0.0): rule metadata, and the two phases of evaluation.
+//!
+//! Phase one (`extract`) reads one item and produces a [`Check`] per applicable rule. Most checks
+//! are decided at once; three need other resources of the same input (the account-level public
+//! access block, the instance's volumes), so they carry just enough evidence to be decided in
+//! phase two (`Check::resolve`) once the whole input has been read. This keeps memory
+//! proportional to the number of resources, not to the size of the raw items.
+
+mod ec2;
+mod iam;
+mod policy;
+mod s3;
+
+use std::collections::BTreeMap;
+
+use crate::item::ConfigItem;
+
+pub use s3::PublicAccessFlags;
+
+/// Rule pack id, part of every report's provenance.
+pub const RULE_PACK_ID: &str = "default";
+/// Rule pack version; bump it whenever any rule's semantics change.
+pub const RULE_PACK_VERSION: &str = "1.0.0";
+/// Tag keys `ec2-required-tags` demands unless the scan options say otherwise.
+pub const DEFAULT_REQUIRED_TAGS: [&str; 2] = ["CostCenter", "Compliance"];
+
+/// How bad a violation of a rule is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Weight 10.
+    Critical,
+    /// Weight 6.
+    High,
+    /// Weight 3.
+    Medium,
+    /// Weight 1.
+    Low,
+}
+
+impl Severity {
+    /// All severities, most severe first.
+    pub const ALL: [Severity; 4] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low];
+
+    /// Scoring weight (SPEC §5).
+    pub fn weight(self) -> u64 {
+        match self {
+            Severity::Critical => 10,
+            Severity::High => 6,
+            Severity::Medium => 3,
+            Severity::Low => 1,
+        }
+    }
+
+    /// Lower-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
+/// A finding's status, in AWS Config's vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// The rule holds.
+    Compliant,
+    /// The rule is violated.
+    NonCompliant,
+    /// The rule does not apply to this resource (e.g. a terminated instance).
+    NotApplicable,
+    /// The evidence needed to decide is missing from the input.
+    InsufficientData,
+}
+
+impl Status {
+    /// Config's spelling, e.g. `NON_COMPLIANT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Compliant => "COMPLIANT",
+            Status::NonCompliant => "NON_COMPLIANT",
+            Status::NotApplicable => "NOT_APPLICABLE",
+            Status::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+}
+
+/// Static description of one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleDef {
+    /// Stable public id, e.g. `s3-bucket-sse-kms`.
+    pub id: &'static str,
+    /// One-line title.
+    pub title: &'static str,
+    /// Resource types the rule evaluates.
+    pub resource_types: &'static [&'static str],
+    /// Severity of a violation.
+    pub severity: Severity,
+    /// Whether the product can fix a violation automatically.
+    pub remediable: bool,
+    /// What makes a resource compliant.
+    pub compliant_when: &'static str,
+    /// What an engineer should do about a violation.
+    pub remediation: &'static str,
+}
+
+const S3: &[&str] = &["AWS::S3::Bucket"];
+const INSTANCE: &[&str] = &["AWS::EC2::Instance"];
+const IAM_ALL: &[&str] = &["AWS::IAM::Policy", "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"];
+
+/// Every rule of the pack, in id order within each family.
+pub const RULES: [RuleDef; 17] = [
+    RuleDef { id: "s3-bucket-sse-kms", title: "S3 default encryption uses KMS", resource_types: S3, severity: Severity::High, remediable: true,
+        compliant_when: "a default-encryption rule uses aws:kms or aws:kms:dsse",
+        remediation: "Set default encryption to SSE-KMS with bucket keys (the remediator does this automatically)." },
+    RuleDef { id: "s3-bucket-public-access-blocked", title: "S3 public access fully blocked", resource_types: S3, severity: Severity::High, remediable: false,
+        compliant_when: "all four public access block flags are true at bucket or account level",
+        remediation: "Enable BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets on the bucket or the account." },
+    RuleDef { id: "s3-bucket-no-public-acl", title: "S3 ACL grants nothing to everyone", resource_types: S3, severity: Severity::Critical, remediable: false,
+        compliant_when: "no ACL grant to AllUsers or AuthenticatedUsers, or public ACLs are ignored",
+        remediation: "Remove the AllUsers/AuthenticatedUsers grants, or enable IgnorePublicAcls; prefer bucket-owner-enforced object ownership." },
+    RuleDef { id: "s3-bucket-ssl-only", title: "S3 bucket policy denies plain HTTP", resource_types: S3, severity: Severity::Medium, remediable: false,
+        compliant_when: "the bucket policy denies s3:* to * when aws:SecureTransport is false",
+        remediation: "Add a Deny statement for Principal * and Action s3:* with Condition Bool aws:SecureTransport false." },
+    RuleDef { id: "s3-bucket-versioning-enabled", title: "S3 versioning enabled", resource_types: S3, severity: Severity::Medium, remediable: false,
+        compliant_when: "versioning status is Enabled",
+        remediation: "Enable versioning on the bucket (and a lifecycle rule for noncurrent versions)." },
+    RuleDef { id: "s3-bucket-logging-enabled", title: "S3 server access logging enabled", resource_types: S3, severity: Severity::Low, remediable: false,
+        compliant_when: "access logs are delivered to a target bucket",
+        remediation: "Enable server access logging to a dedicated log bucket." },
+    RuleDef { id: "ec2-imdsv2-required", title: "EC2 instance requires IMDSv2", resource_types: INSTANCE, severity: Severity::High, remediable: false,
+        compliant_when: "metadataOptions.httpTokens is required",
+        remediation: "Run `aws ec2 modify-instance-metadata-options --http-tokens required` after checking the workload uses IMDSv2." },
+    RuleDef { id: "ec2-no-public-ip", title: "EC2 instance has no public IP", resource_types: INSTANCE, severity: Severity::High, remediable: false,
+        compliant_when: "no public IP on the instance or its network interfaces",
+        remediation: "Move the instance to a private subnet behind a load balancer or NAT; release public addresses." },
+    RuleDef { id: "ec2-instance-ebs-encrypted", title: "EC2 instance volumes encrypted", resource_types: INSTANCE, severity: Severity::Medium, remediable: false,
+        compliant_when: "every attached EBS volume is recorded and encrypted",
+        remediation: "Snapshot the volume, copy the snapshot with encryption, and swap in a volume created from it; enable EBS encryption by default." },
+    RuleDef { id: "ec2-required-tags", title: "EC2 instance carries required tags", resource_types: INSTANCE, severity: Severity::Low, remediable: false,
+        compliant_when: "every required tag is present with a non-empty value",
+        remediation: "Add the missing tags (by default CostCenter and Compliance)." },
+    RuleDef { id: "ec2-volume-encrypted", title: "EBS volume encrypted", resource_types: &["AWS::EC2::Volume"], severity: Severity::Medium, remediable: false,
+        compliant_when: "the volume is encrypted",
+        remediation: "Replace the volume with an encrypted copy; enable EBS encryption by default in the region." },
+    RuleDef { id: "ec2-sg-no-public-admin-ports", title: "Security group keeps SSH/RDP private", resource_types: &["AWS::EC2::SecurityGroup"], severity: Severity::High, remediable: false,
+        compliant_when: "no ingress from 0.0.0.0/0 or ::/0 covers port 22 or 3389",
+        remediation: "Restrict the ingress rule to known CIDRs, or use SSM Session Manager instead of open SSH/RDP." },
+    RuleDef { id: "iam-no-admin-access", title: "IAM policy grants no full admin", resource_types: IAM_ALL, severity: Severity::Critical, remediable: false,
+        compliant_when: "no Allow statement grants * on *",
+        remediation: "Replace Action * / Resource * with the specific actions and resources the principal needs." },
+    RuleDef { id: "iam-no-wildcard-service-actions", title: "IAM policy names actions explicitly", resource_types: IAM_ALL, severity: Severity::Medium, remediable: false,
+        compliant_when: "no Allow statement uses an action of the form service:*",
+        remediation: "List the service's actions the principal needs instead of service:*." },
+    RuleDef { id: "iam-no-allow-notaction", title: "IAM policy does not Allow with NotAction", resource_types: IAM_ALL, severity: Severity::Medium, remediable: false,
+        compliant_when: "no Allow statement uses NotAction",
+        remediation: "Rewrite the statement with an explicit Action list; NotAction with Allow grants every future action too." },
+    RuleDef { id: "iam-role-trust-no-public-principal", title: "IAM role trusts no public principal", resource_types: &["AWS::IAM::Role"], severity: Severity::Critical, remediable: false,
+        compliant_when: "no unconditional Allow in the trust policy for principal *",
+        remediation: "Name the trusted accounts or services in the trust policy, or add conditions (aws:PrincipalOrgID, sts:ExternalId)." },
+    RuleDef { id: "iam-user-no-direct-policies", title: "IAM user has no direct policies", resource_types: &["AWS::IAM::User"], severity: Severity::Low, remediable: false,
+        compliant_when: "no managed or inline policy is attached to the user",
+        remediation: "Attach permissions to a group or role and add the user to the group." },
+];
+
+/// Index into [`RULES`]; a finding stores this instead of the id string.
+pub type RuleIndex = u8;
+
+/// The rule with the given id.
+pub fn rule_index(id: &str) -> Option<RuleIndex> {
+    RULES.iter().position(|r| r.id == id).and_then(|i| RuleIndex::try_from(i).ok())
+}
+
+/// The rule at `index` (indices come from [`rule_index`], so they are always in range).
+pub fn rule(index: RuleIndex) -> &'static RuleDef {
+    RULES.get(usize::from(index)).unwrap_or(&RULES[0])
+}
+
+/// Parameters of rules that take them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleParams {
+    /// Tag keys `ec2-required-tags` demands.
+    pub required_tags: Vec<String>,
+}
+
+impl Default for RuleParams {
+    fn default() -> Self {
+        Self { required_tags: DEFAULT_REQUIRED_TAGS.iter().map(|s| (*s).to_owned()).collect() }
+    }
+}
+
+/// A decided finding for one rule on one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The verdict.
+    pub status: Status,
+    /// Why, in words an engineer can act on.
+    pub message: String,
+    /// JSON path of the value that decided it (empty when the decision is about absence of the whole item).
+    pub path: String,
+}
+
+impl Outcome {
+    fn new(status: Status, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { status, message: message.into(), path: path.into() }
+    }
+}
+
+/// Evidence for one rule on one resource: decided, or waiting for the rest of the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// Decided from the item alone.
+    Done(Outcome),
+    /// `s3-bucket-public-access-blocked`: the bucket-level flags; account level comes later.
+    BucketPublicAccess(PublicAccessFlags),
+    /// `s3-bucket-no-public-acl`: the first public grant (path, grantee) if any, and the bucket's `ignorePublicAcls`.
+    BucketAcl {
+        /// Path and grantee of the first public grant.
+        public_grant: Option<(String, String)>,
+        /// Bucket-level `ignorePublicAcls`.
+        bucket_ignore: Option<bool>,
+    },
+    /// `ec2-instance-ebs-encrypted`: (path, volume id) of each attached EBS volume.
+    InstanceVolumes(Vec<(String, String)>),
+}
+
+/// What phase two knows about the whole input.
+#[derive(Debug, Default, Clone)]
+pub struct Context {
+    /// Account id → account-level public access block flags.
+    pub account_public_access: BTreeMap<String, PublicAccessFlags>,
+    /// EBS volume id → encrypted.
+    pub volumes: BTreeMap<String, bool>,
+}
+
+/// What an item tells the rules about *other* resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contribution {
+    /// An `AWS::S3::AccountPublicAccessBlock` item's flags.
+    AccountPublicAccess(PublicAccessFlags),
+    /// An `AWS::EC2::Volume` item's encryption.
+    VolumeEncrypted(bool),
+}
+
+/// The contribution of `item` to other resources' checks, if any.
+pub fn contribution(item: &ConfigItem) -> Option<Contribution> {
+    match item.resource_type.as_str() {
+        "AWS::S3::AccountPublicAccessBlock" => Some(Contribution::AccountPublicAccess(s3::account_flags(item))),
+        "AWS::EC2::Volume" => Some(Contribution::VolumeEncrypted(ec2::volume_encrypted(item) == Some(true))),
+        _ => None,
+    }
+}
+
+impl Context {
+    /// Adds the newest live item's contribution (callers pass items in a deterministic order).
+    pub fn add(&mut self, account_id: &str, resource_id: &str, contribution: Contribution) {
+        match contribution {
+            Contribution::AccountPublicAccess(flags) => {
+                self.account_public_access.insert(account_id.to_owned(), flags);
+            }
+            Contribution::VolumeEncrypted(encrypted) => {
+                self.volumes.insert(resource_id.to_owned(), encrypted);
+            }
+        }
+    }
+}
+
+impl Check {
+    /// Decides the check with everything the input said.
+    pub fn resolve(self, ctx: &Context, account_id: &str) -> Outcome {
+        match self {
+            Check::Done(outcome) => outcome,
+            Check::BucketPublicAccess(bucket) => s3::resolve_public_access(&bucket, ctx.account_public_access.get(account_id)),
+            Check::BucketAcl { public_grant, bucket_ignore } => {
+                let account_ignore = ctx.account_public_access.get(account_id).and_then(|f| f.ignore_public_acls);
+                s3::resolve_acl(public_grant, bucket_ignore, account_ignore)
+            }
+            Check::InstanceVolumes(volumes) => ec2::resolve_volumes(&volumes, &ctx.volumes),
+        }
+    }
+}
+
+/// Phase one: the checks of every rule that applies to the item's type (none for other types).
+pub fn extract(item: &ConfigItem, params: &RuleParams) -> Vec<(RuleIndex, Check)> {
+    let checks = match item.resource_type.as_str() {
+        "AWS::S3::Bucket" => s3::bucket_checks(item),
+        "AWS::EC2::Instance" => ec2::instance_checks(item, params),
+        "AWS::EC2::Volume" => ec2::volume_checks(item),
+        "AWS::EC2::SecurityGroup" => ec2::security_group_checks(item),
+        "AWS::IAM::Policy" | "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => iam::checks(item),
+        _ => Vec::new(),
+    };
+    checks.into_iter().filter_map(|(id, check)| Some((rule_index(id)?, check))).collect()
+}
+
+/// Whether any rule of the pack evaluates this resource type.
+pub fn evaluates(resource_type: &str) -> bool {
+    RULES.iter().any(|r| r.resource_types.contains(&resource_type))
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+    use serde_json::Value;
+
+    /// Runs one item through both phases with an empty context.
+    pub fn evaluate(item: Value) -> BTreeMap<&'static str, Outcome> {
+        evaluate_with(item, &Context::default())
+    }
+
+    /// Runs one item through both phases with the given context.
+    pub fn evaluate_with(item: Value, ctx: &Context) -> BTreeMap<&'static str, Outcome> {
+        let item = ConfigItem::from_value(item).ok().flatten().expect("test item normalises");
+        extract(&item, &RuleParams::default())
+            .into_iter()
+            .map(|(index, check)| (rule(index).id, check.resolve(ctx, &item.account_id)))
+            .collect()
+    }
+
+    /// The status of one rule.
+    pub fn status(results: &BTreeMap<&'static str, Outcome>, id: &str) -> Status {
+        results.get(id).map(|o| o.status).expect("rule evaluated")
+    }
+}

@@ -1,0 +1,299 @@
+//! `Scan`: the batch-oriented driver. The host feeds each source's bytes in chunks; the scan
+//! splits them into items, keeps the newest version of each resource as compact rule evidence,
+//! and at `finish` decides every check and scores.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::error::{Position, ScanError};
+use crate::input::shape::{Found, items_in_document};
+use crate::input::split::{Piece, Splitter};
+use crate::item::{ConfigItem, ItemStatus, Version};
+use crate::report::{InputSummary, ReportMeta, ResourceResult, ScoreReport, SourceStats, StatusCounts, TypeSummary};
+use crate::rules::{self, Check, Context, Contribution, RuleIndex, RuleParams, Severity, rule};
+use crate::score::{Criticality, Tally, weight};
+
+/// Notices kept verbatim in a report; further ones are only counted.
+const MAX_NOTICES: usize = 50;
+
+/// Options of one scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Alert threshold in basis points (7000 = 70.00 %).
+    pub threshold_bp: u32,
+    /// Tag key that gives a resource's criticality (matched exactly).
+    pub criticality_tag: String,
+    /// Rule parameters.
+    pub params: RuleParams,
+    /// Largest single item or non-container document accepted, in bytes.
+    pub max_item_bytes: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self { threshold_bp: 7000, criticality_tag: "Criticality".to_owned(), params: RuleParams::default(), max_item_bytes: 64 << 20 }
+    }
+}
+
+impl ScanOptions {
+    /// Checks ranges; the engine refuses options that would make a report meaningless.
+    pub fn validate(&self) -> Result<(), ScanError> {
+        if self.threshold_bp > 10_000 {
+            return Err(ScanError::InvalidOption(format!("threshold {} bp is above 100 %", self.threshold_bp)));
+        }
+        if self.criticality_tag.is_empty() {
+            return Err(ScanError::InvalidOption("the criticality tag key is empty".to_owned()));
+        }
+        if self.params.required_tags.iter().any(|t| t.trim().is_empty()) {
+            return Err(ScanError::InvalidOption("a required tag key is empty".to_owned()));
+        }
+        if self.max_item_bytes == 0 {
+            return Err(ScanError::InvalidOption("the item size limit is zero".to_owned()));
+        }
+        Ok(())
+    }
+}
+
+/// (type, id, account, region): one resource.
+type ResourceKey = (String, String, String, String);
+
+#[derive(Debug)]
+struct Recorded {
+    version: Version,
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    Gone,
+    Live {
+        arn: Option<String>,
+        name: Option<String>,
+        criticality: Criticality,
+        checks: Vec<(RuleIndex, Check)>,
+        contribution: Option<Contribution>,
+    },
+}
+
+#[derive(Debug)]
+struct OpenSource {
+    splitter: Splitter,
+    index: usize,
+    items: u64,
+}
+
+/// An in-progress scan.
+#[derive(Debug)]
+pub struct Scan {
+    options: ScanOptions,
+    resources: BTreeMap<ResourceKey, Recorded>,
+    input: InputSummary,
+    notices_seen: u64,
+    open: Option<OpenSource>,
+}
+
+impl Scan {
+    /// Starts a scan.
+    pub fn new(options: ScanOptions) -> Result<Self, ScanError> {
+        options.validate()?;
+        Ok(Self { options, resources: BTreeMap::new(), input: InputSummary::default(), notices_seen: 0, open: None })
+    }
+
+    /// Starts reading the source named `name`.
+    pub fn begin_source(&mut self, name: &str) -> Result<(), ScanError> {
+        if let Some(open) = &self.open {
+            let current = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
+            return Err(ScanError::InvalidState(format!("source `{current}` is still open")));
+        }
+        self.input.sources.push(SourceStats { name: name.to_owned(), items: 0 });
+        self.open = Some(OpenSource { splitter: Splitter::new(name, self.options.max_item_bytes), index: self.input.sources.len() - 1, items: 0 });
+        Ok(())
+    }
+
+    /// Feeds the next chunk of the open source. Returns the number of items read so far from it.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<u64, ScanError> {
+        let mut open = self.open.take().ok_or_else(|| ScanError::InvalidState("feed without an open source".to_owned()))?;
+        let result = {
+            let mut pieces = Vec::new();
+            let split = open.splitter.feed(chunk, &mut |piece| {
+                pieces.push(piece);
+                Ok(())
+            });
+            split.and_then(|()| pieces.into_iter().try_for_each(|piece| self.accept_piece(&mut open, piece)))
+        };
+        let items = open.items;
+        self.open = Some(open);
+        result.map(|()| items)
+    }
+
+    /// Ends the open source; an error when it was truncated or held no JSON at all.
+    pub fn end_source(&mut self) -> Result<u64, ScanError> {
+        let mut open = self.open.take().ok_or_else(|| ScanError::InvalidState("end of source without an open source".to_owned()))?;
+        open.splitter.finish(&mut |_| Ok(()))?;
+        let name = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
+        if open.splitter.top_level_values() == 0 {
+            return Err(ScanError::UnsupportedShape { position: Position { source: name, offset: Some(0), item_index: None }, message: "the source holds no JSON value".to_owned() });
+        }
+        if let Some(stats) = self.input.sources.get_mut(open.index) {
+            stats.items = open.items;
+        }
+        Ok(open.items)
+    }
+
+    fn accept_piece(&mut self, open: &mut OpenSource, piece: Piece) -> Result<(), ScanError> {
+        let source = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
+        let (bytes, offset, is_item) = match piece {
+            Piece::Item { bytes, offset, .. } => (bytes, offset, true),
+            Piece::Document { bytes, offset } => (bytes, offset, false),
+        };
+        let position = |item_index: Option<u64>| Position { source: source.clone(), offset: Some(offset), item_index };
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| parse_error(&e, &bytes, position(None)))?;
+        let found = if is_item {
+            vec![Found::Item(value)]
+        } else {
+            items_in_document(value).map_err(|message| ScanError::UnsupportedShape { position: position(None), message })?
+        };
+        for entry in found {
+            match entry {
+                Found::Item(raw) => {
+                    let index = open.items;
+                    open.items += 1;
+                    self.input.items += 1;
+                    let item = ConfigItem::from_value(crate::value::decode_embedded(raw))
+                        .map_err(|message| ScanError::InvalidItem { position: position(Some(index)), message })?;
+                    match item {
+                        Some(item) => self.record(item),
+                        None => *self.input.other_resources.entry("(unrecognised item)".to_owned()).or_default() += 1,
+                    }
+                }
+                Found::Notice(text) => {
+                    self.notices_seen += 1;
+                    if self.input.notices.len() < MAX_NOTICES {
+                        self.input.notices.push(format!("{source}: {text}"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, item: ConfigItem) {
+        let key = (item.resource_type.clone(), item.resource_id.clone(), item.account_id.clone(), item.region.clone());
+        if let Some(existing) = self.resources.get(&key) {
+            self.input.superseded_items += 1;
+            // The newest version wins; on a tie the first one read stays, so the result does
+            // not depend on anything but the input order, which the host fixes.
+            if existing.version >= item.version {
+                return;
+            }
+        }
+        let state = match item.status {
+            ItemStatus::Gone => State::Gone,
+            ItemStatus::Live => State::Live {
+                criticality: Criticality::from_tag(item.tags.get(&self.options.criticality_tag).map(String::as_str)),
+                checks: rules::extract(&item, &self.options.params),
+                contribution: rules::contribution(&item),
+                arn: item.arn,
+                name: item.resource_name,
+            },
+        };
+        self.resources.insert(key, Recorded { version: item.version, state });
+    }
+
+    /// Decides every check and scores. The scan cannot be fed afterwards.
+    pub fn finish(self, meta: ReportMeta) -> Result<ScoreReport, ScanError> {
+        if let Some(open) = &self.open {
+            let name = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
+            return Err(ScanError::InvalidState(format!("source `{name}` was not ended")));
+        }
+        let Scan { options, resources, mut input, notices_seen, .. } = self;
+        if notices_seen > input.notices.len() as u64 {
+            input.notices.push(format!("… and {} more notices", notices_seen - input.notices.len() as u64));
+        }
+        let mut context = Context::default();
+        let mut newest_contribution: BTreeMap<(bool, String), Version> = BTreeMap::new();
+        for ((_, id, account, _), recorded) in &resources {
+            if let State::Live { contribution: Some(c), .. } = &recorded.state {
+                // Several regions may record the account's public access block: the newest wins.
+                let slot = (matches!(c, Contribution::VolumeEncrypted(_)), if matches!(c, Contribution::VolumeEncrypted(_)) { id.clone() } else { account.clone() });
+                if newest_contribution.get(&slot).is_none_or(|v| *v <= recorded.version) {
+                    newest_contribution.insert(slot, recorded.version);
+                    context.add(account, id, *c);
+                }
+            }
+        }
+
+        let mut overall = Tally::default();
+        let mut totals = StatusCounts::default();
+        let mut by_severity = Severity::ALL.map(|s| (s, StatusCounts::default()));
+        let mut type_tallies: BTreeMap<String, (Tally, TypeSummary)> = BTreeMap::new();
+        let mut results = Vec::new();
+        for ((resource_type, resource_id, account_id, region), recorded) in resources {
+            let State::Live { arn, name, criticality, checks, .. } = recorded.state else {
+                input.skipped_resources += 1;
+                continue;
+            };
+            if checks.is_empty() {
+                *input.other_resources.entry(resource_type).or_default() += 1;
+                continue;
+            }
+            let mut tally = Tally::default();
+            let mut findings: Vec<_> = checks
+                .into_iter()
+                .map(|(index, check)| {
+                    let outcome = check.resolve(&context, &account_id);
+                    let severity = rule(index).severity;
+                    tally.add(outcome.status, weight(severity, criticality));
+                    totals.add(outcome.status);
+                    if let Some((_, counts)) = by_severity.iter_mut().find(|(s, _)| *s == severity) {
+                        counts.add(outcome.status);
+                    }
+                    crate::report::Finding { rule: index, status: outcome.status, message: outcome.message, path: outcome.path }
+                })
+                .collect();
+            findings.sort_by_key(|f| rule(f.rule).id);
+            overall.merge(tally);
+            let (type_tally, summary) = type_tallies.entry(resource_type.clone()).or_default();
+            type_tally.merge(tally);
+            summary.resources += 1;
+            let result = ResourceResult { resource_type, resource_id, resource_name: name, arn, account_id, region, criticality, score_bp: tally.score_bp(), findings };
+            if result.failed_rules().next().is_some() {
+                summary.non_compliant += 1;
+            }
+            results.push(result);
+        }
+        input.evaluated_resources = results.len() as u64;
+        Ok(ScoreReport {
+            meta,
+            threshold_bp: options.threshold_bp,
+            score_bp: overall.score_bp(),
+            criticality_tag: options.criticality_tag,
+            required_tags: options.params.required_tags,
+            input,
+            totals,
+            by_severity,
+            by_resource_type: type_tallies.into_iter().map(|(t, (tally, summary))| (t, TypeSummary { score_bp: tally.score_bp(), ..summary })).collect(),
+            resources: results,
+        })
+    }
+}
+
+/// Converts a parser error inside a piece into an error at an absolute byte offset.
+fn parse_error(error: &serde_json::Error, bytes: &[u8], mut position: Position) -> ScanError {
+    let mut line_start = 0usize;
+    for _ in 1..error.line() {
+        match bytes.get(line_start..).and_then(|rest| rest.iter().position(|b| *b == b'\n')) {
+            Some(newline) => line_start += newline + 1,
+            None => break,
+        }
+    }
+    let within = line_start + error.column().saturating_sub(1);
+    position.offset = position.offset.map(|start| start + within as u64);
+    let message = error.to_string();
+    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    if message.contains("recursion limit") {
+        return ScanError::LimitExceeded { position, message: "JSON nesting is deeper than 128 levels".to_owned() };
+    }
+    ScanError::MalformedJson { position, message }
+}
