@@ -1,1 +1,123 @@
-//! placeholder
+//! The WASI component: a thin adapter that exports `compliance-engine` through the WIT contract
+//! in `wit/`. It holds only the generated bindings, `impl Guest`, and WIT↔engine conversions;
+//! all logic lives (and is tested) in the engine crate.
+//!
+//! Built for `wasm32-wasip2` by `hosts/runtime/build.rs`; on other targets it is empty.
+#![cfg(target_arch = "wasm32")]
+#![allow(missing_docs)] // generated bindings
+// The generated canonical-ABI glue is unsafe by nature; no hand-written code here uses unsafe.
+#![allow(unsafe_code)]
+
+mod convert;
+
+use std::cell::RefCell;
+
+use compliance_engine as engine;
+use exports::compliance::engine::scanner::{self, Guest, GuestScan};
+use compliance::engine::types::{EngineInfo, Finding, ReportFormat, ReportSummary, ResourceResult, RuleInfo, ScanError, ScanOptions, Status, TrendPoint};
+
+wit_bindgen::generate!({
+    world: "engine",
+    path: "../../wit",
+    generate_all,
+});
+
+/// Lifecycle of one scan resource.
+enum State {
+    Reading(engine::Scan),
+    Finished(Box<engine::ScoreReport>),
+    /// `finish` failed or is under way; the scan cannot be used again.
+    Spent,
+}
+
+struct Scan(RefCell<State>);
+
+struct Component;
+
+impl Guest for Component {
+    type Scan = Scan;
+
+    fn rules() -> Vec<RuleInfo> {
+        engine::RULES.iter().map(convert::rule_info).collect()
+    }
+
+    fn about() -> EngineInfo {
+        EngineInfo {
+            version: engine::ENGINE_VERSION.to_owned(),
+            rule_pack_id: engine::RULE_PACK_ID.to_owned(),
+            rule_pack_version: engine::RULE_PACK_VERSION.to_owned(),
+        }
+    }
+}
+
+fn invalid_state(message: &str) -> ScanError {
+    ScanError::InvalidState(message.to_owned())
+}
+
+impl Scan {
+    fn reading<T>(&self, f: impl FnOnce(&mut engine::Scan) -> Result<T, engine::ScanError>) -> Result<T, ScanError> {
+        match &mut *self.0.borrow_mut() {
+            State::Reading(scan) => f(scan).map_err(convert::scan_error),
+            _ => Err(invalid_state("the scan is already finished")),
+        }
+    }
+
+    fn finished<T>(&self, f: impl FnOnce(&engine::ScoreReport) -> Result<T, ScanError>) -> Result<T, ScanError> {
+        match &*self.0.borrow() {
+            State::Finished(report) => f(report),
+            _ => Err(invalid_state("the scan is not finished")),
+        }
+    }
+}
+
+impl GuestScan for Scan {
+    fn create(options: ScanOptions) -> Result<scanner::Scan, ScanError> {
+        let scan = engine::Scan::new(convert::scan_options(options)).map_err(convert::scan_error)?;
+        Ok(scanner::Scan::new(Scan(RefCell::new(State::Reading(scan)))))
+    }
+
+    fn begin_source(&self, name: String) -> Result<(), ScanError> {
+        self.reading(|scan| scan.begin_source(&name))
+    }
+
+    fn feed(&self, chunk: Vec<u8>) -> Result<u64, ScanError> {
+        self.reading(|scan| scan.feed(&chunk))
+    }
+
+    fn end_source(&self) -> Result<u64, ScanError> {
+        self.reading(engine::Scan::end_source)
+    }
+
+    fn finish(&self, meta: compliance::engine::types::ReportMeta) -> Result<ReportSummary, ScanError> {
+        let state = std::mem::replace(&mut *self.0.borrow_mut(), State::Spent);
+        let State::Reading(scan) = state else {
+            return Err(invalid_state("the scan is already finished"));
+        };
+        let report = scan.finish(convert::report_meta(meta)).map_err(convert::scan_error)?;
+        let summary = convert::summary(&report);
+        *self.0.borrow_mut() = State::Finished(Box::new(report));
+        Ok(summary)
+    }
+
+    fn render(&self, format: ReportFormat, trend: Vec<TrendPoint>) -> Result<Vec<u8>, ScanError> {
+        self.finished(|report| match format {
+            ReportFormat::Json => engine::render::json::render(report).map_err(|e| ScanError::RenderFailed(e.to_string())),
+            ReportFormat::Html => Ok(engine::render::html::render(report, &convert::trend(trend))),
+            ReportFormat::Csv => Ok(engine::render::csv::render(report)),
+            ReportFormat::Table => Ok(engine::render::table::render(report)),
+        })
+    }
+
+    fn resources(&self) -> Result<Vec<ResourceResult>, ScanError> {
+        self.finished(|report| Ok(report.resources.iter().map(convert::resource).collect()))
+    }
+
+    fn findings(&self, statuses: Vec<Status>) -> Result<Vec<Finding>, ScanError> {
+        let wanted: Vec<engine::Status> = statuses.into_iter().map(convert::status_from_wit).collect();
+        self.finished(|report| {
+            Ok(report.findings().filter(|(_, f)| wanted.contains(&f.status)).map(|(r, f)| convert::finding(r, f)).collect())
+        })
+    }
+}
+
+export!(Component);

@@ -1,1 +1,26 @@
-//! placeholder
+//! The wasmtime embedding of the compliance scoring component.
+//!
+//! Loads the component (the one embedded at build time, or an archived file), reports its
+//! sha256, reads inputs (files, gzip, directories, stdin, any reader), digests their raw bytes,
+//! and streams them into the component in chunks. This is the only crate that depends on
+//! wasmtime; the CLI and the Lambda hosts call its typed API. It never evaluates rules or
+//! computes scores itself: every number comes out of the component.
+
+mod bindings;
+mod error;
+mod limits;
+mod runtime;
+mod sources;
+mod time;
+
+pub use bindings::types::{
+    EngineInfo, Finding, ReportFormat, ReportSummary, ResourceResult, RuleInfo, Severity, Status, StatusCounts, TrendPoint,
+};
+pub use error::{InputErrorKind, RuntimeError};
+pub use limits::Limits;
+pub use runtime::{FinishedScan, Runtime, ScanRequest, WIT_PACKAGE, WORLD_EXPORT};
+pub use sources::{InputSource, Progress, collect_sources, input_digest, sha256_hex};
+pub use time::{now_utc, is_timestamp};
+
+/// The component built from this checkout's `core-wasm/`, embedded at build time.
+pub const EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/compliance_component.wasm"));

@@ -1,0 +1,77 @@
+//! Findings as CSV (RFC 4180), one row per finding. Cells that a spreadsheet would run as a
+//! formula (leading `=`, `+`, `-`, `@`, tab or carriage return) are prefixed with `'`: resource
+//! names and tags are chosen by whoever creates the resources.
+
+use crate::report::ScoreReport;
+use crate::rules::rule;
+
+const HEADER: [&str; 12] =
+    ["id", "rule_id", "severity", "status", "resource_type", "resource_id", "arn", "account_id", "region", "message", "path", "remediable"];
+
+/// Renders every finding.
+pub fn render(report: &ScoreReport) -> Vec<u8> {
+    let mut out = String::new();
+    push_row(&mut out, HEADER.iter().copied());
+    for (resource, finding) in report.findings() {
+        let def = rule(finding.rule);
+        let id = resource.finding_id(finding);
+        let row = [
+            id.as_str(),
+            def.id,
+            def.severity.as_str(),
+            finding.status.as_str(),
+            &resource.resource_type,
+            &resource.resource_id,
+            resource.arn.as_deref().unwrap_or(""),
+            &resource.account_id,
+            &resource.region,
+            &finding.message,
+            &finding.path,
+            if def.remediable { "true" } else { "false" },
+        ];
+        push_row(&mut out, row.into_iter());
+    }
+    out.into_bytes()
+}
+
+fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
+    for (i, cell) in cells.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_cell(out, cell);
+    }
+    out.push_str("\r\n");
+}
+
+fn push_cell(out: &mut String, cell: &str) {
+    let neutralised = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quote = neutralised || cell.contains([',', '"', '\n', '\r']);
+    if quote {
+        out.push('"');
+    }
+    if neutralised {
+        out.push('\'');
+    }
+    for c in cell.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    if quote {
+        out.push('"');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_quotes_doubled() {
+        let mut out = String::new();
+        push_row(&mut out, ["=HYPERLINK(\"x\")", "plain", "a,b", "-1"].into_iter());
+        assert_eq!(out, "\"'=HYPERLINK(\"\"x\"\")\",plain,\"a,b\",\"'-1\"\r\n");
+    }
+}

@@ -1,0 +1,274 @@
+//! The HTML report: one self-contained file (inline CSS and SVG, no script, no external
+//! fetches) for compliance officers. Every string that came from a resource is escaped.
+
+use std::fmt::Write;
+
+use super::TrendPoint;
+use crate::report::{ResourceResult, ScoreReport};
+use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, Status, rule};
+use crate::score::percent;
+use crate::ENGINE_VERSION;
+
+/// Resources listed in the "worst resources" table.
+const WORST: usize = 15;
+
+const STYLE: &str = "
+:root{--ok:#1a7f37;--bad:#c4320a;--warn:#9a6700;--ink:#1f2328;--muted:#59636e;--line:#d1d9e0}
+*{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--ink);margin:0 auto;max-width:1100px;padding:24px}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
+.muted{color:var(--muted)}.summary{display:flex;gap:32px;align-items:center;flex-wrap:wrap}
+.verdict{font-size:18px;font-weight:600}.below{color:var(--bad)}.above{color:var(--ok)}
+table{border-collapse:collapse;width:100%;margin:6px 0}th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
+th{background:#f6f8fa;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.sev-critical{color:#fff;background:#8c1d18}.sev-high{color:#fff;background:var(--bad)}.sev-medium{background:#f2cc60}.sev-low{background:#d8dee4}
+.badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;font-weight:600}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
+.finding td{font-size:14px}dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px}dt{font-weight:600}dd{margin:0}
+@media print{body{max-width:none;padding:0;font-size:11px}h2{break-after:avoid}tr{break-inside:avoid}.noprint{display:none}}
+";
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders the report; `trend` is the score history (oldest first), possibly empty.
+pub fn render(report: &ScoreReport, trend: &[TrendPoint]) -> Vec<u8> {
+    let mut h = String::with_capacity(64 * 1024);
+    let score = percent(report.score_bp);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
+         <title>Compliance report — {score}%</title><style>{STYLE}</style></head><body>\n"
+    );
+    header(&mut h, report);
+    trend_section(&mut h, report, trend);
+    severity_section(&mut h, report);
+    type_section(&mut h, report);
+    worst_section(&mut h, report);
+    findings_section(&mut h, report);
+    provenance_section(&mut h, report);
+    h.push_str("</body></html>\n");
+    h.into_bytes()
+}
+
+fn header(h: &mut String, report: &ScoreReport) {
+    let below = report.below_threshold();
+    let (class, verdict) = if below { ("below", "Below threshold") } else { ("above", "At or above threshold") };
+    let _ = write!(
+        h,
+        "<h1>AWS compliance report</h1><p class=\"muted\">Generated {} · rule pack {RULE_PACK_ID} {RULE_PACK_VERSION}</p>\
+         <div class=\"summary\">{}<div><div class=\"verdict {class}\">{verdict}</div>\
+         <div>Score <strong>{}%</strong> against a threshold of {}%</div>\
+         <div class=\"muted\">{} resources evaluated · {} skipped (deleted or not recorded) · {} of other types · {} findings, {} non-compliant, {} with insufficient data</div></div></div>\n",
+        escape(&report.meta.generated_at),
+        gauge(report.score_bp, report.threshold_bp),
+        percent(report.score_bp),
+        percent(report.threshold_bp),
+        report.input.evaluated_resources,
+        report.input.skipped_resources,
+        report.input.other_resources.values().sum::<u64>(),
+        report.totals.total(),
+        report.totals.non_compliant,
+        report.totals.insufficient_data,
+    );
+}
+
+/// A ring gauge: the score as an arc, the threshold as a tick.
+fn gauge(score_bp: u32, threshold_bp: u32) -> String {
+    let circumference = 301.59_f64; // 2π × 48
+    let filled = circumference * f64::from(score_bp) / 10_000.0;
+    let angle = 360.0 * f64::from(threshold_bp) / 10_000.0 - 90.0;
+    let (sin, cos) = angle.to_radians().sin_cos();
+    let colour = if score_bp < threshold_bp { "#c4320a" } else { "#1a7f37" };
+    format!(
+        "<svg width=\"140\" height=\"140\" viewBox=\"0 0 120 120\" role=\"img\" aria-label=\"score {score}%\">\
+         <circle cx=\"60\" cy=\"60\" r=\"48\" fill=\"none\" stroke=\"#d1d9e0\" stroke-width=\"14\"/>\
+         <circle cx=\"60\" cy=\"60\" r=\"48\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"14\" stroke-dasharray=\"{filled:.2} {circumference:.2}\" transform=\"rotate(-90 60 60)\"/>\
+         <line x1=\"{:.2}\" y1=\"{:.2}\" x2=\"{:.2}\" y2=\"{:.2}\" stroke=\"#1f2328\" stroke-width=\"2\"/>\
+         <text x=\"60\" y=\"66\" text-anchor=\"middle\" font-size=\"18\" font-weight=\"700\">{score}%</text></svg>",
+        60.0 + 38.0 * cos,
+        60.0 + 38.0 * sin,
+        60.0 + 58.0 * cos,
+        60.0 + 58.0 * sin,
+        score = percent(score_bp),
+    )
+}
+
+fn trend_section(h: &mut String, report: &ScoreReport, trend: &[TrendPoint]) {
+    h.push_str("<h2>7-day trend</h2>");
+    if trend.is_empty() {
+        h.push_str("<p class=\"muted\">No history was supplied to this report (offline scans have none; the hourly analyzer adds it).</p>\n");
+        return;
+    }
+    let (width, height, pad) = (720.0_f64, 160.0_f64, 24.0_f64);
+    let n = trend.len().max(2) as f64 - 1.0;
+    let x = |i: usize| pad + (width - 2.0 * pad) * i as f64 / n;
+    let y = |bp: u32| height - pad - (height - 2.0 * pad) * f64::from(bp) / 10_000.0;
+    let points: Vec<String> = trend.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.score_bp))).collect();
+    let _ = write!(
+        h,
+        "<svg width=\"100%\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"score trend\">\
+         <line x1=\"{pad}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#c4320a\" stroke-dasharray=\"4 3\"/>\
+         <polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"2\" points=\"{}\"/>",
+        width - pad,
+        y(report.threshold_bp),
+        y(report.threshold_bp),
+        points.join(" ")
+    );
+    for (i, p) in trend.iter().enumerate() {
+        let _ = write!(h, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#0969da\"><title>{} — {}%</title></circle>", x(i), y(p.score_bp), escape(&p.generated_at), percent(p.score_bp));
+    }
+    let first = trend.first().map_or("", |p| p.generated_at.as_str());
+    let last = trend.last().map_or("", |p| p.generated_at.as_str());
+    let _ = writeln!(h, "</svg><p class=\"muted\">{} scans from {} to {}; dashed line: threshold.</p>", trend.len(), escape(first), escape(last));
+}
+
+fn severity_section(h: &mut String, report: &ScoreReport) {
+    h.push_str("<h2>Findings by severity</h2><table><tr><th>Severity</th><th class=\"num\">Compliant</th><th class=\"num\">Non-compliant</th><th class=\"num\">Not applicable</th><th class=\"num\">Insufficient data</th></tr>");
+    for (severity, c) in &report.by_severity {
+        let s = severity.as_str();
+        let _ = write!(
+            h,
+            "<tr><td><span class=\"badge sev-{s}\">{s}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            c.compliant, c.non_compliant, c.not_applicable, c.insufficient_data
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn type_section(h: &mut String, report: &ScoreReport) {
+    h.push_str("<h2>By resource type</h2><table><tr><th>Resource type</th><th class=\"num\">Score</th><th class=\"num\">Resources</th><th class=\"num\">Non-compliant resources</th></tr>");
+    for (resource_type, s) in &report.by_resource_type {
+        let _ = write!(h, "<tr><td>{}</td><td class=\"num\">{}%</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>", escape(resource_type), percent(s.score_bp), s.resources, s.non_compliant);
+    }
+    h.push_str("</table>\n");
+}
+
+fn display_name(r: &ResourceResult) -> String {
+    match &r.resource_name {
+        Some(name) if name != &r.resource_id => format!("{} <span class=\"muted\">({})</span>", escape(name), escape(&r.resource_id)),
+        _ => escape(&r.resource_id),
+    }
+}
+
+fn worst_section(h: &mut String, report: &ScoreReport) {
+    let mut worst: Vec<&ResourceResult> = report.resources.iter().filter(|r| r.failed_rules().next().is_some()).collect();
+    worst.sort_by(|a, b| a.score_bp.cmp(&b.score_bp).then_with(|| a.criticality.cmp(&b.criticality)));
+    h.push_str("<h2>Worst resources</h2>");
+    if worst.is_empty() {
+        h.push_str("<p>No resource fails any rule.</p>\n");
+        return;
+    }
+    h.push_str("<table><tr><th>Resource</th><th>Type</th><th>Criticality</th><th class=\"num\">Score</th><th>Failed rules</th></tr>");
+    for r in worst.iter().take(WORST) {
+        let failed: Vec<&str> = r.failed_rules().collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td><td class=\"num\">{}%</td><td>{}</td></tr>",
+            display_name(r),
+            escape(r.arn.as_deref().unwrap_or("")),
+            escape(&r.resource_type),
+            r.criticality.as_str(),
+            percent(r.score_bp),
+            failed.join(", ")
+        );
+    }
+    h.push_str("</table>\n");
+    if worst.len() > WORST {
+        let _ = writeln!(h, "<p class=\"muted\">… and {} more failing resources; every failing finding is listed below.</p>", worst.len() - WORST);
+    }
+}
+
+fn findings_section(h: &mut String, report: &ScoreReport) {
+    let failing: Vec<_> = report.findings().filter(|(_, f)| f.status == Status::NonCompliant).collect();
+    let _ = write!(h, "<h2>Failing findings ({})</h2>", failing.len());
+    if failing.is_empty() {
+        h.push_str("<p>Nothing to fix.</p>\n");
+    } else {
+        h.push_str("<table><tr><th>Severity</th><th>Rule</th><th>Resource</th><th>What is wrong</th><th>What to do</th></tr>");
+        for (r, f) in failing {
+            let def = rule(f.rule);
+            let s = def.severity.as_str();
+            let auto = if def.remediable { " <em>(fixed automatically by the remediator)</em>" } else { "" };
+            let _ = write!(
+                h,
+                "<tr class=\"finding\"><td><span class=\"badge sev-{s}\">{s}</span></td><td><code>{}</code></td><td>{}<br><span class=\"muted\">{} · {} · {}</span></td>\
+                 <td>{}<br><code>{}</code></td><td>{}{auto}</td></tr>",
+                def.id,
+                display_name(r),
+                escape(&r.resource_type),
+                escape(&r.account_id),
+                escape(&r.region),
+                escape(&f.message),
+                escape(&f.path),
+                escape(def.remediation),
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    let insufficient = report.totals.insufficient_data;
+    if insufficient > 0 {
+        let _ = writeln!(h, "<p class=\"muted\">{insufficient} findings could not be decided because evidence was missing from the input (INSUFFICIENT_DATA); they count neither for nor against the score. See the JSON report for each.</p>");
+    }
+}
+
+fn provenance_section(h: &mut String, report: &ScoreReport) {
+    let meta = &report.meta;
+    let _ = write!(
+        h,
+        "<h2>Provenance</h2><p>To reproduce this score: <code>compliance verify report.json INPUT…</code> with the inputs below.</p><dl>\
+         <dt>Engine</dt><dd>{ENGINE_VERSION}</dd><dt>Component sha256</dt><dd><code>{}</code></dd>\
+         <dt>Rule pack</dt><dd>{RULE_PACK_ID} {RULE_PACK_VERSION}</dd><dt>Input sha256</dt><dd><code>{}</code></dd>\
+         <dt>Criticality tag</dt><dd><code>{}</code></dd><dt>Items read</dt><dd>{} ({} superseded by newer versions)</dd></dl>",
+        escape(if meta.component_sha256.is_empty() { "(native engine, no component)" } else { &meta.component_sha256 }),
+        escape(&meta.input_sha256),
+        escape(&report.criticality_tag),
+        report.input.items,
+        report.input.superseded_items,
+    );
+    h.push_str("<table><tr><th>Source</th><th class=\"num\">Bytes</th><th class=\"num\">Items</th><th>sha256</th></tr>");
+    for source in &report.input.sources {
+        let digest = meta.sources.iter().find(|d| d.name == source.name);
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
+            escape(&source.name),
+            digest.map_or(0, |d| d.bytes),
+            source.items,
+            escape(digest.map_or("", |d| d.sha256.as_str()))
+        );
+    }
+    h.push_str("</table>\n");
+    if !report.input.notices.is_empty() {
+        h.push_str("<p>Notices:</p><ul>");
+        for notice in &report.input.notices {
+            let _ = write!(h, "<li>{}</li>", escape(notice));
+        }
+        h.push_str("</ul>\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(escape("<script>alert('x')</script>&\""), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;");
+    }
+}

@@ -1,0 +1,153 @@
+//! Command-line arguments. Parsed and validated here, then turned into the objects that work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Offline AWS compliance scans of exported AWS Config data, scored by a reproducible
+/// WebAssembly engine.
+#[derive(Debug, Parser)]
+#[command(name = "compliance", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score AWS Config data (snapshot/history files, API output, events; .json, .json.gz, NDJSON).
+    Scan(ScanArgs),
+    /// Re-score the inputs of a report with the component it names and compare byte for byte.
+    Verify(VerifyArgs),
+    /// Show the rule pack.
+    Rules(RulesArgs),
+    /// Show the embedded scoring component, or export it for archiving.
+    Component(ComponentArgs),
+}
+
+/// Output formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// `report.html`, self-contained.
+    Html,
+    /// `report.json`, the canonical machine-readable report.
+    Json,
+    /// `findings.csv`.
+    Csv,
+    /// Summary table on stdout.
+    Table,
+}
+
+/// Options shared by commands that load a component and scan.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// Score with this archived component instead of the embedded one.
+    #[arg(long, value_name = "FILE.wasm")]
+    pub component: Option<PathBuf>,
+    /// Memory limit of the component, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 3072, value_parser = clap::value_parser!(u64).range(16..=4096))]
+    pub memory_limit_mib: u64,
+    /// Deadline for each call into the component (one chunk of input, or rendering), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub call_timeout: u64,
+    /// Largest decompressed size of one input source, in MiB (protects against gzip bombs).
+    #[arg(long, value_name = "MIB", default_value_t = 65536, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_source_mib: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files, directories (walked recursively) or `-` for stdin. None: the bundled demo snapshot.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Output formats, comma-separated; the flag may repeat. Default: html, json and table.
+    #[arg(long, short, value_enum, value_delimiter = ',')]
+    pub format: Vec<Format>,
+    /// Directory for report.json, report.html and findings.csv.
+    #[arg(long, short, value_name = "DIR", default_value = "compliance-report")]
+    pub out_dir: PathBuf,
+    /// Alert threshold in percent (up to two decimals).
+    #[arg(long, value_name = "PERCENT", default_value = "70", value_parser = parse_percent_bp)]
+    pub threshold: u32,
+    /// Tag key that gives a resource's criticality.
+    #[arg(long, value_name = "KEY", default_value = "Criticality")]
+    pub criticality_tag: String,
+    /// Tag keys `ec2-required-tags` demands (comma-separated; default CostCenter,Compliance).
+    #[arg(long, value_name = "KEY", value_delimiter = ',')]
+    pub required_tag: Vec<String>,
+    /// Exit with code 1 when the score is below this percentage.
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent_bp)]
+    pub fail_under: Option<u32>,
+    /// Use this `generated_at` (ISO-8601 UTC) instead of the current time, for reproducible runs.
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub generated_at: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The report.json to reproduce.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// The inputs the report was computed from (same files; names must match the report's sources).
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// A table.
+    Table,
+    /// JSON.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: RulesFormat,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ComponentArgs {
+    /// Write the embedded component to this file (for archiving next to reports).
+    #[arg(long, value_name = "FILE.wasm")]
+    pub export: Option<PathBuf>,
+}
+
+/// `72.5` → 7250 basis points; at most two decimals, 0–100, no floating point involved.
+pub fn parse_percent_bp(text: &str) -> Result<u32, String> {
+    let text = text.trim().trim_end_matches('%');
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let valid = !whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit()) && fraction.len() <= 2 && fraction.bytes().all(|b| b.is_ascii_digit());
+    if !valid {
+        return Err(format!("`{text}` is not a percentage with at most two decimals (e.g. 70 or 72.5)"));
+    }
+    let whole: u32 = whole.parse().map_err(|_| format!("`{text}` is out of range"))?;
+    let fraction: u32 = format!("{fraction:0<2}").parse().unwrap_or(0);
+    let bp = whole.checked_mul(100).and_then(|w| w.checked_add(fraction)).filter(|bp| *bp <= 10_000);
+    bp.ok_or_else(|| format!("`{text}` is not between 0 and 100"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_parse_exactly() {
+        assert_eq!(parse_percent_bp("70"), Ok(7000));
+        assert_eq!(parse_percent_bp("72.5"), Ok(7250));
+        assert_eq!(parse_percent_bp("73.41%"), Ok(7341));
+        assert_eq!(parse_percent_bp("100"), Ok(10_000));
+        assert!(parse_percent_bp("100.01").is_err());
+        assert!(parse_percent_bp("7.123").is_err());
+        assert!(parse_percent_bp("-1").is_err());
+        assert!(parse_percent_bp("abc").is_err());
+    }
+}

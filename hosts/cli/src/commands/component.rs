@@ -1,0 +1,21 @@
+//! `compliance component`: identity of the embedded component, and export for archiving.
+
+use anyhow::Context;
+use compliance_runtime::{Limits, Runtime, WIT_PACKAGE};
+
+use crate::Outcome;
+
+pub fn run(args: crate::args::ComponentArgs) -> anyhow::Result<Outcome> {
+    let runtime = Runtime::embedded(Limits::default())?;
+    let about = runtime.about()?;
+    println!("engine version:  {}", about.version);
+    println!("rule pack:       {} {}", about.rule_pack_id, about.rule_pack_version);
+    println!("WIT package:     {WIT_PACKAGE}");
+    println!("component bytes: {}", runtime.component_bytes().len());
+    println!("sha256:          {}", runtime.sha256());
+    if let Some(path) = args.export {
+        std::fs::write(&path, runtime.component_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        println!("exported to:     {}", path.display());
+    }
+    Ok(Outcome::Success)
+}

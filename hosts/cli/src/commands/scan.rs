@@ -1,0 +1,59 @@
+//! `compliance scan`.
+
+use compliance_runtime::{ReportFormat, ScanRequest, collect_sources, is_timestamp, now_utc};
+
+use crate::Outcome;
+use crate::args::{Format, ScanArgs};
+use crate::demo;
+use crate::output::write_atomically;
+
+pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
+    let formats = if args.format.is_empty() { vec![Format::Html, Format::Json, Format::Table] } else { args.format.clone() };
+    let generated_at = args.generated_at.clone().unwrap_or_else(now_utc);
+    anyhow::ensure!(is_timestamp(&generated_at), "--generated-at `{generated_at}` is not an ISO-8601 UTC timestamp like 2024-03-03T09:00:00.000Z");
+    anyhow::ensure!(!args.criticality_tag.is_empty(), "--criticality-tag must not be empty");
+    let runtime = super::load_runtime(&args.engine)?;
+    let (sources, total) = if args.inputs.is_empty() {
+        eprintln!("No input given: scanning the bundled demo snapshot ({}), a synthetic account.", demo::DEMO_NAME);
+        (vec![demo::source()], None)
+    } else {
+        let sources = collect_sources(&args.inputs)?;
+        anyhow::ensure!(!sources.is_empty(), "no .json, .json.gz, .ndjson or .jsonl files found in the given inputs");
+        (sources, super::total_size(&args.inputs))
+    };
+    let request = ScanRequest {
+        threshold_bp: args.threshold,
+        criticality_tag: args.criticality_tag.clone(),
+        required_tags: args.required_tag.clone(),
+        generated_at,
+    };
+    let mut finished = super::scan_with_progress(&runtime, &request, sources, total)?;
+    let mut written = Vec::new();
+    for format in &formats {
+        let (wit_format, file) = match format {
+            Format::Json => (ReportFormat::Json, "report.json"),
+            Format::Html => (ReportFormat::Html, "report.html"),
+            Format::Csv => (ReportFormat::Csv, "findings.csv"),
+            Format::Table => continue,
+        };
+        let bytes = finished.render(wit_format, &[])?;
+        write_atomically(&args.out_dir, file, &bytes)?;
+        written.push(args.out_dir.join(file));
+    }
+    if formats.contains(&Format::Table) {
+        let table = finished.render(ReportFormat::Table, &[])?;
+        print!("{}", String::from_utf8_lossy(&table));
+        println!("\nComponent sha256 {}  ·  input sha256 {}", finished.meta.component_sha256, finished.meta.input_sha256);
+    }
+    for path in &written {
+        eprintln!("wrote {}", path.display());
+    }
+    let score = finished.summary.score_bp;
+    if let Some(minimum) = args.fail_under {
+        if score < minimum {
+            eprintln!("score {}.{:02}% is below --fail-under {}.{:02}%", score / 100, score % 100, minimum / 100, minimum % 100);
+            return Ok(Outcome::Failed);
+        }
+    }
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,140 @@
+//! `compliance verify`: reproduce a stored report from its inputs, bit for bit, with the
+//! component it names, and explain any difference.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, bail};
+use compliance_runtime::{ReportFormat, ScanRequest, collect_sources};
+use serde_json::Value;
+
+use crate::Outcome;
+use crate::args::VerifyArgs;
+use crate::demo;
+
+/// Differences listed per category before eliding the rest.
+const MAX_LISTED: usize = 20;
+
+pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
+    let stored = std::fs::read(&args.report).with_context(|| format!("reading {}", args.report.display()))?;
+    let report: Value = serde_json::from_slice(&stored).with_context(|| format!("{} is not JSON", args.report.display()))?;
+    let field = |pointer: &str| report.pointer(pointer).with_context(|| format!("{} has no `{pointer}`: not a compliance report", args.report.display()));
+    if field("/schema")?.as_str() != Some("compliance-report/v1") {
+        bail!("{} is not a compliance-report/v1 report", args.report.display());
+    }
+    let wanted_component = field("/engine/component_sha256")?.as_str().unwrap_or_default().to_owned();
+    let request = ScanRequest {
+        threshold_bp: field("/threshold_bp")?.as_u64().and_then(|t| u32::try_from(t).ok()).context("threshold_bp is not a number")?,
+        criticality_tag: field("/options/criticality_tag")?.as_str().context("criticality_tag is not a string")?.to_owned(),
+        required_tags: field("/options/required_tags")?.as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+        generated_at: field("/generated_at")?.as_str().context("generated_at is not a string")?.to_owned(),
+    };
+
+    let runtime = super::load_runtime(&args.engine)?;
+    if runtime.sha256() != wanted_component {
+        match &args.engine.component {
+            Some(path) => bail!("{} has sha256 {}, but the report was scored by component {wanted_component}", path.display(), runtime.sha256()),
+            None => bail!(
+                "the report was scored by component {wanted_component}; this binary embeds {}. \
+                 Supply the archived component with --component FILE.wasm (its sha256 must be {wanted_component})",
+                runtime.sha256()
+            ),
+        }
+    }
+
+    let report_sources: Vec<String> =
+        report.pointer("/input/sources").and_then(Value::as_array).into_iter().flatten().filter_map(|s| s.get("name")?.as_str().map(str::to_owned)).collect();
+    let sources = if args.inputs.is_empty() {
+        if report_sources != [demo::DEMO_NAME] {
+            bail!("give the inputs the report was computed from: {}", report_sources.join(", "));
+        }
+        vec![demo::source()]
+    } else {
+        collect_sources(&args.inputs)?
+    };
+    let mut finished = super::scan_with_progress(&runtime, &request, sources, super::total_size(&args.inputs))?;
+    let fresh = finished.render(ReportFormat::Json, &[])?;
+    if fresh == stored {
+        println!(
+            "verified: {} reproduced bit for bit (score {}, component {}, input {})",
+            args.report.display(),
+            percent(&report["score_bp"]),
+            wanted_component,
+            finished.meta.input_sha256
+        );
+        return Ok(Outcome::Success);
+    }
+    let fresh_report: Value = serde_json::from_slice(&fresh).context("the component rendered invalid JSON")?;
+    println!("MISMATCH: re-scoring the inputs does not reproduce {}", args.report.display());
+    for line in differences(&report, &fresh_report, &stored, &fresh) {
+        println!("  {line}");
+    }
+    Ok(Outcome::Failed)
+}
+
+/// A `score_bp` value as a percentage with two decimals.
+fn percent(score_bp: &Value) -> String {
+    score_bp.as_u64().map_or_else(|| score_bp.to_string(), |bp| format!("{}.{:02}", bp / 100, bp % 100))
+}
+
+/// Readable differences between the stored and the re-computed report.
+fn differences(stored: &Value, fresh: &Value, stored_bytes: &[u8], fresh_bytes: &[u8]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let get = |v: &Value, p: &str| v.pointer(p).cloned().unwrap_or(Value::Null);
+    let score = |v: &Value| v.get("score").and_then(Value::as_f64).map_or_else(|| "(missing)".to_owned(), |f| format!("{f:.2}"));
+    if score(stored) != score(fresh) {
+        lines.push(format!("score: report says {}, inputs give {}", score(stored), score(fresh)));
+    }
+    for (pointer, label) in [("/score_bp", "score_bp"), ("/input/sha256", "input sha256"), ("/input/items", "items read"), ("/input/evaluated_resources", "evaluated resources")] {
+        let (a, b) = (get(stored, pointer), get(fresh, pointer));
+        if a != b {
+            lines.push(format!("{label}: report says {a}, inputs give {b}"));
+        }
+    }
+    let sources = |v: &Value| -> BTreeMap<String, String> {
+        v.pointer("/input/sources").and_then(Value::as_array).into_iter().flatten()
+            .filter_map(|s| Some((s.get("name")?.as_str()?.to_owned(), s.get("sha256")?.as_str()?.to_owned())))
+            .collect()
+    };
+    let (was, now) = (sources(stored), sources(fresh));
+    for (name, sha) in &was {
+        match now.get(name) {
+            None => lines.push(format!("source {name} is in the report but was not given")),
+            Some(other) if other != sha => lines.push(format!("source {name}: report sha256 {sha}, given file {other}")),
+            Some(_) => {}
+        }
+    }
+    lines.extend(now.keys().filter(|n| !was.contains_key(*n)).map(|n| format!("source {n} was given but is not in the report")));
+    let findings = |v: &Value| -> BTreeMap<String, (String, String)> {
+        v.get("findings").and_then(Value::as_array).into_iter().flatten()
+            .filter_map(|f| {
+                let id = f.get("id")?.as_str()?.to_owned();
+                let what = format!("{} on {} {}", f.get("rule_id")?.as_str()?, f.get("resource_type")?.as_str()?, f.get("resource_id")?.as_str()?);
+                Some((id, (what, f.get("status")?.as_str()?.to_owned())))
+            })
+            .collect()
+    };
+    let (was, now) = (findings(stored), findings(fresh));
+    let mut changed = Vec::new();
+    for (id, (what, status)) in &was {
+        match now.get(id) {
+            None => changed.push(format!("finding {id} ({what}, {status}) is in the report but not produced by the inputs")),
+            Some((_, other)) if other != status => changed.push(format!("finding {id} ({what}): report says {status}, inputs give {other}")),
+            Some(_) => {}
+        }
+    }
+    changed.extend(now.iter().filter(|(id, _)| !was.contains_key(*id)).map(|(id, (what, status))| format!("finding {id} ({what}, {status}) is produced by the inputs but missing from the report")));
+    let elided = changed.len().saturating_sub(MAX_LISTED);
+    lines.extend(changed.into_iter().take(MAX_LISTED));
+    if elided > 0 {
+        lines.push(format!("… and {elided} more finding differences"));
+    }
+    if lines.is_empty() {
+        let at = stored_bytes.iter().zip(fresh_bytes).position(|(a, b)| a != b).unwrap_or(stored_bytes.len().min(fresh_bytes.len()));
+        let line = stored_bytes.get(..at).map_or(0, |b| b.iter().filter(|c| **c == b'\n').count()) + 1;
+        let excerpt = |bytes: &[u8]| String::from_utf8_lossy(bytes.split(|c| *c == b'\n').nth(line - 1).unwrap_or_default()).trim().to_owned();
+        lines.push(format!("the report differs from the re-rendered one at byte {at} (line {line})"));
+        lines.push(format!("report: {}", excerpt(stored_bytes)));
+        lines.push(format!("inputs: {}", excerpt(fresh_bytes)));
+    }
+    lines
+}

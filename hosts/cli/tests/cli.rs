@@ -1,0 +1,166 @@
+//! End-to-end tests of the `compliance` binary: exit codes, files written, messages.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const GENERATED_AT: &str = "2026-03-03T09:00:00.000Z";
+
+fn compliance(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_compliance")).args(args).current_dir(dir).stdin(Stdio::null()).output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+fn demo_snapshot() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/config-snapshot-demo.json")
+}
+
+#[test]
+fn scan_without_input_scans_the_demo_and_writes_both_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = compliance(&["scan"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("bundled demo snapshot"));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Compliance score: 77.30% (threshold 70.00%)"), "{stdout}");
+    assert!(stdout.contains("Worst resources"));
+    let raw = std::fs::read_to_string(dir.path().join("compliance-report/report.json")).expect("json written");
+    assert!(raw.contains("\"score\": 77.30,"), "score is written with two decimals");
+    let html = std::fs::read_to_string(dir.path().join("compliance-report/report.html")).expect("html written");
+    assert!(html.contains("77.30%") && html.contains("Provenance"));
+    assert!(html.contains("&lt;script&gt;alert(&#39;owner&#39;)") || !html.contains("<script"), "hostile demo tag escaped");
+    assert!(!dir.path().join("compliance-report/findings.csv").exists(), "csv is not a default format");
+}
+
+#[test]
+fn formats_are_a_list_and_the_flag_repeats() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = compliance(&["scan", "--format", "json,csv", "--format", "table", "--out-dir", "out", "--generated-at", GENERATED_AT], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(dir.path().join("out/report.json").exists());
+    assert!(dir.path().join("out/findings.csv").exists());
+    assert!(!dir.path().join("out/report.html").exists());
+    assert!(text(&out.stdout).contains("Compliance score"));
+    let out = compliance(&["scan", "--format", "pdf"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "unknown format is a usage error");
+}
+
+#[test]
+fn fail_under_exits_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = compliance(&["scan", "--format", "json", "--fail-under", "90"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("below --fail-under 90.00%"));
+    let out = compliance(&["scan", "--format", "json", "--fail-under", "77.30"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "equal to the bar passes");
+    let out = compliance(&["scan", "--threshold", "101"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn malformed_truncated_and_wrong_shape_inputs_exit_two_naming_file_and_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("broken.json", b"{\"configurationItems\": [{\"resourceType\": }]}", "broken.json at byte"),
+        ("cut.json", b"{\"configurationItems\": [{\"resourceType\": \"AWS::S3::Bucket\"", "truncated"),
+        ("shape.json", b"{\"Reservations\": []}", "unsupported input shape"),
+        ("lines.ndjson", b"{\"resourceType\": \"AWS::EC2::Volume\", \"resourceId\": \"v\"}\n{not json}\n", "lines.ndjson at byte 57"),
+    ];
+    for (name, bytes, expected) in cases {
+        std::fs::write(dir.path().join(name), bytes).expect("write");
+        let out = compliance(&["scan", name, "--out-dir", "out"], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(expected), "{name}: {}", text(&out.stderr));
+        assert!(!dir.path().join("out/report.json").exists(), "no report is written for bad input");
+    }
+    let out = compliance(&["scan", "missing.json"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("missing.json"));
+}
+
+#[test]
+fn gzip_directories_and_stdin_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bucket = dir.path().join("AWSLogs/111122223333/Config/us-east-1/2026/11/28/ConfigSnapshot");
+    std::fs::create_dir_all(&bucket).expect("mkdir");
+    let demo = std::fs::read(demo_snapshot()).expect("demo");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&demo).expect("gzip");
+    std::fs::write(bucket.join("111122223333_Config_us-east-1_ConfigSnapshot_demo.json.gz"), gz.finish().expect("gzip")).expect("write");
+    std::fs::write(dir.path().join("AWSLogs/111122223333/Config/ConfigWritabilityCheckFile"), b"not json").expect("write");
+    let out = compliance(&["scan", "AWSLogs", "--format", "json", "--out-dir", "out"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/report.json")).expect("json")).expect("json");
+    assert_eq!(report["score_bp"], 7730);
+    assert_eq!(report["input"]["sources"][0]["name"], "111122223333/Config/us-east-1/2026/11/28/ConfigSnapshot/111122223333_Config_us-east-1_ConfigSnapshot_demo.json.gz");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_compliance"))
+        .args(["scan", "-", "--format", "json", "--out-dir", "stdin-out"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().expect("stdin").write_all(&demo).expect("pipe");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&std::fs::read(dir.path().join("stdin-out/report.json")).expect("json")).expect("json");
+    assert_eq!(report["input"]["sources"][0]["name"], "stdin");
+}
+
+#[test]
+fn truncated_gzip_is_an_input_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = std::fs::read(demo_snapshot()).expect("demo");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&demo).expect("gzip");
+    let bytes = gz.finish().expect("gzip");
+    std::fs::write(dir.path().join("cut.json.gz"), &bytes[..bytes.len() / 2]).expect("write");
+    let out = compliance(&["scan", "cut.json.gz"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cut.json.gz"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn rules_and_component_commands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = compliance(&["rules", "--format", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let rules: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(rules["rules"].as_array().map(Vec::len), Some(17));
+    let out = compliance(&["rules"], dir.path());
+    assert!(text(&out.stdout).contains("s3-bucket-sse-kms"));
+    let out = compliance(&["component", "--export", "engine.wasm"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("compliance:engine@1.0.0"));
+    let exported = std::fs::read(dir.path().join("engine.wasm")).expect("exported");
+    let sha = stdout.lines().find_map(|l| l.strip_prefix("sha256:")).map(str::trim).expect("sha line").to_owned();
+    let scan = compliance(&["scan", "--component", "engine.wasm", "--format", "json", "--generated-at", GENERATED_AT], dir.path());
+    assert_eq!(scan.status.code(), Some(0), "{}", text(&scan.stderr));
+    let report: Value = serde_json::from_slice(&std::fs::read(dir.path().join("compliance-report/report.json")).expect("json")).expect("json");
+    assert_eq!(report["engine"]["component_sha256"], sha.as_str());
+    assert!(!exported.is_empty());
+    std::fs::write(dir.path().join("fake.wasm"), b"\0asm\x01\0\0\0").expect("write");
+    let out = compliance(&["scan", "--component", "fake.wasm"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not a usable scoring component"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn real_fixture_scans() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures = fixture("aws-config");
+    let out = compliance(&["scan", fixtures.to_str().expect("utf-8 path"), "--format", "json,html,csv", "--out-dir", "out"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

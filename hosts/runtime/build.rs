@@ -1,0 +1,69 @@
+//! Builds the scoring component from `core-wasm/component` for `wasm32-wasip2` and leaves it in
+//! `OUT_DIR` for `include_bytes!`. The component is the identity of the scoring code, so the
+//! build is made reproducible: fixed profile, no debug info, and every absolute path (the
+//! workspace, the cargo home) remapped so two checkouts in different directories produce the
+//! same bytes.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let workspace = manifest_dir.join("../..").canonicalize().expect("workspace root exists");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    for watched in ["core-wasm/engine/src", "core-wasm/engine/Cargo.toml", "core-wasm/component/src", "core-wasm/component/Cargo.toml", "wit", "Cargo.lock", "rust-toolchain.toml"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+    }
+    println!("cargo:rerun-if-env-changed=COMPLIANCE_COMPONENT_TARGET_DIR");
+
+    // A separate target directory: the outer cargo holds the lock on its own.
+    let target_dir = env::var_os("COMPLIANCE_COMPONENT_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| shared_target_dir(&out_dir));
+    let cargo_home = env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let mut rustflags = vec![format!("--remap-path-prefix={}=/build", workspace.display())];
+    if let Some(home) = cargo_home.and_then(|h| h.canonicalize().ok()) {
+        rustflags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+    }
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(&workspace)
+        .args(["build", "--locked", "--package", "compliance-component", "--target", "wasm32-wasip2", "--profile", "component", "--target-dir"])
+        .arg(&target_dir)
+        .env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\x1f"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_MAKEFLAGS")
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env("SOURCE_DATE_EPOCH", "0");
+    for (key, _) in env::vars_os() {
+        let key = key.to_string_lossy().into_owned();
+        if key.starts_with("CARGO_PROFILE_") || key.starts_with("CARGO_FEATURE_") || key.starts_with("CARGO_CFG_") {
+            command.env_remove(&key);
+        }
+    }
+    let status = command.status().expect("cargo can be run to build the component");
+    if !status.success() {
+        panic!(
+            "building the scoring component failed. Is the wasm32-wasip2 target installed? \
+             Run `rustup target add wasm32-wasip2` (scripts/bootstrap.sh does this)."
+        );
+    }
+    let built = target_dir.join("wasm32-wasip2/component/compliance_component.wasm");
+    std::fs::copy(&built, out_dir.join("compliance_component.wasm")).unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));
+}
+
+/// `<target>/component-build`, shared by debug and release builds of the hosts.
+fn shared_target_dir(out_dir: &Path) -> PathBuf {
+    // OUT_DIR is <target>/[<triple>/]<profile>/build/<pkg>-<hash>/out.
+    out_dir
+        .ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "build"))
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .map(|target| target.join("component-build"))
+        .unwrap_or_else(|| out_dir.join("component-build"))
+}

@@ -1,0 +1,305 @@
+//! `Runtime`: one compiled component, instantiated afresh for every scan with its own store,
+//! memory limit and per-call deadline.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
+use wasmtime::{Config, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::types::{EngineInfo, Finding, ReportFormat, ReportMeta, ReportSummary, ResourceResult, RuleInfo, ScanOptions, SourceDigest, Status, TrendPoint};
+use crate::bindings::{Engine as EngineWorld, EnginePre};
+use crate::error::RuntimeError;
+use crate::limits::Limits;
+use crate::sources::{Chunk, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
+
+/// The WIT package every component must implement.
+pub const WIT_PACKAGE: &str = "compliance:engine@1.0.0";
+/// The interface the component must export.
+pub const WORLD_EXPORT: &str = "compliance:engine/scanner@1.0.0";
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+const TICK: Duration = Duration::from_millis(10);
+
+struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// Advances the engine's epoch so per-call deadlines fire; stops when the runtime is dropped.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// What a scan is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanRequest {
+    /// Alert threshold in basis points.
+    pub threshold_bp: u32,
+    /// Criticality tag key.
+    pub criticality_tag: String,
+    /// Tag keys for `ec2-required-tags`; empty = the rule pack default.
+    pub required_tags: Vec<String>,
+    /// The report's `generated_at` (the engine has no clock).
+    pub generated_at: String,
+}
+
+/// The loaded scoring component.
+pub struct Runtime {
+    engine: wasmtime::Engine,
+    pre: EnginePre<HostState>,
+    bytes: Cow<'static, [u8]>,
+    sha256: String,
+    limits: Limits,
+    _ticker: Ticker,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("sha256", &self.sha256).field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// The component embedded at build time.
+    pub fn embedded(limits: Limits) -> Result<Self, RuntimeError> {
+        Self::from_bytes(Cow::Borrowed(crate::EMBEDDED_COMPONENT), limits)
+    }
+
+    /// An archived component file.
+    pub fn from_file(path: &Path, limits: Limits) -> Result<Self, RuntimeError> {
+        let bytes = std::fs::read(path).map_err(|source| RuntimeError::Io { path: path.display().to_string(), source })?;
+        Self::from_bytes(Cow::Owned(bytes), limits)
+    }
+
+    /// Component bytes; refused unless they are a component exporting `compliance:engine/scanner@1.0.0`.
+    pub fn from_bytes(bytes: Cow<'static, [u8]>, limits: Limits) -> Result<Self, RuntimeError> {
+        let mut config = Config::new();
+        config.wasm_component_model(true).epoch_interruption(true);
+        let engine = wasmtime::Engine::new(&config).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        if !wasmparser_is_component(&bytes) {
+            return Err(RuntimeError::InvalidComponent("the file is not a WebAssembly component (wrong magic or layer)".to_owned()));
+        }
+        let component = Component::new(&engine, &*bytes).map_err(|e| RuntimeError::InvalidComponent(format!("{e:#}")))?;
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| RuntimeError::InvalidComponent(format!("it imports something this host does not provide: {e:#}")))?;
+        let pre = EnginePre::new(instance_pre)
+            .map_err(|e| RuntimeError::InvalidComponent(format!("it does not export {WORLD_EXPORT} as this host expects: {e:#}")))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker_engine = engine.clone();
+        let ticker_stop = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("component-epoch".to_owned())
+            .spawn(move || {
+                while !ticker_stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    ticker_engine.increment_epoch();
+                }
+            })
+            .map_err(|e| RuntimeError::Engine(format!("cannot start the deadline thread: {e}")))?;
+        let sha256 = sha256_hex(&bytes);
+        Ok(Self { engine, pre, bytes, sha256, limits, _ticker: Ticker { stop, thread: Some(thread) } })
+    }
+
+    /// sha256 (hex) of the component bytes: the identity of the scoring code.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The component bytes (for archiving).
+    pub fn component_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Whether this is the component embedded in this binary.
+    pub fn is_embedded(&self) -> bool {
+        self.sha256 == sha256_hex(crate::EMBEDDED_COMPONENT)
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    fn instantiate(&self) -> Result<(Store<HostState>, EngineWorld), RuntimeError> {
+        let mut wasi = WasiCtx::builder();
+        wasi.inherit_stderr(); // a guest panic message is the best clue there is
+        let state = HostState {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(4).build(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(self.deadline_ticks());
+        let world = self.pre.instantiate(&mut store).map_err(|e| RuntimeError::Trap { context: "instantiation".to_owned(), message: format!("{e:#}") })?;
+        Ok((store, world))
+    }
+
+    fn deadline_ticks(&self) -> u64 {
+        (self.limits.call_timeout.as_millis() / TICK.as_millis()).max(1) as u64
+    }
+
+    /// The rule pack, from the component.
+    pub fn rules(&self) -> Result<Vec<RuleInfo>, RuntimeError> {
+        let (mut store, world) = self.instantiate()?;
+        world.compliance_engine_scanner().call_rules(&mut store).map_err(|e| self.call_error(e, "rules"))
+    }
+
+    /// Engine version and rule pack, from the component.
+    pub fn about(&self) -> Result<EngineInfo, RuntimeError> {
+        let (mut store, world) = self.instantiate()?;
+        world.compliance_engine_scanner().call_about(&mut store).map_err(|e| self.call_error(e, "about"))
+    }
+
+    fn call_error(&self, error: wasmtime::Error, context: &str) -> RuntimeError {
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => RuntimeError::Timeout { context: context.to_owned(), seconds: self.limits.call_timeout.as_secs() },
+            _ => RuntimeError::Trap {
+                context: context.to_owned(),
+                message: format!("{error:#} (memory limit {} MiB; a trap is a bug or an exhausted limit)", self.limits.memory_bytes >> 20),
+            },
+        }
+    }
+
+    /// Scores the sources (in the given order; [`crate::collect_sources`] sorts them) and
+    /// returns the finished scan, ready to render.
+    pub fn scan(&self, request: &ScanRequest, sources: Vec<InputSource>, progress: &mut dyn FnMut(Progress)) -> Result<FinishedScan, RuntimeError> {
+        let (mut store, world) = self.instantiate()?;
+        let options = ScanOptions {
+            threshold_bp: request.threshold_bp,
+            criticality_tag: request.criticality_tag.clone(),
+            required_tags: request.required_tags.clone(),
+            max_item_bytes: self.limits.max_item_bytes,
+        };
+        let api = world.compliance_engine_scanner().scan();
+        let scan = api.call_create(&mut store, &options).map_err(|e| self.call_error(e, "create"))??;
+        let raw_progress = Arc::new(AtomicU64::new(0));
+        let mut digests = Vec::with_capacity(sources.len());
+        let mut items_before = 0;
+        for (source_index, source) in sources.into_iter().enumerate() {
+            let name = source.name.clone();
+            store.set_epoch_deadline(self.deadline_ticks());
+            api.call_begin_source(&mut store, scan, &name).map_err(|e| self.call_error(e, &name))??;
+            let (chunks, reader) = spawn_reader(source, self.limits.chunk_bytes, self.limits.max_source_bytes, Arc::clone(&raw_progress));
+            let fed = self.feed_source(&mut store, &world, scan, &name, &chunks, |items| {
+                progress(Progress { raw_bytes: raw_progress.load(Ordering::Relaxed), items: items_before + items, source_index });
+            });
+            drop(chunks); // unblocks the reader if we stopped early
+            let _ = reader.join();
+            let (sha256, bytes) = fed?;
+            store.set_epoch_deadline(self.deadline_ticks());
+            items_before += api.call_end_source(&mut store, scan).map_err(|e| self.call_error(e, &name))??;
+            digests.push(SourceDigest { name, sha256, bytes });
+        }
+        let manifest: Vec<(String, String)> = digests.iter().map(|d| (d.name.clone(), d.sha256.clone())).collect();
+        let meta = ReportMeta {
+            generated_at: request.generated_at.clone(),
+            component_sha256: self.sha256.clone(),
+            input_sha256: input_digest(&manifest),
+            sources: digests,
+        };
+        store.set_epoch_deadline(self.deadline_ticks());
+        let summary = api.call_finish(&mut store, scan, &meta).map_err(|e| self.call_error(e, "finish"))??;
+        Ok(FinishedScan { store, world, scan, summary, meta, deadline_ticks: self.deadline_ticks(), timeout: self.limits.call_timeout })
+    }
+
+    fn feed_source(
+        &self,
+        store: &mut Store<HostState>,
+        world: &EngineWorld,
+        scan: ResourceAny,
+        name: &str,
+        chunks: &std::sync::mpsc::Receiver<Chunk>,
+        mut on_items: impl FnMut(u64),
+    ) -> Result<(String, u64), RuntimeError> {
+        let api = world.compliance_engine_scanner().scan();
+        loop {
+            match chunks.recv() {
+                Ok(Chunk::Data(bytes)) => {
+                    store.set_epoch_deadline(self.deadline_ticks());
+                    let items = api.call_feed(&mut *store, scan, &bytes).map_err(|e| self.call_error(e, name))??;
+                    on_items(items);
+                }
+                Ok(Chunk::Done { sha256, raw_bytes }) => return Ok((sha256, raw_bytes)),
+                Ok(Chunk::Failed(error)) => return Err(error),
+                Err(_) => return Err(RuntimeError::Protocol(format!("{name}: the reader stopped without a result"))),
+            }
+        }
+    }
+}
+
+/// Recognises the component binary layer before handing bytes to the compiler, so a core
+/// module or random file gets a plain message.
+fn wasmparser_is_component(bytes: &[u8]) -> bool {
+    // "\0asm", then version 0x0d and layer 0x01 for components (core modules have layer 0).
+    bytes.len() >= 8 && bytes.get(..4) == Some(b"\0asm") && bytes.get(6..8) == Some(&[0x01, 0x00])
+}
+
+/// A scan the component has finished: render it, or read its results.
+pub struct FinishedScan {
+    store: Store<HostState>,
+    world: EngineWorld,
+    scan: ResourceAny,
+    /// Headline numbers.
+    pub summary: ReportSummary,
+    /// Provenance passed to the component (component and input digests, sources).
+    pub meta: ReportMeta,
+    deadline_ticks: u64,
+    timeout: Duration,
+}
+
+impl FinishedScan {
+    fn map(&self, error: wasmtime::Error, context: &str) -> RuntimeError {
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => RuntimeError::Timeout { context: context.to_owned(), seconds: self.timeout.as_secs() },
+            _ => RuntimeError::Trap { context: context.to_owned(), message: format!("{error:#}") },
+        }
+    }
+
+    /// Renders one format; `trend` is used by HTML only.
+    pub fn render(&mut self, format: ReportFormat, trend: &[TrendPoint]) -> Result<Vec<u8>, RuntimeError> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        let api = self.world.compliance_engine_scanner().scan();
+        Ok(api.call_render(&mut self.store, self.scan, format, trend).map_err(|e| self.map(e, "render"))??)
+    }
+
+    /// Evaluated resources, in report order.
+    pub fn resources(&mut self) -> Result<Vec<ResourceResult>, RuntimeError> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        let api = self.world.compliance_engine_scanner().scan();
+        Ok(api.call_resources(&mut self.store, self.scan).map_err(|e| self.map(e, "resources"))??)
+    }
+
+    /// Findings with the given statuses, in report order.
+    pub fn findings(&mut self, statuses: &[Status]) -> Result<Vec<Finding>, RuntimeError> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        let api = self.world.compliance_engine_scanner().scan();
+        Ok(api.call_findings(&mut self.store, self.scan, statuses).map_err(|e| self.map(e, "findings"))??)
+    }
+}

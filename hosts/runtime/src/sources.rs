@@ -1,0 +1,219 @@
+//! Input sources: discovery (files, directories, stdin), reading with gunzip on a separate
+//! thread, and the digests that make a report reproducible.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+
+use crate::error::RuntimeError;
+
+/// File name endings scanned when walking a directory (a copy of a Config delivery bucket also
+/// holds marker files such as `ConfigWritabilityCheckFile`, which are skipped).
+const SCANNED_ENDINGS: [&str; 5] = [".json", ".json.gz", ".ndjson", ".jsonl", ".ndjson.gz"];
+
+/// One input source.
+pub struct InputSource {
+    /// Name in the report: path relative to the scanned directory, the file name, `stdin`, an S3 key.
+    pub name: String,
+    open: Box<dyn FnOnce() -> io::Result<Box<dyn Read + Send>> + Send>,
+}
+
+impl std::fmt::Debug for InputSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputSource").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl InputSource {
+    /// A file on disk, named `name` in the report.
+    pub fn file(name: impl Into<String>, path: PathBuf) -> Self {
+        Self { name: name.into(), open: Box::new(move || Ok(Box::new(File::open(path)?) as Box<dyn Read + Send>)) }
+    }
+
+    /// Standard input.
+    pub fn stdin() -> Self {
+        Self { name: "stdin".to_owned(), open: Box::new(|| Ok(Box::new(io::stdin()) as Box<dyn Read + Send>)) }
+    }
+
+    /// Any reader (an S3 object body, bytes in memory).
+    pub fn reader(name: impl Into<String>, reader: impl Read + Send + 'static) -> Self {
+        Self { name: name.into(), open: Box::new(move || Ok(Box::new(reader) as Box<dyn Read + Send>)) }
+    }
+
+    /// Bytes in memory.
+    pub fn bytes(name: impl Into<String>, bytes: Vec<u8>) -> Self {
+        Self::reader(name, io::Cursor::new(bytes))
+    }
+}
+
+/// Expands command-line inputs: files as themselves (named by file name), directories walked
+/// recursively (named by path relative to the directory, sorted), `-` for stdin. The result is
+/// sorted by name so the order of arguments does not change the report.
+pub fn collect_sources(inputs: &[PathBuf]) -> Result<Vec<InputSource>, RuntimeError> {
+    let mut found: Vec<InputSource> = Vec::new();
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            found.push(InputSource::stdin());
+            continue;
+        }
+        let meta = std::fs::metadata(input).map_err(|source| RuntimeError::Io { path: input.display().to_string(), source })?;
+        if meta.is_dir() {
+            walk(input, &mut found)?;
+        } else {
+            let name = input.file_name().map_or_else(|| input.display().to_string(), |n| n.to_string_lossy().into_owned());
+            found.push(InputSource::file(name, input.clone()));
+        }
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(pair) = found.windows(2).find(|w| w.first().map(|a| &a.name) == w.get(1).map(|b| &b.name)) {
+        let name = pair.first().map(|s| s.name.clone()).unwrap_or_default();
+        return Err(RuntimeError::InvalidOption(format!("two inputs would both be named `{name}` in the report; pass one of them through a directory")));
+    }
+    Ok(found)
+}
+
+fn walk(root: &Path, found: &mut Vec<InputSource>) -> Result<(), RuntimeError> {
+    // walkdir does not follow symlinks by default, so a symlink loop cannot trap the walk.
+    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let entry = entry.map_err(|e| RuntimeError::Io {
+            path: e.path().unwrap_or(root).display().to_string(),
+            source: e.into_io_error().unwrap_or_else(|| io::Error::other("directory walk failed")),
+        })?;
+        let name = entry.file_name().to_string_lossy();
+        if !entry.file_type().is_file() || !SCANNED_ENDINGS.iter().any(|ending| name.ends_with(ending)) {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let name = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        found.push(InputSource::file(name, entry.path().to_path_buf()));
+    }
+    Ok(())
+}
+
+/// Lower-case hex sha256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The input digest of a scan: sha256 of a `sha256sum`-style manifest, one line
+/// `<sha256 of raw bytes>  <name>\n` per source in report order. An auditor can recompute it
+/// with `sha256sum` over the same files.
+pub fn input_digest(sources: &[(String, String)]) -> String {
+    let mut hasher = Sha256::new();
+    for (name, sha256) in sources {
+        hasher.update(format!("{sha256}  {name}\n").as_bytes());
+    }
+    hex(&hasher.finalize())
+}
+
+/// Progress of a scan, for progress bars.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Raw (possibly compressed) bytes read so far over all sources.
+    pub raw_bytes: u64,
+    /// Items read so far over all sources.
+    pub items: u64,
+    /// Index of the current source.
+    pub source_index: usize,
+}
+
+/// A reader that hashes and counts the raw bytes passing through it.
+struct Digesting<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+    progress: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Digesting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(buf.get(..n).unwrap_or_default());
+        self.bytes += n as u64;
+        self.progress.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// What the reader thread sends: decompressed chunks, then the digest or an error.
+pub(crate) enum Chunk {
+    Data(Vec<u8>),
+    Done { sha256: String, raw_bytes: u64 },
+    Failed(RuntimeError),
+}
+
+/// Reads one source on its own thread (so gunzip overlaps scoring), sending decompressed
+/// chunks; `raw_progress` counts the raw bytes read.
+pub(crate) fn spawn_reader(source: InputSource, chunk_bytes: usize, max_source_bytes: u64, raw_progress: Arc<AtomicU64>) -> (Receiver<Chunk>, JoinHandle<()>) {
+    let (tx, rx) = sync_channel(4);
+    let handle = std::thread::spawn(move || read_source(source, chunk_bytes, max_source_bytes, raw_progress, &tx));
+    (rx, handle)
+}
+
+fn read_source(source: InputSource, chunk_bytes: usize, max_source_bytes: u64, progress: Arc<AtomicU64>, tx: &SyncSender<Chunk>) {
+    let name = source.name.clone();
+    let io_error = |e: io::Error| RuntimeError::Io { path: name.clone(), source: e };
+    let reader = match (source.open)() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = tx.send(Chunk::Failed(io_error(e)));
+            return;
+        }
+    };
+    let mut raw = BufReader::with_capacity(256 << 10, Digesting { inner: reader, hasher: Sha256::new(), bytes: 0, progress });
+    let gzipped = match io::BufRead::fill_buf(&mut raw) {
+        Ok(head) => head.starts_with(&[0x1f, 0x8b]),
+        Err(e) => {
+            let _ = tx.send(Chunk::Failed(io_error(e)));
+            return;
+        }
+    };
+    let mut decoded: Box<dyn Read> = if gzipped { Box::new(MultiGzDecoder::new(&mut raw)) } else { Box::new(&mut raw) };
+    let mut total = 0u64;
+    loop {
+        let mut chunk = vec![0u8; chunk_bytes];
+        let mut filled = 0;
+        while filled < chunk.len() {
+            match decoded.read(chunk.get_mut(filled..).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let _ = tx.send(Chunk::Failed(io_error(e)));
+                    return;
+                }
+            }
+        }
+        if filled == 0 {
+            break;
+        }
+        total += filled as u64;
+        if total > max_source_bytes {
+            let _ = tx.send(Chunk::Failed(RuntimeError::InputTooLarge { source_name: name.clone(), limit: max_source_bytes }));
+            return;
+        }
+        chunk.truncate(filled);
+        if tx.send(Chunk::Data(chunk)).is_err() {
+            return; // the scan stopped; nobody is listening
+        }
+    }
+    drop(decoded);
+    // Drain anything after the gzip members so the digest covers the whole file.
+    if let Err(e) = io::copy(&mut raw, &mut io::sink()) {
+        let _ = tx.send(Chunk::Failed(io_error(e)));
+        return;
+    }
+    let digesting = raw.into_inner();
+    let _ = tx.send(Chunk::Done { sha256: hex(&digesting.hasher.finalize()), raw_bytes: digesting.bytes });
+}

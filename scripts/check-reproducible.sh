@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Proves the scoring component builds bit-identically from the same source and toolchain in
+# two different directories with different target directories: copies the tracked source to
+# two temporary paths, builds the CLI in each (sharing only the dependency cache), and compares
+# the sha256 of the component each embeds with the one this checkout embeds.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+shared_target="${CARGO_TARGET_DIR:-$root/target}"
+work="$(mktemp -d /tmp/compliance-repro.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+
+embedded_sha() { # $1 = workspace, $2 = component target dir (empty: the build's default)
+  (cd "$1" && export CARGO_TARGET_DIR="$shared_target" && if [[ -n "$2" ]]; then export COMPLIANCE_COMPONENT_TARGET_DIR="$2"; fi &&
+     cargo run --quiet --locked -p compliance-cli -- component) | sed -n 's/^sha256: *//p'
+}
+
+here="$(embedded_sha "$root" "")"
+shas=("$here")
+for copy in first-checkout somewhere/else/second-checkout; do
+  dest="$work/$copy"
+  mkdir -p "$dest"
+  git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$dest"/ 2>/dev/null || true
+  shas+=("$(embedded_sha "$dest" "$work/component-target-$(basename "$copy")")")
+done
+echo "component sha256 here:            ${shas[0]}"
+echo "component sha256 first copy:      ${shas[1]}"
+echo "component sha256 second copy:     ${shas[2]}"
+if [[ -z "${shas[0]}" || "${shas[0]}" != "${shas[1]}" || "${shas[1]}" != "${shas[2]}" ]]; then
+  echo "FAIL: the component build is not reproducible across directories" >&2
+  exit 1
+fi
+echo "reproducible: 3 builds in 3 directories gave the same component"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Every test: unit and integration tests of all crates (the component is built and exercised,
+# not only the native engine), the engine's lint wall, and the two-directory reproducibility
+# check of the component build.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/bootstrap.sh"
+cd "$root"
+echo "== cargo test"
+cargo test --locked --workspace
+echo "== clippy (engine lint wall, all crates)"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+echo "== reproducible component build"
+"$root/scripts/check-reproducible.sh"

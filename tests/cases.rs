@@ -1,0 +1,136 @@
+//! Data-driven cases in `fixtures/cases/`: each input is scored through the component and
+//! natively (the reports must be byte-identical), and its statuses are compared with
+//! `<case>.expected.json`. Run with `BLESS=1` to rewrite the expectations after a deliberate
+//! change; the explicit assertions below pin the semantics the SPEC demands regardless.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use compliance_tests::{component_json, fixtures, native_json, source};
+use serde_json::{Value, json};
+
+fn case_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures().join("cases"))
+        .expect("cases dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| !p.to_string_lossy().ends_with(".expected.json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The part of a report a case pins: counts, score and every finding's status.
+fn digest(report: &Value) -> Value {
+    let statuses: BTreeMap<String, Value> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| (format!("{} {}", f["resource_id"].as_str().unwrap_or(""), f["rule_id"].as_str().unwrap_or("")), f["status"].clone()))
+        .collect();
+    json!({
+        "score_bp": report["score_bp"],
+        "evaluated_resources": report["input"]["evaluated_resources"],
+        "skipped_resources": report["input"]["skipped_resources"],
+        "superseded_items": report["input"]["superseded_items"],
+        "statuses": statuses,
+    })
+}
+
+fn run(path: &PathBuf) -> Value {
+    let sources = vec![source(path)];
+    let component = component_json(&sources);
+    assert_eq!(component, native_json(&sources), "{}: component and native reports differ", path.display());
+    serde_json::from_slice(&component).expect("json")
+}
+
+#[test]
+fn cases_match_their_expectations() {
+    let bless = std::env::var_os("BLESS").is_some();
+    for path in case_files() {
+        let got = digest(&run(&path));
+        let stem = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = stem.split('.').next().unwrap_or_default();
+        let expected_path = path.with_file_name(format!("{stem}.expected.json"));
+        if bless {
+            std::fs::write(&expected_path, serde_json::to_string_pretty(&got).expect("json") + "\n").expect("write expectation");
+            continue;
+        }
+        let expected: Value = serde_json::from_slice(&std::fs::read(&expected_path).unwrap_or_else(|_| panic!("{} missing; run with BLESS=1", expected_path.display())))
+            .expect("expectation is JSON");
+        assert_eq!(got, expected, "{}", path.display());
+    }
+}
+
+fn status(report: &Value, resource: &str, rule: &str) -> String {
+    report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["resource_id"] == resource && f["rule_id"] == rule)
+        .and_then(|f| f["status"].as_str())
+        .unwrap_or("(no finding)")
+        .to_owned()
+}
+
+fn case(name: &str) -> Value {
+    run(&fixtures().join("cases").join(name))
+}
+
+#[test]
+fn newest_item_wins_and_ties_go_to_the_larger_state_id() {
+    let report = case("history-newest-wins.json");
+    assert_eq!(status(&report, "ledger", "s3-bucket-sse-kms"), "NON_COMPLIANT");
+    assert_eq!(status(&report, "tie", "s3-bucket-sse-kms"), "COMPLIANT");
+    assert_eq!(report["input"]["superseded_items"], 3);
+    assert_eq!(report["input"]["evaluated_resources"], 2);
+}
+
+#[test]
+fn deleted_and_unrecorded_resources_are_skipped() {
+    let report = case("newest-deleted-is-skipped.json");
+    assert_eq!(report["input"]["evaluated_resources"], 1);
+    assert_eq!(report["input"]["skipped_resources"], 2);
+    assert_eq!(status(&report, "gone", "s3-bucket-sse-kms"), "(no finding)");
+}
+
+#[test]
+fn account_level_public_access_block_applies_to_its_account_only() {
+    let report = case("account-public-access-block.json");
+    assert_eq!(status(&report, "covered", "s3-bucket-public-access-blocked"), "COMPLIANT");
+    assert_eq!(status(&report, "covered", "s3-bucket-no-public-acl"), "COMPLIANT");
+    assert_eq!(status(&report, "other-account", "s3-bucket-public-access-blocked"), "NON_COMPLIANT");
+    assert_eq!(status(&report, "other-account", "s3-bucket-no-public-acl"), "NON_COMPLIANT");
+    assert_eq!(report["input"]["other_resources"]["AWS::S3::AccountPublicAccessBlock"], 1);
+}
+
+#[test]
+fn api_shape_strings_and_percent_encoded_documents() {
+    let report = case("api-shape-strings.json");
+    assert_eq!(status(&report, "AROAOPEN", "iam-no-admin-access"), "NON_COMPLIANT");
+    assert_eq!(status(&report, "AROAOPEN", "iam-role-trust-no-public-principal"), "NON_COMPLIANT");
+    assert_eq!(status(&report, "api-bucket", "s3-bucket-no-public-acl"), "NON_COMPLIANT");
+    assert_eq!(status(&report, "api-bucket", "s3-bucket-ssl-only"), "COMPLIANT");
+    assert_eq!(status(&report, "api-bucket", "s3-bucket-sse-kms"), "COMPLIANT");
+    assert_eq!(status(&report, "api-bucket", "s3-bucket-versioning-enabled"), "COMPLIANT");
+}
+
+#[test]
+fn instance_volumes_are_looked_up_in_the_input() {
+    let report = case("instances-and-volumes.ndjson");
+    assert_eq!(status(&report, "i-good", "ec2-instance-ebs-encrypted"), "COMPLIANT");
+    assert_eq!(status(&report, "i-bad", "ec2-instance-ebs-encrypted"), "NON_COMPLIANT");
+    assert_eq!(status(&report, "i-unknown", "ec2-instance-ebs-encrypted"), "INSUFFICIENT_DATA");
+}
+
+#[test]
+fn score_matches_the_hand_computed_value() {
+    // vol-a critical ×8, medium 3, compliant: 24.   vol-b low ×1, medium 3, non-compliant: 3.
+    // sg-1 high ×4, high 6, non-compliant: 24.      sg-2 default ×2, high 6, compliant: 12.
+    // ⌊10000 × 36 / 63⌋ = 5714.
+    let report = case("hand-computed-score.json");
+    assert_eq!(report["score_bp"], 5714);
+    assert_eq!(report["score"].to_string(), "57.14");
+    assert_eq!(report["by_resource_type"]["AWS::EC2::Volume"]["score_bp"], 8888); // ⌊10000 × 24 / 27⌋
+    assert_eq!(report["by_resource_type"]["AWS::EC2::SecurityGroup"]["score_bp"], 3333); // ⌊10000 × 12 / 36⌋
+    assert_eq!(report["below_threshold"], true);
+}

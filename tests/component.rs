@@ -1,0 +1,117 @@
+//! The component path: same bytes as the native engine, clear errors for bad input, refusal of
+//! anything that is not our component, escaped HTML.
+
+use std::borrow::Cow;
+
+use compliance_runtime::{InputErrorKind, InputSource, Limits, ReportFormat, Runtime, RuntimeError};
+use compliance_tests::{component_json, component_scan, native_json, request, runtime};
+use serde_json::Value;
+
+fn demo() -> Vec<(String, Vec<u8>)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../hosts/cli/demo/config-snapshot-demo.json");
+    vec![("demo/config-snapshot-demo.json".to_owned(), std::fs::read(path).expect("demo snapshot"))]
+}
+
+#[test]
+fn demo_report_is_identical_natively_and_through_the_component_and_repeatable() {
+    let component = component_json(&demo());
+    assert_eq!(component, native_json(&demo()));
+    assert_eq!(component, component_json(&demo()), "a second scan gives the same bytes");
+    let report: Value = serde_json::from_slice(&component).expect("json");
+    assert_eq!(report["engine"]["component_sha256"], runtime().sha256());
+    assert_eq!(report["engine"]["rule_pack"]["id"], "default");
+    let findings = report["findings"].as_array().expect("findings");
+    // The demo exercises every rule with every status it can take.
+    for rule in compliance_engine::RULES {
+        let statuses: Vec<&str> = findings.iter().filter(|f| f["rule_id"] == rule.id).filter_map(|f| f["status"].as_str()).collect();
+        assert!(statuses.contains(&"COMPLIANT") && statuses.contains(&"NON_COMPLIANT"), "{} lacks a status: {statuses:?}", rule.id);
+    }
+}
+
+#[test]
+fn chunk_size_does_not_change_the_report() {
+    let tiny = Runtime::embedded(Limits { chunk_bytes: 5, ..Limits::default() }).expect("runtime");
+    let mut scan = tiny.scan(&request(), vec![InputSource::bytes(demo()[0].0.clone(), demo()[0].1.clone())], &mut |_| {}).expect("scan");
+    assert_eq!(scan.render(ReportFormat::Json, &[]).expect("json"), component_json(&demo()));
+}
+
+fn input_error(bytes: &[u8]) -> (InputErrorKind, String, Option<u64>, String) {
+    match component_scan(&[("bad.json".to_owned(), bytes.to_vec())]) {
+        Err(RuntimeError::Input { kind, source_name, offset, message, .. }) => (kind, source_name, offset, message),
+        Err(other) => panic!("expected an input error, got {other}"),
+        Ok(_) => panic!("expected an input error for {}", String::from_utf8_lossy(bytes)),
+    }
+}
+
+#[test]
+fn bad_input_is_a_located_error() {
+    let (kind, source, offset, _) = input_error(b"{\"configurationItems\": [{\"resourceType\": \"AWS::S3::Bucket\", \"resourceId\": \"b\"}, {\"x\": tru}]}");
+    assert_eq!((kind, source.as_str()), (InputErrorKind::MalformedJson, "bad.json"));
+    assert!(offset.is_some_and(|o| (86..=90).contains(&o)), "offset {offset:?} should point at the bad literal (byte 86)");
+    let (kind, _, _, message) = input_error(b"{\"configurationItems\": [{\"resourceType\": \"AWS::S3::Bucket\"");
+    assert_eq!(kind, InputErrorKind::MalformedJson);
+    assert!(message.contains("truncated"), "{message}");
+    let (kind, _, _, message) = input_error(b"{\"hello\": \"world\"}");
+    assert_eq!(kind, InputErrorKind::UnsupportedShape);
+    assert!(message.contains("hello"), "{message}");
+    let (kind, _, _, _) = input_error(b"\"just a string\"");
+    assert_eq!(kind, InputErrorKind::UnsupportedShape);
+    let (kind, _, _, _) = input_error(b"   \n");
+    assert_eq!(kind, InputErrorKind::UnsupportedShape);
+    let (kind, _, _, _) = input_error(b"{\"resourceType\": \"AWS::S3::Bucket\", \"resourceId\": [1]}");
+    assert_eq!(kind, InputErrorKind::InvalidItem);
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let (kind, _, _, _) = input_error(format!("{{\"configurationItems\": [{deep}]}}").as_bytes());
+    assert_eq!(kind, InputErrorKind::LimitExceeded);
+}
+
+#[test]
+fn empty_snapshot_scores_full_marks() {
+    let mut scan = component_scan(&[("empty.json".to_owned(), b"{\"fileVersion\":\"1.0\",\"configurationItems\":[]}".to_vec())]).expect("scan");
+    assert_eq!(scan.summary.score_bp, 10_000);
+    assert_eq!(scan.summary.evaluated_resources, 0);
+    assert!(!scan.summary.below_threshold);
+    assert!(scan.resources().expect("resources").is_empty());
+}
+
+#[test]
+fn anything_but_our_component_is_refused() {
+    for (bytes, what) in [(b"not wasm at all".to_vec(), "not a WebAssembly component"), (b"\0asm\x01\0\0\0".to_vec(), "not a WebAssembly component")] {
+        match Runtime::from_bytes(Cow::Owned(bytes), Limits::default()) {
+            Err(RuntimeError::InvalidComponent(message)) => assert!(message.contains(what), "{message}"),
+            other => panic!("expected InvalidComponent, got {other:?}"),
+        }
+    }
+    // A valid component that exports something else.
+    let empty_component = b"\0asm\x0d\0\x01\0".to_vec();
+    match Runtime::from_bytes(Cow::Owned(empty_component), Limits::default()) {
+        Err(RuntimeError::InvalidComponent(message)) => assert!(message.contains("compliance:engine/scanner"), "{message}"),
+        other => panic!("expected InvalidComponent, got {other:?}"),
+    }
+}
+
+#[test]
+fn html_escapes_hostile_values_and_fetches_nothing() {
+    let hostile = serde_json::json!({"resourceType": "AWS::EC2::Instance", "resourceId": "i-<img src=x onerror=alert(1)>",
+        "resourceName": "\"><script>alert(document.cookie)</script>", "awsRegion": "us-east-1",
+        "tags": {"Criticality": "<b>high</b>", "Owner": "=cmd|' /C calc'!A0"}, "configuration": {}});
+    let mut scan = component_scan(&[("hostile.json".to_owned(), hostile.to_string().into_bytes())]).expect("scan");
+    let html = String::from_utf8(scan.render(ReportFormat::Html, &[]).expect("html")).expect("utf-8");
+    assert!(!html.contains("<script"), "script tag leaked");
+    assert!(!html.contains("<img"), "img tag leaked");
+    assert!(html.contains("&lt;script&gt;alert(document.cookie)&lt;/script&gt;"));
+    for external in ["src=\"http", "href=\"http", "url(http", "@import", "<link", "src=\"//"] {
+        assert!(!html.contains(external), "external reference {external}");
+    }
+    let csv = String::from_utf8(scan.render(ReportFormat::Csv, &[]).expect("csv")).expect("utf-8");
+    assert!(csv.contains("i-<img src=x onerror=alert(1)>"), "CSV keeps values verbatim (quoted where needed)");
+}
+
+#[test]
+fn the_component_reports_the_whole_rule_pack() {
+    let rules = runtime().rules().expect("rules");
+    assert_eq!(rules.len(), 17);
+    assert_eq!(rules.iter().filter(|r| r.remediable).map(|r| r.id.as_str()).collect::<Vec<_>>(), ["s3-bucket-sse-kms"]);
+    let about = runtime().about().expect("about");
+    assert_eq!((about.rule_pack_id.as_str(), about.rule_pack_version.as_str()), ("default", "1.0.0"));
+}

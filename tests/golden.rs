@@ -1,0 +1,47 @@
+//! Golden report: the demo snapshot with a fixed `generated_at` must render to a JSON report
+//! whose sha256 is committed. Any change in scoring behaviour changes it, and must be made
+//! deliberately: re-bless with `BLESS=1 cargo test -p compliance-tests --test golden`, review
+//! the diff of `fixtures/golden/demo-report.json`, and bump `RULE_PACK_VERSION` when the
+//! semantics of a rule changed. The component digest is fixed to a placeholder so that
+//! refactorings which do not change behaviour do not change the golden file.
+
+use std::path::Path;
+
+use compliance_engine::render::json;
+use compliance_engine::{RULE_PACK_VERSION, ReportMeta, Scan, ScanOptions, SourceDigest};
+use compliance_runtime::{input_digest, sha256_hex};
+
+#[test]
+fn demo_report_matches_the_committed_digest() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let input = std::fs::read(root.join("../hosts/cli/demo/config-snapshot-demo.json")).expect("demo snapshot");
+    let name = "config-snapshot-demo.json";
+    let mut scan = Scan::new(ScanOptions::default()).expect("options");
+    scan.begin_source(name).expect("begin");
+    scan.feed(&input).expect("feed");
+    scan.end_source().expect("end");
+    let sha = sha256_hex(&input);
+    let report = scan
+        .finish(ReportMeta {
+            generated_at: compliance_tests::GENERATED_AT.into(),
+            component_sha256: "golden-placeholder".into(),
+            input_sha256: input_digest(&[(name.to_owned(), sha.clone())]),
+            sources: vec![SourceDigest { name: name.into(), sha256: sha, bytes: input.len() as u64 }],
+        })
+        .expect("finish");
+    let rendered = json::render(&report).expect("render");
+    let digest = format!("{}  rule-pack {RULE_PACK_VERSION}\n", sha256_hex(&rendered));
+    let golden = root.join("fixtures/golden");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::create_dir_all(&golden).expect("mkdir");
+        std::fs::write(golden.join("demo-report.json"), &rendered).expect("write");
+        std::fs::write(golden.join("demo-report.sha256"), &digest).expect("write");
+        return;
+    }
+    let committed = std::fs::read_to_string(golden.join("demo-report.sha256")).expect("golden digest committed");
+    assert_eq!(
+        digest, committed,
+        "scoring output changed. If deliberate: BLESS=1, review the diff of tests/fixtures/golden/demo-report.json, \
+         and bump RULE_PACK_VERSION if a rule's semantics changed"
+    );
+}
