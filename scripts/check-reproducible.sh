@@ -30,4 +30,14 @@ if [[ -z "${shas[0]}" || "${shas[0]}" != "${shas[1]}" || "${shas[1]}" != "${shas
   echo "FAIL: the component build is not reproducible across directories" >&2
   exit 1
 fi
-echo "reproducible: 3 builds in 3 directories gave the same component"
+# All copies share this machine's cargo home, so also prove no absolute path is embedded at
+# all: another machine with another $CARGO_HOME or checkout path then builds the same bytes.
+(cd "$root" && CARGO_TARGET_DIR="$shared_target" cargo run --quiet --locked -p compliance-cli -- component --export "$work/engine.wasm" >/dev/null)
+cargo_home="$(cd "${CARGO_HOME:-$HOME/.cargo}" && pwd -P)"
+for path in "$root" "$cargo_home" "$HOME" "$work"; do
+  if grep -aqF "$path/" "$work/engine.wasm"; then
+    echo "FAIL: the component embeds the absolute path $path" >&2
+    exit 1
+  fi
+done
+echo "reproducible: 3 builds in 3 directories gave the same component, which embeds no absolute path"

@@ -10,5 +10,7 @@ echo "== cargo test"
 cargo test --locked --workspace
 echo "== clippy (engine lint wall, all crates)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
+echo "== clippy (component, wasm32-wasip2)"
+cargo clippy --locked -p compliance-component --target wasm32-wasip2 -- -D warnings
 echo "== reproducible component build"
 "$root/scripts/check-reproducible.sh"

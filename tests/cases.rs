@@ -36,7 +36,7 @@ fn digest(report: &Value) -> Value {
     })
 }
 
-fn run(path: &PathBuf) -> Value {
+fn run(path: &std::path::Path) -> Value {
     let sources = vec![source(path)];
     let component = component_json(&sources);
     assert_eq!(component, native_json(&sources), "{}: component and native reports differ", path.display());

@@ -24,7 +24,7 @@ wit_bindgen::generate!({
 
 /// Lifecycle of one scan resource.
 enum State {
-    Reading(engine::Scan),
+    Reading(Box<engine::Scan>),
     Finished(Box<engine::ScoreReport>),
     /// `finish` failed or is under way; the scan cannot be used again.
     Spent,
@@ -73,7 +73,7 @@ impl Scan {
 impl GuestScan for Scan {
     fn create(options: ScanOptions) -> Result<scanner::Scan, ScanError> {
         let scan = engine::Scan::new(convert::scan_options(options)).map_err(convert::scan_error)?;
-        Ok(scanner::Scan::new(Scan(RefCell::new(State::Reading(scan)))))
+        Ok(scanner::Scan::new(Scan(RefCell::new(State::Reading(Box::new(scan))))))
     }
 
     fn begin_source(&self, name: String) -> Result<(), ScanError> {
@@ -93,7 +93,7 @@ impl GuestScan for Scan {
         let State::Reading(scan) = state else {
             return Err(invalid_state("the scan is already finished"));
         };
-        let report = scan.finish(convert::report_meta(meta)).map_err(convert::scan_error)?;
+        let report = (*scan).finish(convert::report_meta(meta)).map_err(convert::scan_error)?;
         let summary = convert::summary(&report);
         *self.0.borrow_mut() = State::Finished(Box::new(report));
         Ok(summary)

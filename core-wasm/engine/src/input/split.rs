@@ -164,10 +164,8 @@ impl Splitter {
     fn step(&mut self, byte: u8, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
         if self.in_string {
             self.capture(byte)?;
-            if self.top_member() == Some(Member::InKey) && self.depth == 1 {
-                if !(byte == b'"' && !self.escaped) {
-                    self.key.push(byte);
-                }
+            if self.top_member() == Some(Member::InKey) && self.depth == 1 && (byte != b'"' || self.escaped) {
+                self.key.push(byte);
             }
             if self.escaped {
                 self.escaped = false;

@@ -69,12 +69,12 @@ pub fn render(report: &ScoreReport, trend: &[TrendPoint]) -> Vec<u8> {
 fn header(h: &mut String, report: &ScoreReport) {
     let below = report.below_threshold();
     let (class, verdict) = if below { ("below", "Below threshold") } else { ("above", "At or above threshold") };
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<h1>AWS compliance report</h1><p class=\"muted\">Generated {} · rule pack {RULE_PACK_ID} {RULE_PACK_VERSION}</p>\
          <div class=\"summary\">{}<div><div class=\"verdict {class}\">{verdict}</div>\
          <div>Score <strong>{}%</strong> against a threshold of {}%</div>\
-         <div class=\"muted\">{} resources evaluated · {} skipped (deleted or not recorded) · {} of other types · {} findings, {} non-compliant, {} with insufficient data</div></div></div>\n",
+         <div class=\"muted\">{} resources evaluated · {} skipped (deleted or not recorded) · {} of other types · {} findings, {} non-compliant, {} with insufficient data</div></div></div>",
         escape(&report.meta.generated_at),
         gauge(report.score_bp, report.threshold_bp),
         percent(report.score_bp),

@@ -49,11 +49,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         eprintln!("wrote {}", path.display());
     }
     let score = finished.summary.score_bp;
-    if let Some(minimum) = args.fail_under {
-        if score < minimum {
-            eprintln!("score {}.{:02}% is below --fail-under {}.{:02}%", score / 100, score % 100, minimum / 100, minimum % 100);
-            return Ok(Outcome::Failed);
-        }
+    if let Some(minimum) = args.fail_under
+        && score < minimum
+    {
+        eprintln!("score {}.{:02}% is below --fail-under {}.{:02}%", score / 100, score % 100, minimum / 100, minimum % 100);
+        return Ok(Outcome::Failed);
     }
     Ok(Outcome::Success)
 }
