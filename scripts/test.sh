@@ -14,3 +14,5 @@ echo "== clippy (component, wasm32-wasip2)"
 cargo clippy --locked -p compliance-component --target wasm32-wasip2 -- -D warnings
 echo "== reproducible component build"
 "$root/scripts/check-reproducible.sh"
+echo "== infrastructure (Pulumi YAML type check, requirements, IAM lint)"
+"$root/scripts/check-infra.sh"

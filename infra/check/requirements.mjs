@@ -1,0 +1,180 @@
+// The SPEC §8 constraints on infra/Pulumi.yaml, as a function that lists every violation, so
+// the same checks run against the real program (must be clean) and against broken copies in
+// the tests (must each be caught).
+import { parse } from "yaml";
+
+const SUFFIX = "${environmentSuffix}";
+const NAME_KEYS = ["name", "bucket", "dashboardName", "functionName"];
+const FUNCTIONS = ["analyzer", "evaluator", "remediator"];
+const LAMBDA_ENV = {
+  analyzer: ["CONFIG_BUCKET", "CONFIG_DELIVERY_CHANNEL", "HISTORY_TABLE", "REPORTS_BUCKET", "ALERT_TOPIC_ARN", "SCORE_THRESHOLD", "CRITICALITY_TAG", "ENVIRONMENT_SUFFIX"],
+  evaluator: ["CRITICALITY_TAG", "ENVIRONMENT_SUFFIX"],
+  remediator: ["HISTORY_TABLE", "REMEDIATION_MODE", "REMEDIATION_KMS_KEY_ID", "MAX_REMEDIATIONS_PER_INVOCATION", "ENVIRONMENT_SUFFIX"],
+};
+
+const ofType = (resources, type) => Object.entries(resources).filter(([, r]) => r.type === type);
+const ref = (name) => new RegExp(`^\\$\\{${name}(\\.[A-Za-z]+)?\\}$`);
+const walk = (value, visit, path = []) => {
+  visit(value, path);
+  if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, visit, path.concat(k));
+};
+
+export function violations(text) {
+  const program = parse(text);
+  const out = [];
+  const fail = (message) => out.push(message);
+  const resources = program.resources ?? {};
+  const config = program.config ?? {};
+
+  if (program.runtime !== "yaml") fail("runtime must be yaml");
+  if ("configuration" in program) fail("the deprecated `configuration:` section is used");
+  for (const key of ["environmentSuffix", "alertEmail", "costCenter", "complianceTag", "scoreThreshold", "logRetentionDays", "remediationMode", "lambdaSubnetIds", "lambdaSecurityGroupIds", "remediationKmsKeyId"]) {
+    if (!(key in config)) fail(`config key ${key} is missing`);
+  }
+  if (config.environmentSuffix && "default" in config.environmentSuffix) fail("environmentSuffix must be required (no default)");
+
+  // Provider: region and default tags, used by every resource.
+  const providers = ofType(resources, "pulumi:providers:aws");
+  if (providers.length !== 1) fail("exactly one explicit aws provider is expected");
+  const [providerName, provider] = providers[0] ?? [];
+  if (provider?.properties?.region !== "us-east-1") fail("provider region must be us-east-1");
+  const tags = provider?.properties?.defaultTags?.tags ?? {};
+  for (const tag of ["CostCenter", "Compliance"]) if (!tags[tag]) fail(`provider default tag ${tag} is missing`);
+  for (const [name, r] of Object.entries(resources)) {
+    if (name === providerName) continue;
+    if (r.options?.provider !== `\${${providerName}}`) fail(`${name} does not use the tagged provider`);
+    if (r.options?.protect || r.options?.retainOnDelete) fail(`${name} is protected or retained on delete`);
+    for (const key of NAME_KEYS) {
+      const value = r.properties?.[key];
+      if (typeof value !== "string" || key === "name" && r.type === "aws:kms:Alias") continue;
+      const bare = value.replace(/^\/aws\/lambda\//, "");
+      if (!/^compliance-[a-z0-9-]+-\$\{environmentSuffix\}$/.test(bare) && !ref("[A-Za-z]+").test(value)) fail(`${name}: ${key} "${value}" is not compliance-<type>-${SUFFIX}`);
+    }
+  }
+  walk(resources, (v, path) => {
+    if (path.at(-1) === "deletionProtectionEnabled" && v === true) fail(`${path.join(".")} enables deletion protection`);
+    if (path.at(-1) === "reservedConcurrentExecutions") fail(`${path.join(".")}: no reserved concurrency is allowed`);
+  });
+
+  // KMS.
+  const keys = ofType(resources, "aws:kms:Key");
+  if (!keys.length) fail("no KMS customer key");
+  for (const [name, k] of keys) {
+    if (k.properties?.enableKeyRotation !== true) fail(`${name}: key rotation is off`);
+    const window = k.properties?.deletionWindowInDays;
+    if (!(window >= 7 && window <= 10)) fail(`${name}: deletion window should be short (7–10 days), is ${window}`);
+  }
+
+  // Buckets: forceDestroy, encryption, public access block, versioning, TLS-only policy.
+  const buckets = ofType(resources, "aws:s3:Bucket");
+  const about = (type, bucket) => ofType(resources, type).filter(([, r]) => ref(bucket).test(r.properties?.bucket ?? ""));
+  for (const [name, b] of buckets) {
+    if (b.properties?.forceDestroy !== true) fail(`${name}: forceDestroy must be true`);
+    const sse = about("aws:s3:BucketServerSideEncryptionConfiguration", name);
+    if (!sse.some(([, r]) => r.properties.rules?.some((rule) => rule.applyServerSideEncryptionByDefault?.sseAlgorithm === "aws:kms"))) fail(`${name}: no SSE-KMS default encryption`);
+    const pab = about("aws:s3:BucketPublicAccessBlock", name);
+    if (!pab.some(([, r]) => ["blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"].every((f) => r.properties[f] === true))) fail(`${name}: public access not fully blocked`);
+    const versioning = about("aws:s3:BucketVersioning", name);
+    if (!versioning.some(([, r]) => r.properties.versioningConfiguration?.status === "Enabled")) fail(`${name}: versioning not enabled`);
+    const policies = about("aws:s3:BucketPolicy", name);
+    const tlsOnly = policies.some(([, r]) => (r.properties.policy?.["fn::toJSON"]?.Statement ?? []).some((s) =>
+      s.Effect === "Deny" && s.Principal === "*" && s.Action === "s3:*" && s.Condition?.Bool?.["aws:SecureTransport"] === "false"));
+    if (!tlsOnly) fail(`${name}: no TLS-only bucket policy`);
+  }
+  const reports = buckets.find(([, b]) => /reports/.test(b.properties?.bucket ?? ""));
+  if (!reports) fail("no reports bucket");
+  else {
+    const lifecycle = about("aws:s3:BucketLifecycleConfiguration", reports[0]);
+    const rules = lifecycle.flatMap(([, r]) => r.properties.rules ?? []).filter((r) => r.status === "Enabled");
+    if (!rules.some((r) => r.expiration?.days === 30)) fail("reports are not deleted after exactly 30 days");
+    if (!rules.some((r) => r.noncurrentVersionExpiration?.noncurrentDays === 30)) fail("noncurrent report versions are not deleted after exactly 30 days");
+  }
+
+  // DynamoDB history table.
+  const tables = ofType(resources, "aws:dynamodb:Table");
+  if (tables.length !== 1) fail("exactly one history table is expected");
+  for (const [name, t] of tables) {
+    const p = t.properties ?? {};
+    if (p.billingMode !== "PAY_PER_REQUEST") fail(`${name}: billing mode must be PAY_PER_REQUEST`);
+    if (p.hashKey !== "ResourceId" || p.rangeKey !== "Timestamp") fail(`${name}: keys must be ResourceId (hash) and Timestamp (range)`);
+    const attrs = Object.fromEntries((p.attributes ?? []).map((a) => [a.name, a.type]));
+    if (attrs.ResourceId !== "S" || attrs.Timestamp !== "S") fail(`${name}: key attributes must be strings`);
+    if (p.serverSideEncryption?.enabled !== true || p.serverSideEncryption?.kmsKeyArn) fail(`${name}: must use AWS-managed KMS encryption`);
+    if (p.pointInTimeRecovery?.enabled !== true) fail(`${name}: point-in-time recovery is off`);
+  }
+
+  // SNS and SQS encrypted; email and Lambda subscriptions.
+  for (const [name, t] of ofType(resources, "aws:sns:Topic")) if (!t.properties?.kmsMasterKeyId) fail(`${name}: topic is not KMS-encrypted`);
+  for (const [name, q] of ofType(resources, "aws:sqs:Queue")) if (!q.properties?.kmsMasterKeyId) fail(`${name}: queue is not KMS-encrypted`);
+  const protocols = ofType(resources, "aws:sns:TopicSubscription").map(([, s]) => s.properties?.protocol);
+  for (const protocol of ["email", "lambda"]) if (!protocols.includes(protocol)) fail(`no ${protocol} subscription to the alert topic`);
+  const dlq = ofType(resources, "aws:sqs:Queue")[0]?.[0];
+
+  // Lambdas.
+  const functions = ofType(resources, "aws:lambda:Function");
+  const logGroups = Object.fromEntries(ofType(resources, "aws:cloudwatch:LogGroup"));
+  for (const fn of FUNCTIONS) {
+    const entry = functions.find(([, f]) => f.properties?.name === `compliance-${fn}-${SUFFIX}`);
+    if (!entry) {
+      fail(`no Lambda named compliance-${fn}-${SUFFIX}`);
+      continue;
+    }
+    const [name, f] = entry;
+    const p = f.properties;
+    if (p.runtime !== "provided.al2023") fail(`${name}: runtime must be provided.al2023`);
+    if (p.memorySize !== 3008) fail(`${name}: memory must be 3008 MB`);
+    if (p.tracingConfig?.mode !== "Active") fail(`${name}: X-Ray tracing must be Active`);
+    if (p.deadLetterConfig?.targetArn !== `\${${dlq}.arn}`) fail(`${name}: dead-letter queue not wired`);
+    if (p.code?.["fn::fileArchive"] !== `../target/lambda/${fn}`) fail(`${name}: code must come from target/lambda/${fn}`);
+    const vars = p.environment?.variables ?? {};
+    for (const v of LAMBDA_ENV[fn]) if (!(v in vars)) fail(`${name}: environment variable ${v} missing`);
+    if (!p.vpcConfig?.subnetIds || !p.vpcConfig?.securityGroupIds) fail(`${name}: optional VPC attachment not wired to config`);
+    const groupRef = /^\$\{([A-Za-z]+)\.name\}$/.exec(p.loggingConfig?.logGroup ?? "")?.[1];
+    const group = logGroups[groupRef];
+    if (!group) fail(`${name}: no own log group`);
+    else {
+      if (group.properties?.name !== `/aws/lambda/compliance-${fn}-${SUFFIX}`) fail(`${name}: log group name does not match the function`);
+      if (!group.properties?.retentionInDays) fail(`${name}: log group has no retention`);
+      if (!group.properties?.kmsKeyId) fail(`${name}: log group is not KMS-encrypted`);
+    }
+    const roleRef = /^\$\{([A-Za-z]+)\.arn\}$/.exec(p.role ?? "")?.[1];
+    const sharing = functions.filter(([, other]) => other.properties?.role === p.role).length;
+    if (!roleRef || sharing !== 1) fail(`${name}: needs a role of its own`);
+  }
+
+  // AWS Config.
+  const [, recorder] = ofType(resources, "aws:cfg:Recorder")[0] ?? [];
+  if (!recorder) fail("no Config recorder");
+  else if (recorder.properties?.recordingGroup?.allSupported !== true || recorder.properties?.recordingGroup?.includeGlobalResourceTypes !== true) fail("the recorder must record all supported types including global ones");
+  const [, channel] = ofType(resources, "aws:cfg:DeliveryChannel")[0] ?? [];
+  if (channel?.properties?.snapshotDeliveryProperties?.deliveryFrequency !== "One_Hour") fail("the delivery channel must deliver hourly snapshots");
+  if (!ofType(resources, "aws:cfg:RecorderStatus").some(([, s]) => s.properties?.isEnabled === true)) fail("the recorder is not enabled");
+  const attachments = ofType(resources, "aws:iam:RolePolicyAttachment").map(([, a]) => a.properties?.policyArn);
+  if (!attachments.includes("arn:aws:iam::aws:policy/service-role/AWS_ConfigRole")) fail("the Config role lacks AWS_ConfigRole");
+  const rules = ofType(resources, "aws:cfg:Rule").map(([, r]) => r.properties?.name);
+  for (const rule of ["ec2", "s3", "iam"]) if (!rules.includes(`compliance-${rule}-rule-${SUFFIX}`)) fail(`Config rule compliance-${rule}-rule-${SUFFIX} missing`);
+  if (!ofType(resources, "aws:lambda:Permission").some(([, p]) => p.properties?.principal === "config.amazonaws.com")) fail("Config may not invoke the evaluator");
+
+  // EventBridge.
+  const eventRules = ofType(resources, "aws:cloudwatch:EventRule");
+  const schedule = eventRules.find(([, r]) => r.properties?.scheduleExpression);
+  if (schedule?.[1].properties.scheduleExpression !== "rate(1 hour)") fail("the analyzer schedule must be rate(1 hour)");
+  const change = eventRules.find(([, r]) => r.properties?.eventPattern?.["fn::toJSON"]?.["detail-type"]?.includes("Config Rules Compliance Change"));
+  if (!change) fail("no compliance-change rule");
+  for (const [name, t] of ofType(resources, "aws:cloudwatch:EventTarget")) {
+    if (!t.properties?.retryPolicy) fail(`${name}: no retry policy`);
+    if (t.properties?.deadLetterConfig?.arn !== `\${${dlq}.arn}`) fail(`${name}: no dead-letter queue`);
+  }
+
+  // Dashboard: 7 days, the three widgets.
+  const [, dashboard] = ofType(resources, "aws:cloudwatch:Dashboard")[0] ?? [];
+  const body = dashboard?.properties?.dashboardBody?.["fn::toJSON"];
+  if (body?.start !== "-P7D") fail("the dashboard must show 7 days");
+  const titles = (body?.widgets ?? []).map((w) => w.properties?.title ?? "").join("|").toLowerCase();
+  for (const widget of ["compliance score", "violations by severity", "remediation success rate"]) if (!titles.includes(widget)) fail(`dashboard widget "${widget}" missing`);
+
+  for (const output of ["configRecorderName", "complianceTableArn", "reportBucketUrl", "analyzerFunctionName", "evaluatorFunctionName", "remediatorFunctionName", "alertTopicArn", "dashboardUrl"]) {
+    if (!(output in (program.outputs ?? {}))) fail(`output ${output} missing`);
+  }
+  return out;
+}
