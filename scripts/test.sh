@@ -8,6 +8,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 echo "== cargo test"
 cargo test --locked --workspace
+echo "== benchmarks compile (they are run by scripts/bench.sh, not timed here)"
+cargo test --locked -p compliance-benches --benches --no-run
 echo "== clippy (engine lint wall, all crates)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 echo "== clippy (component, wasm32-wasip2)"

@@ -115,3 +115,8 @@ fn the_component_reports_the_whole_rule_pack() {
     let about = runtime().about().expect("about");
     assert_eq!((about.rule_pack_id.as_str(), about.rule_pack_version.as_str()), ("default", "1.0.0"));
 }
+
+#[test]
+fn the_embedded_component_starts_from_its_precompiled_artifact() {
+    assert!(runtime().is_precompiled(), "build.rs should precompile the component for the native target");
+}

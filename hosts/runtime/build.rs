@@ -53,7 +53,30 @@ fn main() {
         );
     }
     let built = target_dir.join("wasm32-wasip2/component/compliance_component.wasm");
-    std::fs::copy(&built, out_dir.join("compliance_component.wasm")).unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));
+    let component = std::fs::read(&built).unwrap_or_else(|e| panic!("reading {}: {e}", built.display()));
+    std::fs::write(out_dir.join("compliance_component.wasm"), &component).expect("OUT_DIR is writable");
+    std::fs::write(out_dir.join("compliance_component.cwasm"), precompile(&component)).expect("OUT_DIR is writable");
+}
+
+include!("src/engine_config.rs");
+
+/// Compiles the component to machine code for the target being built, so hosts start in
+/// milliseconds instead of compiling at every cold start. Empty when wasmtime cannot compile
+/// for that target here (the runtime then compiles at start-up, and says so).
+fn precompile(component: &[u8]) -> Vec<u8> {
+    let target = env::var("TARGET").expect("cargo sets TARGET");
+    let mut config = engine_config();
+    if let Err(e) = config.target(&target) {
+        println!("cargo:warning=cannot precompile the component for {target}: {e}; it will be compiled at start-up");
+        return Vec::new();
+    }
+    match wasmtime::Engine::new(&config).and_then(|engine| engine.precompile_component(component)) {
+        Ok(artifact) => artifact,
+        Err(e) => {
+            println!("cargo:warning=cannot precompile the component for {target}: {e}; it will be compiled at start-up");
+            Vec::new()
+        }
+    }
 }
 
 /// `<target>/component-build`, shared by debug and release builds of the hosts.

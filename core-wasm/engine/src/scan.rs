@@ -216,7 +216,10 @@ impl Scan {
         for ((_, id, account, _), recorded) in &resources {
             if let State::Live { contribution: Some(c), .. } = &recorded.state {
                 // Several regions may record the account's public access block: the newest wins.
-                let slot = (matches!(c, Contribution::VolumeEncrypted(_)), if matches!(c, Contribution::VolumeEncrypted(_)) { id.clone() } else { account.clone() });
+                let slot = match c {
+                    Contribution::VolumeEncrypted(_) => (true, id.clone()),
+                    Contribution::AccountPublicAccess(_) => (false, account.clone()),
+                };
                 if newest_contribution.get(&slot).is_none_or(|v| *v <= recorded.version) {
                     newest_contribution.insert(slot, recorded.version);
                     context.add(account, id, *c);

@@ -164,3 +164,22 @@ fn real_fixture_scans() {
     let out = compliance(&["scan", fixtures.to_str().expect("utf-8 path"), "--format", "json,html,csv", "--out-dir", "out"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn symlink_loops_and_unreadable_inputs_are_clear_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("a")).expect("mkdir");
+    std::fs::copy(demo_snapshot(), tree.join("a/snapshot.json")).expect("copy");
+    std::os::unix::fs::symlink(&tree, tree.join("a/loop")).expect("symlink");
+    let out = compliance(&["scan", "tree", "--format", "json", "--out-dir", "out"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("loop"), "{}", text(&out.stderr));
+    // A linked file (not a loop) is scanned like any other.
+    std::fs::remove_file(tree.join("a/loop")).expect("unlink");
+    std::os::unix::fs::symlink(tree.join("a/snapshot.json"), tree.join("linked.json")).expect("symlink");
+    let out = compliance(&["scan", "tree", "--format", "json", "--out-dir", "out"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/report.json")).expect("json")).expect("json");
+    assert_eq!(report["input"]["sources"].as_array().map(Vec::len), Some(2));
+}

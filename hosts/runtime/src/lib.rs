@@ -24,3 +24,7 @@ pub use time::{now_utc, is_timestamp};
 
 /// The component built from this checkout's `core-wasm/`, embedded at build time.
 pub const EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/compliance_component.wasm"));
+
+/// [`EMBEDDED_COMPONENT`] compiled to machine code for this target by build.rs (empty when that
+/// was not possible). Its identity is still the sha256 of the component bytes.
+const PRECOMPILED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/compliance_component.cwasm"));

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
-use wasmtime::{Config, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::types::{EngineInfo, Finding, ReportFormat, ReportMeta, ReportSummary, ResourceResult, RuleInfo, ScanOptions, SourceDigest, Status, TrendPoint};
@@ -22,6 +22,8 @@ use crate::sources::{Chunk, InputSource, Progress, input_digest, sha256_hex, spa
 pub const WIT_PACKAGE: &str = "compliance:engine@1.0.0";
 /// The interface the component must export.
 pub const WORLD_EXPORT: &str = "compliance:engine/scanner@1.0.0";
+
+include!("engine_config.rs");
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 const TICK: Duration = Duration::from_millis(10);
@@ -73,6 +75,7 @@ pub struct Runtime {
     bytes: Cow<'static, [u8]>,
     sha256: String,
     limits: Limits,
+    is_precompiled: bool,
     _ticker: Ticker,
 }
 
@@ -83,9 +86,10 @@ impl std::fmt::Debug for Runtime {
 }
 
 impl Runtime {
-    /// The component embedded at build time.
+    /// The component embedded at build time, loaded from its build-time precompiled form when
+    /// this host can run it (no compilation at start-up), else compiled.
     pub fn embedded(limits: Limits) -> Result<Self, RuntimeError> {
-        Self::from_bytes(Cow::Borrowed(crate::EMBEDDED_COMPONENT), limits)
+        Self::load(Cow::Borrowed(crate::EMBEDDED_COMPONENT), Some(crate::PRECOMPILED_COMPONENT), limits)
     }
 
     /// An archived component file.
@@ -96,13 +100,28 @@ impl Runtime {
 
     /// Component bytes; refused unless they are a component exporting `compliance:engine/scanner@1.0.0`.
     pub fn from_bytes(bytes: Cow<'static, [u8]>, limits: Limits) -> Result<Self, RuntimeError> {
-        let mut config = Config::new();
-        config.wasm_component_model(true).epoch_interruption(true);
-        let engine = wasmtime::Engine::new(&config).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        Self::load(bytes, None, limits)
+    }
+
+    fn load(bytes: Cow<'static, [u8]>, precompiled: Option<&'static [u8]>, limits: Limits) -> Result<Self, RuntimeError> {
+        let engine = wasmtime::Engine::new(&engine_config()).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         if !wasmparser_is_component(&bytes) {
             return Err(RuntimeError::InvalidComponent("the file is not a WebAssembly component (wrong magic or layer)".to_owned()));
         }
-        let component = Component::new(&engine, &*bytes).map_err(|e| RuntimeError::InvalidComponent(format!("{e:#}")))?;
+        let deserialized = precompiled.filter(|artifact| !artifact.is_empty()).and_then(|artifact| {
+            // SAFETY: `artifact` was produced by build.rs with this exact wasmtime version from
+            // `EMBEDDED_COMPONENT` and is embedded in this binary, never read from outside.
+            // wasmtime still checks its header (version, target, settings) and refuses a
+            // mismatch, in which case we compile from the component bytes instead.
+            #[allow(unsafe_code)]
+            let component = unsafe { Component::deserialize(&engine, artifact) };
+            component.ok()
+        });
+        let is_precompiled = deserialized.is_some();
+        let component = match deserialized {
+            Some(component) => component,
+            None => Component::new(&engine, &*bytes).map_err(|e| RuntimeError::InvalidComponent(format!("{e:#}")))?,
+        };
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let instance_pre = linker
@@ -123,7 +142,12 @@ impl Runtime {
             })
             .map_err(|e| RuntimeError::Engine(format!("cannot start the deadline thread: {e}")))?;
         let sha256 = sha256_hex(&bytes);
-        Ok(Self { engine, pre, bytes, sha256, limits, _ticker: Ticker { stop, thread: Some(thread) } })
+        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, _ticker: Ticker { stop, thread: Some(thread) } })
+    }
+
+    /// Whether the component was loaded from its build-time precompiled artifact.
+    pub fn is_precompiled(&self) -> bool {
+        self.is_precompiled
     }
 
     /// sha256 (hex) of the component bytes: the identity of the scoring code.

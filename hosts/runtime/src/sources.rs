@@ -80,8 +80,9 @@ pub fn collect_sources(inputs: &[PathBuf]) -> Result<Vec<InputSource>, RuntimeEr
 }
 
 fn walk(root: &Path, found: &mut Vec<InputSource>) -> Result<(), RuntimeError> {
-    // walkdir does not follow symlinks by default, so a symlink loop cannot trap the walk.
-    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+    // Symlinks are followed (a copied delivery bucket may link files in); walkdir detects
+    // loops and reports them as errors instead of walking forever.
+    for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
         let entry = entry.map_err(|e| RuntimeError::Io {
             path: e.path().unwrap_or(root).display().to_string(),
             source: e.into_io_error().unwrap_or_else(|| io::Error::other("directory walk failed")),

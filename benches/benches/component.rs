@@ -1,0 +1,64 @@
+//! The component path against the native engine on the same bytes (the ratio shows the cost of
+//! the sandbox and the boundary), and component start-up: compiling from the component bytes
+//! (cold) versus loading the artifact precompiled at build time (warm).
+
+use std::borrow::Cow;
+use std::hint::black_box;
+
+use compliance_benches::{Shape, snapshot};
+use compliance_engine::{ReportMeta, Scan, ScanOptions};
+use compliance_runtime::{EMBEDDED_COMPONENT, InputSource, Limits, Runtime, ScanRequest};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+fn request() -> ScanRequest {
+    ScanRequest { threshold_bp: 7000, criticality_tag: "Criticality".into(), required_tags: Vec::new(), generated_at: "2026-01-01T00:00:00.000Z".into() }
+}
+
+fn native_vs_component(c: &mut Criterion) {
+    let runtime = Runtime::embedded(Limits::default()).expect("runtime");
+    let resources = 10_000u64;
+    let bytes = snapshot(resources, 42, Shape::Snapshot, false);
+    let mut group = c.benchmark_group("native_vs_component");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_with_input(BenchmarkId::new("native", resources), &bytes, |b, bytes| {
+        b.iter(|| {
+            let mut scan = Scan::new(ScanOptions::default()).expect("options");
+            scan.begin_source("bench.json").expect("begin");
+            for chunk in bytes.chunks(1 << 20) {
+                scan.feed(chunk).expect("feed");
+            }
+            scan.end_source().expect("end");
+            assert_eq!(scan.finish(ReportMeta::default()).expect("finish").input.items, resources);
+        });
+    });
+    group.bench_with_input(BenchmarkId::new("component", resources), &bytes, |b, bytes| {
+        b.iter(|| {
+            let finished = runtime.scan(&request(), vec![InputSource::bytes("bench.json", black_box(bytes).clone())], &mut |_| {}).expect("scan");
+            assert_eq!(finished.summary.items, resources);
+        });
+    });
+    group.finish();
+}
+
+fn startup(c: &mut Criterion) {
+    let mut group = c.benchmark_group("component_startup");
+    group.sample_size(10);
+    group.bench_function("cold_compile_and_instantiate", |b| {
+        b.iter(|| {
+            let runtime = Runtime::from_bytes(Cow::Borrowed(EMBEDDED_COMPONENT), Limits::default()).expect("compile");
+            assert_eq!(runtime.about().expect("instantiate").rule_pack_id, "default");
+        });
+    });
+    group.bench_function("precompiled_load_and_instantiate", |b| {
+        b.iter(|| {
+            let runtime = Runtime::embedded(Limits::default()).expect("load");
+            assert!(runtime.is_precompiled(), "the embedded component should load from the build-time artifact");
+            assert_eq!(runtime.about().expect("instantiate").rule_pack_id, "default");
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, native_vs_component, startup);
+criterion_main!(benches);
