@@ -14,8 +14,10 @@ for n in "${sizes[@]}"; do
   input="$dir/snapshot-$n.json.gz"
   [[ -f "$input" ]] || "$target/synth-snapshot" "$n" "$input"
   plain=$(gzip -dc "$input" | wc -c)
-  stats=$( { /usr/bin/time -f "%e %M" "$target/compliance" scan "$input" --format json --out-dir "$dir/out-$n" \
-      --generated-at 2026-01-01T00:00:00.000Z >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-  read -r wall rss <<< "$stats"
+  status=0
+  /usr/bin/time -o "$dir/time-$n" -f "%e %M" "$target/compliance" scan "$input" --format json --out-dir "$dir/out-$n" \
+      --generated-at 2026-01-01T00:00:00.000Z >/dev/null 2>"$dir/stderr-$n" || status=$?
+  read -r wall rss < <(tail -1 "$dir/time-$n")
+  [[ $status -eq 0 ]] || wall="$wall(exit $status: $(tail -1 "$dir/stderr-$n" | cut -c1-60))"
   printf "%-10s %12s %12s %10s %12s\n" "$n" "$(stat -c %s "$input")" "$plain" "$wall" "$((rss / 1024))"
 done

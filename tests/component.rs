@@ -120,3 +120,18 @@ fn the_component_reports_the_whole_rule_pack() {
 fn the_embedded_component_starts_from_its_precompiled_artifact() {
     assert!(runtime().is_precompiled(), "build.rs should precompile the component for the native target");
 }
+
+#[test]
+fn results_larger_than_the_transfer_limit_are_a_clear_error() {
+    // Regression: wasmtime's default limit of 128 MiB per guest-to-host transfer made the JSON
+    // report of a 100,000-resource snapshot fail. The runtime now sets the limit explicitly
+    // (3 GiB by default); a small one shows the failure is reported, not a crash.
+    let small = Runtime::embedded(Limits { max_result_bytes: 10_000, ..Limits::default() }).expect("runtime");
+    let mut scan = small.scan(&request(), vec![InputSource::bytes(demo()[0].0.clone(), demo()[0].1.clone())], &mut |_| {}).expect("scan");
+    match scan.render(ReportFormat::Json, &[]) {
+        Err(RuntimeError::Trap { message, .. }) => assert!(message.contains("transfer limit of 10000 bytes"), "{message}"),
+        other => panic!("expected a transfer-limit error, got {:?}", other.map(|b| b.len())),
+    }
+    let mut scan = component_scan(&demo()).expect("scan");
+    assert!(scan.render(ReportFormat::Json, &[]).expect("default limit").len() > 10_000);
+}

@@ -16,6 +16,9 @@ pub struct Limits {
     pub max_source_bytes: u64,
     /// Size of the chunks fed to the component.
     pub chunk_bytes: usize,
+    /// Largest result one call may hand back to the host (a rendered report). wasmtime's own
+    /// default is 128 MiB, less than the JSON report of ~80,000 resources.
+    pub max_result_bytes: usize,
 }
 
 impl Default for Limits {
@@ -26,6 +29,7 @@ impl Default for Limits {
             max_item_bytes: 64 << 20,
             max_source_bytes: 64 << 30,
             chunk_bytes: 1 << 20,
+            max_result_bytes: 3 << 30,
         }
     }
 }

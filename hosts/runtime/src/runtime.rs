@@ -180,6 +180,7 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
+        store.set_hostcall_fuel(self.limits.max_result_bytes);
         store.set_epoch_deadline(self.deadline_ticks());
         let world = self.pre.instantiate(&mut store).map_err(|e| RuntimeError::Trap { context: "instantiation".to_owned(), message: format!("{e:#}") })?;
         Ok((store, world))
@@ -250,7 +251,16 @@ impl Runtime {
         };
         store.set_epoch_deadline(self.deadline_ticks());
         let summary = api.call_finish(&mut store, scan, &meta).map_err(|e| self.call_error(e, "finish"))??;
-        Ok(FinishedScan { store, world, scan, summary, meta, deadline_ticks: self.deadline_ticks(), timeout: self.limits.call_timeout })
+        Ok(FinishedScan {
+            store,
+            world,
+            scan,
+            summary,
+            meta,
+            deadline_ticks: self.deadline_ticks(),
+            timeout: self.limits.call_timeout,
+            max_result_bytes: self.limits.max_result_bytes,
+        })
     }
 
     fn feed_source(
@@ -296,13 +306,19 @@ pub struct FinishedScan {
     pub meta: ReportMeta,
     deadline_ticks: u64,
     timeout: Duration,
+    max_result_bytes: usize,
 }
 
 impl FinishedScan {
     fn map(&self, error: wasmtime::Error, context: &str) -> RuntimeError {
+        let message = format!("{error:#}");
         match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => RuntimeError::Timeout { context: context.to_owned(), seconds: self.timeout.as_secs() },
-            _ => RuntimeError::Trap { context: context.to_owned(), message: format!("{error:#}") },
+            _ if message.contains("hostcall") => RuntimeError::Trap {
+                context: context.to_owned(),
+                message: format!("the result is larger than the transfer limit of {} bytes ({message})", self.max_result_bytes),
+            },
+            _ => RuntimeError::Trap { context: context.to_owned(), message },
         }
     }
 
