@@ -183,3 +183,37 @@ fn symlink_loops_and_unreadable_inputs_are_clear_errors() {
     let report: Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/report.json")).expect("json")).expect("json");
     assert_eq!(report["input"]["sources"].as_array().map(Vec::len), Some(2));
 }
+
+#[test]
+fn a_gzip_bomb_stops_at_the_decompression_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 64 MiB of spaces inside a valid JSON document compress to about 64 KiB.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(b"{\"configurationItems\": [").expect("gzip");
+    let spaces = vec![b' '; 1 << 20];
+    for _ in 0..64 {
+        gz.write_all(&spaces).expect("gzip");
+    }
+    gz.write_all(b"]}").expect("gzip");
+    std::fs::write(dir.path().join("bomb.json.gz"), gz.finish().expect("gzip")).expect("write");
+    let out = compliance(&["scan", "bomb.json.gz", "--max-source-mib", "8", "--out-dir", "out"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("bomb.json.gz") && stderr.contains("gzip bomb"), "{stderr}");
+    assert!(!dir.path().join("out").exists(), "nothing is written");
+}
+
+#[test]
+fn csv_cells_cannot_become_formulas() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let item = serde_json::json!({"resourceType": "AWS::EC2::Volume", "resourceId": "=HYPERLINK(\"http://evil\",\"x\")",
+        "ARN": "+cmd|' /C calc'!A0", "awsRegion": "@SUM(1)", "configuration": {"encrypted": false}});
+    std::fs::write(dir.path().join("evil.json"), serde_json::to_vec(&item).expect("json")).expect("write");
+    let out = compliance(&["scan", "evil.json", "--format", "csv", "--out-dir", "out"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let csv = std::fs::read_to_string(dir.path().join("out/findings.csv")).expect("csv");
+    let row = csv.lines().nth(1).expect("a finding row");
+    for cell in ["\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\"", "\"'+cmd|' /C calc'!A0\"", "\"'@SUM(1)\""] {
+        assert!(row.contains(cell), "{cell} not neutralised in {row}");
+    }
+}
