@@ -187,7 +187,7 @@ impl Runtime {
     }
 
     fn deadline_ticks(&self) -> u64 {
-        (self.limits.call_timeout.as_millis() / TICK.as_millis()).max(1) as u64
+        deadline_ticks(&self.limits)
     }
 
     /// The rule pack, from the component.
@@ -203,13 +203,7 @@ impl Runtime {
     }
 
     fn call_error(&self, error: wasmtime::Error, context: &str) -> RuntimeError {
-        match error.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => RuntimeError::Timeout { context: context.to_owned(), seconds: self.limits.call_timeout.as_secs() },
-            _ => RuntimeError::Trap {
-                context: context.to_owned(),
-                message: format!("{error:#} (memory limit {} MiB; a trap is a bug or an exhausted limit)", self.limits.memory_bytes >> 20),
-            },
-        }
+        call_error(error, context, &self.limits)
     }
 
     /// Scores the sources (in the given order; [`crate::collect_sources`] sorts them) and
@@ -257,9 +251,7 @@ impl Runtime {
             scan,
             summary,
             meta,
-            deadline_ticks: self.deadline_ticks(),
-            timeout: self.limits.call_timeout,
-            max_result_bytes: self.limits.max_result_bytes,
+            limits: self.limits,
         })
     }
 
@@ -288,6 +280,27 @@ impl Runtime {
     }
 }
 
+/// Per-call deadline in epoch ticks.
+fn deadline_ticks(limits: &Limits) -> u64 {
+    (limits.call_timeout.as_millis() / TICK.as_millis()).max(1) as u64
+}
+
+/// Turns a failed call into the error that says which limit, if any, was hit.
+fn call_error(error: wasmtime::Error, context: &str, limits: &Limits) -> RuntimeError {
+    let message = format!("{error:#}");
+    let context = context.to_owned();
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => RuntimeError::Timeout { context, seconds: limits.call_timeout.as_secs() },
+        _ if message.contains("hostcall") => {
+            RuntimeError::Trap { context, message: format!("the result is larger than the transfer limit of {} bytes ({message})", limits.max_result_bytes) }
+        }
+        _ => RuntimeError::Trap {
+            context,
+            message: format!("{message} (memory limit {} MiB; a trap is a bug or an exhausted limit)", limits.memory_bytes >> 20),
+        },
+    }
+}
+
 /// Recognises the component binary layer before handing bytes to the compiler, so a core
 /// module or random file gets a plain message.
 fn wasmparser_is_component(bytes: &[u8]) -> bool {
@@ -304,41 +317,31 @@ pub struct FinishedScan {
     pub summary: ReportSummary,
     /// Provenance passed to the component (component and input digests, sources).
     pub meta: ReportMeta,
-    deadline_ticks: u64,
-    timeout: Duration,
-    max_result_bytes: usize,
+    limits: Limits,
 }
 
 impl FinishedScan {
     fn map(&self, error: wasmtime::Error, context: &str) -> RuntimeError {
-        let message = format!("{error:#}");
-        match error.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => RuntimeError::Timeout { context: context.to_owned(), seconds: self.timeout.as_secs() },
-            _ if message.contains("hostcall") => RuntimeError::Trap {
-                context: context.to_owned(),
-                message: format!("the result is larger than the transfer limit of {} bytes ({message})", self.max_result_bytes),
-            },
-            _ => RuntimeError::Trap { context: context.to_owned(), message },
-        }
+        call_error(error, context, &self.limits)
     }
 
     /// Renders one format; `trend` is used by HTML only.
     pub fn render(&mut self, format: ReportFormat, trend: &[TrendPoint]) -> Result<Vec<u8>, RuntimeError> {
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.store.set_epoch_deadline(deadline_ticks(&self.limits));
         let api = self.world.compliance_engine_scanner().scan();
         Ok(api.call_render(&mut self.store, self.scan, format, trend).map_err(|e| self.map(e, "render"))??)
     }
 
     /// Evaluated resources, in report order.
     pub fn resources(&mut self) -> Result<Vec<ResourceResult>, RuntimeError> {
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.store.set_epoch_deadline(deadline_ticks(&self.limits));
         let api = self.world.compliance_engine_scanner().scan();
         Ok(api.call_resources(&mut self.store, self.scan).map_err(|e| self.map(e, "resources"))??)
     }
 
     /// Findings with the given statuses, in report order.
     pub fn findings(&mut self, statuses: &[Status]) -> Result<Vec<Finding>, RuntimeError> {
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.store.set_epoch_deadline(deadline_ticks(&self.limits));
         let api = self.world.compliance_engine_scanner().scan();
         Ok(api.call_findings(&mut self.store, self.scan, statuses).map_err(|e| self.map(e, "findings"))??)
     }
