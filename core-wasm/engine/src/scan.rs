@@ -129,8 +129,8 @@ impl Scan {
 
     /// Ends the open source; an error when it was truncated or held no JSON at all.
     pub fn end_source(&mut self) -> Result<u64, ScanError> {
-        let mut open = self.open.take().ok_or_else(|| ScanError::InvalidState("end of source without an open source".to_owned()))?;
-        open.splitter.finish(&mut |_| Ok(()))?;
+        let open = self.open.take().ok_or_else(|| ScanError::InvalidState("end of source without an open source".to_owned()))?;
+        open.splitter.finish()?;
         let name = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
         if open.splitter.top_level_values() == 0 {
             return Err(ScanError::UnsupportedShape { position: Position { source: name, offset: Some(0), item_index: None }, message: "the source holds no JSON value".to_owned() });

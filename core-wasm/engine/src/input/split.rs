@@ -70,9 +70,21 @@ pub struct Splitter {
     document: Option<Vec<u8>>,
     document_offset: u64,
     saw_item_array: bool,
-    /// The element being captured and the depth at which it ends.
-    element: Option<(Vec<u8>, u64, usize)>,
+    /// The element being captured (its bytes, when kept), its offset and the depth at which it ends.
+    element: Option<Element>,
     top_level_values: u64,
+    /// Whether the source starts with a byte order mark.
+    bom: bool,
+}
+
+/// An element in progress. Values of a top-level object are only delimited, not kept: the
+/// whole-document buffer already holds them.
+#[derive(Debug)]
+struct Element {
+    bytes: Vec<u8>,
+    offset: u64,
+    depth: usize,
+    keep: bool,
 }
 
 impl Splitter {
@@ -92,6 +104,7 @@ impl Splitter {
             saw_item_array: false,
             element: None,
             top_level_values: 0,
+            bom: false,
         }
     }
 
@@ -111,43 +124,45 @@ impl Splitter {
     /// Feeds the next chunk; every piece completed by it is passed to `sink`.
     pub fn feed(&mut self, chunk: &[u8], sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
         for &byte in chunk {
-            if self.offset == 0 && byte == 0xEF {
-                // Tolerate a UTF-8 byte order mark; its other two bytes are skipped below.
-                self.offset += 1;
-                continue;
+            // Tolerate a UTF-8 byte order mark (EF BB BF) at the very start.
+            let bom_byte = match self.offset {
+                0 => byte == 0xEF,
+                1 | 2 => self.bom && byte == if self.offset == 1 { 0xBB } else { 0xBF },
+                _ => false,
+            };
+            if self.offset == 0 {
+                self.bom = bom_byte;
+            } else if self.bom && self.offset <= 2 && !bom_byte {
+                return Err(self.malformed("an incomplete UTF-8 byte order mark"));
             }
-            if self.offset <= 2 && self.top == Top::Between && self.depth == 0 && (byte == 0xBB || byte == 0xBF) {
-                self.offset += 1;
-                continue;
+            if !bom_byte {
+                self.step(byte, sink)?;
             }
-            self.step(byte, sink)?;
             self.offset += 1;
         }
         Ok(())
     }
 
     /// Ends the source: an error if it stops in the middle of a value.
-    pub fn finish(&mut self, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+    pub fn finish(&self) -> Result<(), ScanError> {
         if self.in_string || self.depth > 0 || self.top != Top::Between {
             let inside = if self.in_string { "a string" } else { "an object or array" };
             return Err(ScanError::MalformedJson { position: self.position(), message: format!("input is truncated: it ends inside {inside}") });
         }
-        let _ = sink;
         Ok(())
     }
 
     fn capture(&mut self, byte: u8) -> Result<(), ScanError> {
         let limit = self.max_piece;
         let too_big = |len: usize| len >= limit;
-        if let Some((buf, start, _)) = &mut self.element {
-            if too_big(buf.len()) {
-                let start = *start;
+        if let Some(element) = self.element.as_mut().filter(|e| e.keep) {
+            if too_big(element.bytes.len()) {
                 return Err(ScanError::LimitExceeded {
-                    position: Position { source: self.source.clone(), offset: Some(start), item_index: None },
+                    position: Position { source: self.source.clone(), offset: Some(element.offset), item_index: None },
                     message: format!("a single item or document is larger than {limit} bytes"),
                 });
             }
-            buf.push(byte);
+            element.bytes.push(byte);
         }
         if let Some(doc) = &mut self.document {
             if too_big(doc.len()) {
@@ -215,7 +230,7 @@ impl Splitter {
     /// Structural bytes (outside strings) of an element being captured; returns true when the
     /// byte ended the element (a `,` or closing bracket at the element's own depth).
     fn element_byte(&mut self, byte: u8) -> Result<bool, ScanError> {
-        let Some((_, _, base)) = self.element else { return Ok(false) };
+        let Some(base) = self.element.as_ref().map(|e| e.depth) else { return Ok(false) };
         if self.depth == base && matches!(byte, b',' | b']' | b'}') {
             return Ok(true);
         }
@@ -229,16 +244,16 @@ impl Splitter {
         Ok(false)
     }
 
-    fn begin_element(&mut self, byte: u8) -> Result<(), ScanError> {
+    fn begin_element(&mut self, byte: u8, keep: bool) -> Result<(), ScanError> {
         if matches!(byte, b',' | b']' | b'}' | b':') {
             return Err(self.malformed(format!("expected a value, found {}", describe(byte))));
         }
-        self.element = Some((Vec::new(), self.offset, self.depth));
+        self.element = Some(Element { bytes: Vec::new(), offset: self.offset, depth: self.depth, keep });
         self.element_byte(byte).map(|_| ())
     }
 
     fn take_element(&mut self) -> Option<(Vec<u8>, u64)> {
-        self.element.take().map(|(mut bytes, offset, _)| {
+        self.element.take().map(|Element { mut bytes, offset, .. }| {
             while bytes.last().is_some_and(u8::is_ascii_whitespace) {
                 bytes.pop();
             }
@@ -258,7 +273,7 @@ impl Splitter {
         }
         match byte {
             b']' => self.array_separator(byte),
-            _ => self.begin_element(byte),
+            _ => self.begin_element(byte, true),
         }
     }
 
@@ -320,7 +335,7 @@ impl Splitter {
                     return Ok(());
                 }
                 self.set_member(Member::InValue);
-                self.begin_element(byte)
+                self.begin_element(byte, false)
             }
             Member::InValue | Member::AfterValue => {
                 if member == Member::InValue && !self.element_byte(byte)? {
@@ -348,7 +363,7 @@ impl Splitter {
                 sink(Piece::Item { bytes, offset, encoded })?;
             }
         } else if byte != b']' {
-            return self.begin_element(byte);
+            return self.begin_element(byte, true);
         }
         match byte {
             b',' => Ok(()),
@@ -374,4 +389,69 @@ impl Splitter {
 
 fn describe(byte: u8) -> String {
     if byte.is_ascii_graphic() { format!("`{}`", char::from(byte)) } else { format!("byte 0x{byte:02x}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(input: &[u8], chunk: usize) -> Result<Vec<Piece>, ScanError> {
+        let mut splitter = Splitter::new("t.json", 1 << 20);
+        let mut pieces = Vec::new();
+        for part in input.chunks(chunk) {
+            splitter.feed(part, &mut |p| {
+                pieces.push(p);
+                Ok(())
+            })?;
+        }
+        splitter.finish()?;
+        Ok(pieces)
+    }
+
+    fn texts(pieces: &[Piece]) -> Vec<String> {
+        pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Item { bytes, .. } => format!("item:{}", String::from_utf8_lossy(bytes)),
+                Piece::Document { bytes, .. } => format!("doc:{}", String::from_utf8_lossy(bytes)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn streams_item_arrays_at_any_chunk_size() {
+        let input = br#"{"fileVersion": "1.0", "configurationItems": [ {"a": "x,}]"}, {"b": [1, {"c": 2}]} ], "configSnapshotId": "s"}"#;
+        for chunk in [1, 2, 3, 7, 1000] {
+            let pieces = split(input, chunk).expect("valid input");
+            assert_eq!(texts(&pieces), [r#"item:{"a": "x,}]"}"#, r#"item:{"b": [1, {"c": 2}]}"#], "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn ndjson_arrays_and_a_byte_order_mark() {
+        let input = b"\xEF\xBB\xBF{\"resourceId\": \"a\"}\n[{\"resourceId\": \"b\"}, \"s\"]\n";
+        let pieces = split(input, 4).expect("valid input");
+        assert_eq!(texts(&pieces), [r#"doc:{"resourceId": "a"}"#, r#"doc:{"resourceId": "b"}"#, r#"doc:"s""#]);
+        assert!(split(b"\xEF\xBB{}", 10).is_err(), "an incomplete byte order mark is an error");
+        assert!(split(b"\xBB{}", 10).is_err(), "a stray BOM byte is not skipped");
+    }
+
+    #[test]
+    fn results_elements_are_marked_encoded_and_offsets_are_exact() {
+        let input = br#"{"Results": ["{\"resourceId\":\"x\"}"]}"#;
+        match split(input, 5).expect("valid").as_slice() {
+            [Piece::Item { offset, encoded: true, .. }] => assert_eq!(*offset, 13),
+            other => panic!("unexpected pieces {other:?}"),
+        }
+    }
+
+    #[test]
+    fn truncation_and_structure_errors() {
+        assert!(matches!(split(br#"{"configurationItems": [{"a": 1}"#, 3), Err(ScanError::MalformedJson { .. })));
+        assert!(matches!(split(br#"{"a" 1}"#, 3), Err(ScanError::MalformedJson { .. })));
+        assert!(matches!(split(b"42", 3), Err(ScanError::UnsupportedShape { .. })));
+        let mut small = Splitter::new("t.json", 8);
+        let err = small.feed(br#"{"configurationItems": [{"long": "0123456789"}]}"#, &mut |_| Ok(()));
+        assert!(matches!(err, Err(ScanError::LimitExceeded { .. })));
+    }
 }
