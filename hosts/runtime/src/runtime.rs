@@ -160,10 +160,6 @@ impl Runtime {
         &self.bytes
     }
 
-    /// Whether this is the component embedded in this binary.
-    pub fn is_embedded(&self) -> bool {
-        self.sha256 == sha256_hex(crate::EMBEDDED_COMPONENT)
-    }
 
     /// The limits in force.
     pub fn limits(&self) -> Limits {
