@@ -22,6 +22,7 @@ const SCANNED_ENDINGS: [&str; 5] = [".json", ".json.gz", ".ndjson", ".jsonl", ".
 pub struct InputSource {
     /// Name in the report: path relative to the scanned directory, the file name, `stdin`, an S3 key.
     pub name: String,
+    size: Option<u64>,
     open: Box<dyn FnOnce() -> io::Result<Box<dyn Read + Send>> + Send>,
 }
 
@@ -34,22 +35,29 @@ impl std::fmt::Debug for InputSource {
 impl InputSource {
     /// A file on disk, named `name` in the report.
     pub fn file(name: impl Into<String>, path: PathBuf) -> Self {
-        Self { name: name.into(), open: Box::new(move || Ok(Box::new(File::open(path)?) as Box<dyn Read + Send>)) }
+        let size = std::fs::metadata(&path).ok().map(|m| m.len());
+        Self { name: name.into(), size, open: Box::new(move || Ok(Box::new(File::open(path)?) as Box<dyn Read + Send>)) }
+    }
+
+    /// Size of the raw bytes when known before reading (files, bytes in memory), for progress.
+    pub fn size(&self) -> Option<u64> {
+        self.size
     }
 
     /// Standard input.
     pub fn stdin() -> Self {
-        Self { name: "stdin".to_owned(), open: Box::new(|| Ok(Box::new(io::stdin()) as Box<dyn Read + Send>)) }
+        Self { name: "stdin".to_owned(), size: None, open: Box::new(|| Ok(Box::new(io::stdin()) as Box<dyn Read + Send>)) }
     }
 
     /// Any reader (an S3 object body, bytes in memory).
     pub fn reader(name: impl Into<String>, reader: impl Read + Send + 'static) -> Self {
-        Self { name: name.into(), open: Box::new(move || Ok(Box::new(reader) as Box<dyn Read + Send>)) }
+        Self { name: name.into(), size: None, open: Box::new(move || Ok(Box::new(reader) as Box<dyn Read + Send>)) }
     }
 
     /// Bytes in memory.
     pub fn bytes(name: impl Into<String>, bytes: Vec<u8>) -> Self {
-        Self::reader(name, io::Cursor::new(bytes))
+        let size = Some(bytes.len() as u64);
+        Self { size, ..Self::reader(name, io::Cursor::new(bytes)) }
     }
 }
 

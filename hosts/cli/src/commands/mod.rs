@@ -32,8 +32,9 @@ pub fn scan_with_progress(
     runtime: &Runtime,
     request: &compliance_runtime::ScanRequest,
     sources: Vec<compliance_runtime::InputSource>,
-    total_bytes: Option<u64>,
 ) -> anyhow::Result<compliance_runtime::FinishedScan> {
+    // Known for files, unknown for stdin: then there is no bar.
+    let total_bytes: Option<u64> = sources.iter().map(compliance_runtime::InputSource::size).sum();
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     const LONG_INPUT: u64 = 16 << 20;
     let bar = match total_bytes {
@@ -53,20 +54,4 @@ pub fn scan_with_progress(
     });
     bar.finish_and_clear();
     Ok(finished?)
-}
-
-/// Sum of the sizes of the input files, when they are all files (not stdin).
-pub fn total_size(inputs: &[std::path::PathBuf]) -> Option<u64> {
-    inputs.iter().try_fold(0u64, |sum, path| {
-        if path.as_os_str() == "-" {
-            return None;
-        }
-        let meta = std::fs::metadata(path).ok()?;
-        let size = if meta.is_dir() {
-            walkdir::WalkDir::new(path).into_iter().filter_map(Result::ok).filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
-        } else {
-            meta.len()
-        };
-        Some(sum + size)
-    })
 }

@@ -13,13 +13,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
     anyhow::ensure!(is_timestamp(&generated_at), "--generated-at `{generated_at}` is not an ISO-8601 UTC timestamp like 2024-03-03T09:00:00.000Z");
     anyhow::ensure!(!args.criticality_tag.is_empty(), "--criticality-tag must not be empty");
     let runtime = super::load_runtime(&args.engine)?;
-    let (sources, total) = if args.inputs.is_empty() {
+    let sources = if args.inputs.is_empty() {
         eprintln!("No input given: scanning the bundled demo snapshot ({}), a synthetic account.", demo::DEMO_NAME);
-        (vec![demo::source()], None)
+        vec![demo::source()]
     } else {
         let sources = collect_sources(&args.inputs)?;
         anyhow::ensure!(!sources.is_empty(), "no .json, .json.gz, .ndjson or .jsonl files found in the given inputs");
-        (sources, super::total_size(&args.inputs))
+        sources
     };
     let request = ScanRequest {
         threshold_bp: args.threshold,
@@ -27,7 +27,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         required_tags: args.required_tag.clone(),
         generated_at,
     };
-    let mut finished = super::scan_with_progress(&runtime, &request, sources, total)?;
+    let mut finished = super::scan_with_progress(&runtime, &request, sources)?;
     let mut written = Vec::new();
     for format in &formats {
         let (wit_format, file) = match format {

@@ -51,7 +51,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     } else {
         collect_sources(&args.inputs)?
     };
-    let mut finished = super::scan_with_progress(&runtime, &request, sources, super::total_size(&args.inputs))?;
+    let mut finished = super::scan_with_progress(&runtime, &request, sources)?;
     let fresh = finished.render(ReportFormat::Json, &[])?;
     if fresh == stored {
         println!(
