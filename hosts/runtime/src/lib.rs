@@ -9,6 +9,7 @@
 mod bindings;
 mod error;
 mod limits;
+mod percent;
 mod runtime;
 mod sources;
 mod time;
@@ -20,7 +21,8 @@ pub use error::{InputErrorKind, RuntimeError};
 pub use limits::Limits;
 pub use runtime::{FinishedScan, Runtime, ScanRequest, WIT_PACKAGE, WORLD_EXPORT};
 pub use sources::{InputSource, Progress, collect_sources, input_digest, sha256_hex};
-pub use time::{now_utc, is_timestamp};
+pub use percent::parse_percent_bp;
+pub use time::{format_utc_millis, is_timestamp, now_utc, parse_utc_millis};
 
 /// The component built from this checkout's `core-wasm/`, embedded at build time.
 pub const EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/compliance_component.wasm"));

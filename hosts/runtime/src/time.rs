@@ -37,6 +37,34 @@ pub fn is_timestamp(text: &str) -> bool {
     shape && (fraction.is_empty() || (fraction.starts_with('.') && fraction.len() > 1 && fraction[1..].bytes().all(|c| c.is_ascii_digit())))
 }
 
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fff…]Z` (what [`is_timestamp`] accepts) into milliseconds since
+/// the epoch; digits past milliseconds are dropped.
+pub fn parse_utc_millis(text: &str) -> Option<i64> {
+    if !is_timestamp(text) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let fraction = text.get(20..text.len() - 1).unwrap_or("");
+    let millis = fraction.bytes().chain(std::iter::repeat(b'0')).take(3).fold(0, |acc, d| acc * 10 + i64::from(d - b'0'));
+    let days = days_from_civil(year, month as u32, day as u32);
+    Some(((days * 86_400 + hour * 3600 + minute * 60 + second) * 1000) + millis)
+}
+
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -62,5 +90,12 @@ mod tests {
         assert!(!is_timestamp("2024-03-03 00:00:00"));
         assert!(!is_timestamp("yesterday"));
         assert!(is_timestamp(&now_utc()));
+        assert_eq!(parse_utc_millis("2024-03-03T00:00:00.123Z"), Some(1_709_424_000_123));
+        assert_eq!(parse_utc_millis("2024-03-03T00:00:00Z"), Some(1_709_424_000_000));
+        assert_eq!(parse_utc_millis("2024-03-03T00:00:00.1234567Z"), Some(1_709_424_000_123));
+        assert_eq!(parse_utc_millis("2024-13-03T00:00:00Z"), None);
+        for millis in [0, 951_782_400_000, 1_709_424_000_123, 4_102_444_799_999] {
+            assert_eq!(parse_utc_millis(&format_utc_millis(millis)), Some(millis));
+        }
     }
 }
