@@ -5,6 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
+"$root/scripts/bootstrap-lambda.sh" # moto, the AWS emulator of the Lambda host tests
 cd "$root"
 echo "== cargo test"
 cargo test --locked --workspace

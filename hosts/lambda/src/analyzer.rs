@@ -1,0 +1,368 @@
+//! The hourly analyzer: scores the newest Config snapshot in the delivery bucket and writes
+//! history, reports, the alert and metrics.
+//!
+//! Order matters for what a failure leaves behind: per-resource history, then the reports, then
+//! the summary item — so a scan whose summary exists is complete — then the alert and metrics.
+//! Everything is keyed by the scan time taken from the triggering event, so a retried event
+//! overwrites its own items and reports instead of adding a second scan.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_sns::types::MessageAttributeValue;
+use compliance_runtime::{
+    Finding, InputSource, ReportFormat, ReportSummary, ResourceResult, Runtime, ScanRequest, Status, TrendPoint, format_utc_millis, now_utc, parse_utc_millis,
+};
+use serde_json::{Value, json};
+
+use crate::alert::{self, AlertInput, ReportLocation};
+use crate::config_api::ConfigApi;
+use crate::emf::{self, Unit};
+use crate::history::{self, Item, ScanInfo, percent};
+use crate::settings::AnalyzerSettings;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The AWS clients the analyzer uses.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// S3 (snapshots in, reports out).
+    pub s3: aws_sdk_s3::Client,
+    /// DynamoDB (history).
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// SNS (alerts).
+    pub sns: aws_sdk_sns::Client,
+    /// STS (the account, when the event does not name it).
+    pub sts: aws_sdk_sts::Client,
+}
+
+impl Clients {
+    /// Clients from one SDK configuration.
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        // Path-style addressing works with every endpoint (AWS, emulators, proxies).
+        let s3 = aws_sdk_s3::config::Builder::from(config).force_path_style(true).build();
+        Self {
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
+            sns: aws_sdk_sns::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
+        }
+    }
+}
+
+/// The analyzer, made once per cold start.
+pub struct Analyzer<C> {
+    runtime: Arc<Runtime>,
+    clients: Clients,
+    config: C,
+    settings: AnalyzerSettings,
+    region: String,
+}
+
+/// The snapshot object a scan read.
+#[derive(Debug, Clone)]
+struct Snapshot {
+    key: String,
+    version_id: Option<String>,
+}
+
+/// What the component produced for one scan.
+struct Scored {
+    summary: ReportSummary,
+    component_sha256: String,
+    input_sha256: String,
+    resources: Vec<ResourceResult>,
+    failing: Vec<Finding>,
+    json: Vec<u8>,
+    html: Vec<u8>,
+}
+
+fn is_account(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_region(text: &str) -> bool {
+    (1..=32).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The scan id: the scan time without separators (`20261128T170000000Z`).
+pub fn scan_id(generated_at: &str) -> String {
+    generated_at.chars().filter(char::is_ascii_alphanumeric).collect()
+}
+
+/// Report keys of a scan: dated, plus the `latest` copies. Built only from the validated
+/// account, region and scan time, never from anything in the snapshot.
+pub fn report_keys(account: &str, region: &str, generated_at: &str) -> [(String, &'static str); 4] {
+    let date = |r: std::ops::Range<usize>| generated_at.get(r).unwrap_or("0");
+    let dated = format!("reports/{account}/{region}/{}/{}/{}/{}", date(0..4), date(5..7), date(8..10), scan_id(generated_at));
+    let latest = format!("reports/{account}/{region}/latest");
+    [
+        (format!("{dated}/report.json"), "application/json"),
+        (format!("{dated}/report.html"), "text/html; charset=utf-8"),
+        (format!("{latest}/report.json"), "application/json"),
+        (format!("{latest}/report.html"), "text/html; charset=utf-8"),
+    ]
+}
+
+impl<C: ConfigApi> Analyzer<C> {
+    /// A new analyzer; `region` is the function's own (used when the event names none).
+    pub fn new(runtime: Arc<Runtime>, clients: Clients, config: C, settings: AnalyzerSettings, region: String) -> Self {
+        Self { runtime, clients, config, settings, region }
+    }
+
+    /// The Config API in use (tests read the recording from it).
+    pub fn config(&self) -> &C {
+        &self.config
+    }
+
+    /// Handles one scheduled event (or any event: `account`, `region` and `time` are used
+    /// when present).
+    pub async fn handle(&self, event: Value) -> anyhow::Result<Value> {
+        let started = Instant::now();
+        let field = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_owned);
+        let account = match field("account").filter(|a| is_account(a)) {
+            Some(account) => account,
+            None => {
+                let identity = self.clients.sts.get_caller_identity().send().await.context("finding the account (STS GetCallerIdentity)")?;
+                identity.account().filter(|a| is_account(a)).context("STS returned no account id")?.to_owned()
+            }
+        };
+        let region = field("region").filter(|r| is_region(r)).unwrap_or_else(|| self.region.clone());
+        if !is_region(&region) {
+            bail!("no valid region: the event names none and AWS_REGION is {region:?}");
+        }
+        let generated_at = field("time").and_then(|t| parse_utc_millis(&t)).map_or_else(now_utc, format_utc_millis);
+
+        // Best effort: the next run gets a fresh snapshot; this run never fails over it.
+        if let Err(error) = self.config.deliver_snapshot(&self.settings.delivery_channel).await {
+            tracing::warn!(channel = self.settings.delivery_channel, error = format!("{error:#}"), "could not ask Config to deliver a snapshot; continuing");
+        }
+
+        let Some(snapshot) = self.newest_snapshot(&account, &region).await? else {
+            tracing::info!(bucket = self.settings.config_bucket, account, region, "no Config snapshot delivered yet; nothing to score");
+            return Ok(json!({"status": "no-snapshot", "account": account, "region": region}));
+        };
+        let summary_key = history::summary_key(&account, &region);
+        let since = format_utc_millis(parse_utc_millis(&generated_at).unwrap_or_default() - 7 * DAY_MS);
+        let trend = history::trend(&self.clients.dynamodb, &self.settings.history_table, &summary_key, &since, &generated_at).await?;
+
+        let (scored, snapshot) = self.score(snapshot, &generated_at, trend).await?;
+        let scan = ScanInfo {
+            timestamp: generated_at.clone(),
+            scan_id: scan_id(&generated_at),
+            component_sha256: scored.component_sha256.clone(),
+            input_sha256: scored.input_sha256.clone(),
+        };
+        let items: Vec<Item> = scored.resources.iter().map(|r| history::resource_item(r, &scan)).collect();
+        let written = history::write_all(&self.clients.dynamodb, &self.settings.history_table, items).await?;
+
+        let keys = report_keys(&account, &region, &generated_at);
+        for (i, (key, content_type)) in keys.iter().enumerate() {
+            let body = if i % 2 == 0 { &scored.json } else { &scored.html };
+            self.clients
+                .s3
+                .put_object()
+                .bucket(&self.settings.reports_bucket)
+                .key(key)
+                .content_type(*content_type)
+                .metadata("scan-id", &scan.scan_id)
+                .body(ByteStream::from(body.clone()))
+                .send()
+                .await
+                .with_context(|| format!("storing report s3://{}/{key}", self.settings.reports_bucket))?;
+        }
+        let location = ReportLocation { bucket: self.settings.reports_bucket.clone(), json_key: keys[0].0.clone(), html_key: keys[1].0.clone() };
+
+        let summary_item = self.summary_item(&summary_key, &scan, &scored.summary, &location, &snapshot, started.elapsed().as_millis() as u64);
+        history::put(&self.clients.dynamodb, &self.settings.history_table, summary_item).await?;
+
+        let alerted = if scored.summary.below_threshold {
+            let built = alert::build(&AlertInput {
+                summary: &scored.summary,
+                scan_id: &scan.scan_id,
+                generated_at: &generated_at,
+                account: &account,
+                region: &region,
+                report: &location,
+                failing: &scored.failing,
+            });
+            let attribute = |kind: &str, value: &str| MessageAttributeValue::builder().data_type(kind).string_value(value).build();
+            self.clients
+                .sns
+                .publish()
+                .topic_arn(&self.settings.alert_topic_arn)
+                .subject(&built.subject)
+                .message(&built.message)
+                .message_structure("json")
+                .message_attributes("severity", attribute("String", built.severity)?)
+                .message_attributes("score", attribute("Number", &built.score)?)
+                .send()
+                .await
+                .context("publishing the alert to SNS")?;
+            true
+        } else {
+            false
+        };
+
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let s = &scored.summary;
+        emf::emit(
+            parse_utc_millis(&now_utc()).unwrap_or_default(),
+            &self.settings.environment,
+            &[
+                ("ComplianceScore", Unit::Percent, f64::from(s.score_bp) / 100.0),
+                ("ViolationsCritical", Unit::Count, s.critical.non_compliant as f64),
+                ("ViolationsHigh", Unit::Count, s.high.non_compliant as f64),
+                ("ViolationsMedium", Unit::Count, s.medium.non_compliant as f64),
+                ("ViolationsLow", Unit::Count, s.low.non_compliant as f64),
+                ("ResourcesEvaluated", Unit::Count, s.evaluated_resources as f64),
+                ("ScanDurationMs", Unit::Milliseconds, duration_ms as f64),
+            ],
+        );
+        let outcome = json!({
+            "status": "scored",
+            "scan_id": scan.scan_id,
+            "generated_at": generated_at,
+            "account": account,
+            "region": region,
+            "snapshot": {"bucket": self.settings.config_bucket, "key": snapshot.key, "version_id": snapshot.version_id},
+            "score": percent(s.score_bp),
+            "score_bp": s.score_bp,
+            "threshold_bp": s.threshold_bp,
+            "below_threshold": s.below_threshold,
+            "resources_evaluated": s.evaluated_resources,
+            "history_items": written + 1,
+            "reports": {"bucket": location.bucket, "json_key": location.json_key, "html_key": location.html_key},
+            "alert_sent": alerted,
+            "duration_ms": duration_ms,
+        });
+        tracing::info!(outcome = %outcome, "scan complete");
+        Ok(outcome)
+    }
+
+    /// The newest `ConfigSnapshot` object for the account and region (by time written, then key).
+    async fn newest_snapshot(&self, account: &str, region: &str) -> anyhow::Result<Option<Snapshot>> {
+        let prefix = format!("AWSLogs/{account}/Config/{region}/");
+        let bucket = &self.settings.config_bucket;
+        let mut pages = self.clients.s3.list_objects_v2().bucket(bucket).prefix(&prefix).into_paginator().send();
+        let mut newest: Option<(aws_sdk_s3::primitives::DateTime, String)> = None;
+        while let Some(page) = pages.next().await {
+            let page = page.with_context(|| format!("listing s3://{bucket}/{prefix}"))?;
+            for object in page.contents() {
+                let (Some(key), Some(modified)) = (object.key(), object.last_modified()) else { continue };
+                let is_snapshot = key.contains("/ConfigSnapshot/") && (key.ends_with(".json.gz") || key.ends_with(".json"));
+                if is_snapshot && newest.as_ref().is_none_or(|(m, k)| (modified, key) > (m, k.as_str())) {
+                    newest = Some((*modified, key.to_owned()));
+                }
+            }
+        }
+        Ok(newest.map(|(_, key)| Snapshot { key, version_id: None }))
+    }
+
+    /// Streams the snapshot (gunzip and sha256 on the runtime's reader thread) through the
+    /// component and collects what the rest of the scan needs.
+    async fn score(&self, snapshot: Snapshot, generated_at: &str, mut trend: Vec<TrendPoint>) -> anyhow::Result<(Scored, Snapshot)> {
+        let bucket = &self.settings.config_bucket;
+        let object = self
+            .clients
+            .s3
+            .get_object()
+            .bucket(bucket)
+            .key(&snapshot.key)
+            .send()
+            .await
+            .with_context(|| format!("reading snapshot s3://{bucket}/{}", snapshot.key))?;
+        let snapshot = Snapshot { version_id: object.version_id().filter(|v| *v != "null").map(str::to_owned), ..snapshot };
+        let name = source_name(bucket, &snapshot.key, snapshot.version_id.as_deref());
+        let source = InputSource::reader(name.clone(), crate::body::stream(object.body));
+        let runtime = Arc::clone(&self.runtime);
+        let request = ScanRequest {
+            threshold_bp: self.settings.threshold_bp,
+            criticality_tag: self.settings.criticality_tag.clone(),
+            required_tags: Vec::new(),
+            generated_at: generated_at.to_owned(),
+        };
+        let scored = tokio::task::spawn_blocking(move || -> anyhow::Result<Scored> {
+            let mut scan = runtime.scan(&request, vec![source], &mut |_| {}).with_context(|| format!("scoring {name}"))?;
+            let resources = scan.resources()?;
+            let failing = scan.findings(&[Status::NonCompliant])?;
+            let json = scan.render(ReportFormat::Json, &[])?;
+            trend.push(TrendPoint { generated_at: request.generated_at.clone(), score_bp: scan.summary.score_bp });
+            let html = scan.render(ReportFormat::Html, &trend)?;
+            Ok(Scored {
+                summary: scan.summary,
+                component_sha256: scan.meta.component_sha256.clone(),
+                input_sha256: scan.meta.input_sha256.clone(),
+                resources,
+                failing,
+                json,
+                html,
+            })
+        })
+        .await
+        .context("the scoring task stopped")??;
+        Ok((scored, snapshot))
+    }
+
+    fn summary_item(&self, key: &str, scan: &ScanInfo, s: &ReportSummary, report: &ReportLocation, snapshot: &Snapshot, duration_ms: u64) -> Item {
+        let n = |v: u64| AttributeValue::N(v.to_string());
+        let text = |v: &str| AttributeValue::S(v.to_owned());
+        let mut item = Item::from([
+            ("ResourceId".to_owned(), text(key)),
+            ("Timestamp".to_owned(), text(&scan.timestamp)),
+            ("Kind".to_owned(), text("SUMMARY")),
+            ("ScanId".to_owned(), text(&scan.scan_id)),
+            ("Score".to_owned(), AttributeValue::N(percent(s.score_bp))),
+            ("ScoreBp".to_owned(), n(u64::from(s.score_bp))),
+            ("ThresholdBp".to_owned(), n(u64::from(s.threshold_bp))),
+            ("BelowThreshold".to_owned(), AttributeValue::Bool(s.below_threshold)),
+            ("ItemsRead".to_owned(), n(s.items)),
+            ("EvaluatedResources".to_owned(), n(s.evaluated_resources)),
+            ("SkippedResources".to_owned(), n(s.skipped_resources)),
+            ("NonCompliant".to_owned(), n(s.totals.non_compliant)),
+            ("NonCompliantCritical".to_owned(), n(s.critical.non_compliant)),
+            ("NonCompliantHigh".to_owned(), n(s.high.non_compliant)),
+            ("NonCompliantMedium".to_owned(), n(s.medium.non_compliant)),
+            ("NonCompliantLow".to_owned(), n(s.low.non_compliant)),
+            ("Compliant".to_owned(), n(s.totals.compliant)),
+            ("ReportsBucket".to_owned(), text(&report.bucket)),
+            ("ReportJsonKey".to_owned(), text(&report.json_key)),
+            ("ReportHtmlKey".to_owned(), text(&report.html_key)),
+            ("SnapshotBucket".to_owned(), text(&self.settings.config_bucket)),
+            ("SnapshotKey".to_owned(), text(&snapshot.key)),
+            ("ComponentSha256".to_owned(), text(&scan.component_sha256)),
+            ("InputSha256".to_owned(), text(&scan.input_sha256)),
+            ("DurationMs".to_owned(), n(duration_ms)),
+        ]);
+        if let Some(version) = &snapshot.version_id {
+            item.insert("SnapshotVersionId".to_owned(), text(version));
+        }
+        item
+    }
+}
+
+/// The source name of a snapshot in the report: the exact object scored.
+pub fn source_name(bucket: &str, key: &str, version_id: Option<&str>) -> String {
+    match version_id {
+        Some(version) => format!("s3://{bucket}/{key}?versionId={version}"),
+        None => format!("s3://{bucket}/{key}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_come_from_validated_parts_only() {
+        let keys = report_keys("123456789012", "us-east-1", "2026-11-28T17:00:00.000Z");
+        assert_eq!(keys[0].0, "reports/123456789012/us-east-1/2026/11/28/20261128T170000000Z/report.json");
+        assert_eq!(keys[3].0, "reports/123456789012/us-east-1/latest/report.html");
+        assert!(is_account("123456789012") && !is_account("12345678901x") && !is_account("../../etc"));
+        assert!(is_region("eu-west-1") && !is_region("us-east-1/../x") && !is_region(""));
+        assert_eq!(source_name("b", "k.json.gz", Some("v1")), "s3://b/k.json.gz?versionId=v1");
+    }
+}
