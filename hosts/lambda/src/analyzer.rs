@@ -42,10 +42,8 @@ pub struct Clients {
 impl Clients {
     /// Clients from one SDK configuration.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
-        // Path-style addressing works with every endpoint (AWS, emulators, proxies).
-        let s3 = aws_sdk_s3::config::Builder::from(config).force_path_style(true).build();
         Self {
-            s3: aws_sdk_s3::Client::from_conf(s3),
+            s3: crate::s3_client(config),
             dynamodb: aws_sdk_dynamodb::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),

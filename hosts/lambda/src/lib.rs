@@ -43,6 +43,12 @@ pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
+/// An S3 client with path-style addressing, which works with every endpoint (AWS, emulators,
+/// proxies).
+pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build())
+}
+
 /// Runs a Lambda function: logs, settings and clients are made once per cold start by `init`;
 /// a failure there is logged with the variable it concerns and ends the process (Lambda reports
 /// an init error). `handle` serves every invocation.

@@ -156,8 +156,7 @@ impl Encryption {
 impl Remediator {
     /// A new remediator.
     pub fn new(config: &aws_config::SdkConfig, settings: RemediatorSettings) -> Self {
-        let s3 = aws_sdk_s3::config::Builder::from(config).force_path_style(true).build();
-        Self { s3: aws_sdk_s3::Client::from_conf(s3), dynamodb: aws_sdk_dynamodb::Client::new(config), settings }
+        Self { s3: crate::s3_client(config), dynamodb: aws_sdk_dynamodb::Client::new(config), settings }
     }
 
     /// Handles one event: every bucket up to the cap is re-checked and, if needed, fixed; each
@@ -188,7 +187,7 @@ impl Remediator {
         );
         let outcome = json!({
             "trigger": request.trigger,
-            "mode": match self.settings.mode { RemediationMode::Enforce => "enforce", RemediationMode::DryRun => "dry-run" },
+            "mode": self.settings.mode.as_str(),
             "attempts": attempts.iter().map(|a| json!({"bucket": a.bucket, "outcome": a.outcome.as_str(), "before": a.before, "after": a.after, "error": a.error})).collect::<Vec<_>>(),
             "deferred": deferred,
             "rejected": request.rejected,
@@ -279,7 +278,7 @@ impl Remediator {
             ("Timestamp".to_owned(), s(&now_utc())),
             ("Kind".to_owned(), s("REMEDIATION")),
             ("Outcome".to_owned(), s(attempt.outcome.as_str())),
-            ("Mode".to_owned(), s(match self.settings.mode { RemediationMode::Enforce => "enforce", RemediationMode::DryRun => "dry-run" })),
+            ("Mode".to_owned(), s(self.settings.mode.as_str())),
             ("Before".to_owned(), s(&attempt.before)),
             ("After".to_owned(), s(&attempt.after)),
             ("Trigger".to_owned(), s(&trigger.chars().take(1024).collect::<String>())),

@@ -152,6 +152,16 @@ pub enum RemediationMode {
     DryRun,
 }
 
+impl RemediationMode {
+    /// The `REMEDIATION_MODE` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enforce => "enforce",
+            Self::DryRun => "dry-run",
+        }
+    }
+}
+
 /// The remediator's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemediatorSettings {

@@ -79,7 +79,7 @@ impl Moto {
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&self.aws).force_path_style(true).build())
+        compliance_lambda::s3_client(&self.aws)
     }
 
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
