@@ -47,6 +47,22 @@ fn a_fresh_report_verifies() {
 }
 
 #[test]
+fn a_copy_under_another_name_verifies_by_its_bytes() {
+    // The analyzer Lambda names its input `s3://bucket/key`; the auditor verifies a downloaded
+    // copy whose local name differs. A file with other bytes still does not pass.
+    let dir = tempfile::tempdir().expect("tempdir");
+    scan_copy(dir.path());
+    std::fs::copy(dir.path().join("snapshot.json"), dir.path().join("downloaded.json")).expect("copy");
+    let out = compliance(&["verify", "out/report.json", "downloaded.json"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stderr).contains("downloaded.json has the bytes of the report's source snapshot.json"), "{}", text(&out.stderr));
+    edit(&dir.path().join("downloaded.json"), "111122223333", "111122223334");
+    let out = compliance(&["verify", "out/report.json", "downloaded.json"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("source snapshot.json is in the report but was not given"), "{}", text(&out.stdout));
+}
+
+#[test]
 fn tampered_score_is_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let report = scan_copy(dir.path());

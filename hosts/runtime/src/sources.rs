@@ -23,6 +23,7 @@ pub struct InputSource {
     /// Name in the report: path relative to the scanned directory, the file name, `stdin`, an S3 key.
     pub name: String,
     size: Option<u64>,
+    path: Option<PathBuf>,
     open: Box<dyn FnOnce() -> io::Result<Box<dyn Read + Send>> + Send>,
 }
 
@@ -36,7 +37,13 @@ impl InputSource {
     /// A file on disk, named `name` in the report.
     pub fn file(name: impl Into<String>, path: PathBuf) -> Self {
         let size = std::fs::metadata(&path).ok().map(|m| m.len());
-        Self { name: name.into(), size, open: Box::new(move || Ok(Box::new(File::open(path)?) as Box<dyn Read + Send>)) }
+        let opened = path.clone();
+        Self { name: name.into(), size, path: Some(path), open: Box::new(move || Ok(Box::new(File::open(opened)?) as Box<dyn Read + Send>)) }
+    }
+
+    /// The file behind this source, when it is one.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// Size of the raw bytes when known before reading (files, bytes in memory), for progress.
@@ -46,12 +53,12 @@ impl InputSource {
 
     /// Standard input.
     pub fn stdin() -> Self {
-        Self { name: "stdin".to_owned(), size: None, open: Box::new(|| Ok(Box::new(io::stdin()) as Box<dyn Read + Send>)) }
+        Self { name: "stdin".to_owned(), size: None, path: None, open: Box::new(|| Ok(Box::new(io::stdin()) as Box<dyn Read + Send>)) }
     }
 
     /// Any reader (an S3 object body, bytes in memory).
     pub fn reader(name: impl Into<String>, reader: impl Read + Send + 'static) -> Self {
-        Self { name: name.into(), size: None, open: Box::new(move || Ok(Box::new(reader) as Box<dyn Read + Send>)) }
+        Self { name: name.into(), size: None, path: None, open: Box::new(move || Ok(Box::new(reader) as Box<dyn Read + Send>)) }
     }
 
     /// Bytes in memory.
@@ -109,6 +116,13 @@ fn walk(root: &Path, found: &mut Vec<InputSource>) -> Result<(), RuntimeError> {
 /// Lower-case hex sha256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
+}
+
+/// Lower-case hex sha256 of a file's raw bytes, read in a stream.
+pub fn file_sha256(path: &Path) -> io::Result<String> {
+    let mut hasher = Sha256::new();
+    io::copy(&mut File::open(path)?, &mut hasher)?;
+    Ok(hex(&hasher.finalize()))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, bail};
-use compliance_runtime::{ReportFormat, ScanRequest, collect_sources};
+use compliance_runtime::{InputSource, ReportFormat, ScanRequest, collect_sources, file_sha256};
 use serde_json::Value;
 
 use crate::Outcome;
@@ -41,15 +41,16 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         }
     }
 
-    let report_sources: Vec<String> =
-        report.pointer("/input/sources").and_then(Value::as_array).into_iter().flatten().filter_map(|s| s.get("name")?.as_str().map(str::to_owned)).collect();
+    let report_sources = reported_sources(&report);
     let sources = if args.inputs.is_empty() {
-        if report_sources != [demo::DEMO_NAME] {
-            bail!("give the inputs the report was computed from: {}", report_sources.join(", "));
+        if report_sources.iter().map(|(name, _)| name.as_str()).ne([demo::DEMO_NAME]) {
+            bail!("give the inputs the report was computed from: {}", report_sources.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(", "));
         }
         vec![demo::source()]
     } else {
-        collect_sources(&args.inputs)?
+        let mut sources = collect_sources(&args.inputs)?;
+        name_by_content(&mut sources, &report_sources)?;
+        sources
     };
     let mut finished = super::scan_with_progress(&runtime, &request, sources)?;
     let fresh = finished.render(ReportFormat::Json, &[])?;
@@ -71,6 +72,41 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Failed)
 }
 
+/// The report's sources as (name, sha256 of the raw bytes), in report order.
+fn reported_sources(report: &Value) -> Vec<(String, String)> {
+    report
+        .pointer("/input/sources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| Some((s.get("name")?.as_str()?.to_owned(), s.get("sha256")?.as_str()?.to_owned())))
+        .collect()
+}
+
+/// Gives local files the names the report knows their bytes by, and puts them in report order.
+/// Source names are part of the input digest, and the analyzer Lambda names its snapshot
+/// `s3://bucket/key`: an auditor who downloads that object verifies the local copy, matched to
+/// the report's source by sha256. Files whose names the report already uses are left alone.
+fn name_by_content(sources: &mut [InputSource], reported: &[(String, String)]) -> anyhow::Result<()> {
+    let given: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
+    let mut unmatched: Vec<&(String, String)> = reported.iter().filter(|(name, _)| !given.contains(name)).collect();
+    for source in sources.iter_mut() {
+        if unmatched.is_empty() {
+            break;
+        }
+        let Some(path) = source.path().filter(|_| !reported.iter().any(|(name, _)| *name == source.name)) else { continue };
+        let sha256 = file_sha256(path).with_context(|| format!("reading {}", path.display()))?;
+        if let Some(at) = unmatched.iter().position(|(_, reported)| *reported == sha256) {
+            let (name, _) = unmatched.remove(at);
+            eprintln!("note: {} has the bytes of the report's source {name}; verifying it under that name", source.name);
+            source.name.clone_from(name);
+        }
+    }
+    let position = |name: &str| reported.iter().position(|(n, _)| n == name).unwrap_or(usize::MAX);
+    sources.sort_by(|a, b| (position(&a.name), &a.name).cmp(&(position(&b.name), &b.name)));
+    Ok(())
+}
+
 /// A `score_bp` value as a percentage with two decimals.
 fn percent(score_bp: &Value) -> String {
     score_bp.as_u64().map_or_else(|| score_bp.to_string(), |bp| format!("{}.{:02}", bp / 100, bp % 100))
@@ -90,11 +126,7 @@ fn differences(stored: &Value, fresh: &Value, stored_bytes: &[u8], fresh_bytes: 
             lines.push(format!("{label}: report says {a}, inputs give {b}"));
         }
     }
-    let sources = |v: &Value| -> BTreeMap<String, String> {
-        v.pointer("/input/sources").and_then(Value::as_array).into_iter().flatten()
-            .filter_map(|s| Some((s.get("name")?.as_str()?.to_owned(), s.get("sha256")?.as_str()?.to_owned())))
-            .collect()
-    };
+    let sources = |v: &Value| -> BTreeMap<String, String> { reported_sources(v).into_iter().collect() };
     let (was, now) = (sources(stored), sources(fresh));
     for (name, sha) in &was {
         match now.get(name) {
