@@ -189,3 +189,97 @@ async fn ten_thousand_resources() {
     assert!(evaluated > 9_000, "{outcome}");
     assert_eq!(s.moto.scan_table(TABLE).await.len(), evaluated + 1);
 }
+
+// Faults injected in front of the emulator (moto_launcher.py's fault plan): retries where they
+// can help; otherwise the invocation fails before the summary item, and the retried event
+// completes the scan without duplicating anything.
+
+const BATCH_WRITE: &str = "DynamoDB_20120810.BatchWriteItem";
+
+fn summaries(items: &[HashMap<String, aws_sdk_dynamodb::types::AttributeValue>]) -> usize {
+    items.iter().filter(|i| i["ResourceId"].as_s().unwrap().starts_with("SUMMARY#")).count()
+}
+
+/// A fresh emulator with the demo snapshot delivered.
+async fn faulted_setup(threshold: &str) -> Setup {
+    let s = setup(threshold, true).await;
+    s.moto.put(CONFIG, &snapshot_key("2026/11/28", "20261128T160000Z"), gzip(&demo_snapshot())).await;
+    s
+}
+
+/// The retried event finishes the work: every item once, one summary, one alert.
+async fn assert_complete_once(s: &Setup, outcome: &Value) {
+    let items = s.moto.scan_table(TABLE).await;
+    assert_eq!(items.len() as u64, outcome["history_items"].as_u64().unwrap());
+    assert_eq!(summaries(&items), 1);
+    assert_eq!(s.moto.drain(&s.queue).await.len(), 1, "exactly one alert");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fault_throttling_and_5xx_on_the_first_requests_are_retried() {
+    let s = faulted_setup("80").await;
+    s.moto.faults(json!([
+        {"method": "GET", "path_prefix": format!("/{CONFIG}"), "times": 1, "status": 500,
+         "body": "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"},
+        {"target": BATCH_WRITE, "times": 2, "status": 400, "content_type": "application/x-amz-json-1.0",
+         "body": r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#},
+        {"method": "PUT", "path_prefix": format!("/{REPORTS}/"), "times": 1, "status": 503,
+         "body": "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"},
+    ]));
+    let outcome = s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap();
+    assert_eq!(s.moto.fault_hits(), vec![1, 2, 1], "every fault was served");
+    assert_eq!(outcome["score"], "77.30");
+    assert_complete_once(&s, &outcome).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fault_emulator_unreachable_mid_run_fails_then_the_retry_completes_without_duplicates() {
+    let s = faulted_setup("80").await;
+    // The first history batch lands, then every connection to DynamoDB is cut.
+    s.moto.faults(json!([{"target": BATCH_WRITE, "skip": 1, "action": "drop"}]));
+    let error = format!("{:#}", s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap_err());
+    assert!(error.contains("writing history to DynamoDB table"), "{error}");
+    assert!(s.moto.fault_hits()[0] >= 3, "the SDK retried the cut connection");
+    let half = s.moto.scan_table(TABLE).await;
+    assert!(!half.is_empty() && summaries(&half) == 0, "a half-written scan has no summary item");
+    assert!(s.moto.drain(&s.queue).await.is_empty(), "no alert for an unfinished scan");
+
+    s.moto.faults(json!([]));
+    let outcome = s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap();
+    assert_complete_once(&s, &outcome).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fault_unprocessed_items_are_written_on_retry() {
+    let s = faulted_setup("80").await;
+    s.moto.faults(json!([{"target": BATCH_WRITE, "times": 3, "action": "unprocessed", "keep": 5}]));
+    let outcome = s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap();
+    assert_eq!(s.moto.fault_hits(), vec![3]);
+    assert_complete_once(&s, &outcome).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fault_unprocessed_items_that_never_clear_fail_the_invocation() {
+    let s = faulted_setup("80").await;
+    s.moto.faults(json!([{"target": BATCH_WRITE, "action": "unprocessed", "keep": 0}]));
+    let error = format!("{:#}", s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap_err());
+    assert!(error.contains("still unprocessed after 8 attempts"), "{error}");
+    assert!(s.moto.scan_table(TABLE).await.is_empty());
+    assert!(s.moto.drain(&s.queue).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fault_report_write_failure_fails_the_invocation_before_the_summary() {
+    let s = faulted_setup("80").await;
+    s.moto.faults(json!([{"method": "PUT", "path_prefix": format!("/{REPORTS}/"), "status": 500,
+                          "body": "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"}]));
+    let error = format!("{:#}", s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap_err());
+    assert!(error.contains(&format!("storing report s3://{REPORTS}/reports/{ACCOUNT}/{REGION}/2026/11/28/")), "{error}");
+    assert_eq!(s.moto.fault_hits(), vec![3], "the SDK's three attempts");
+    assert_eq!(summaries(&s.moto.scan_table(TABLE).await), 0);
+    assert!(s.moto.drain(&s.queue).await.is_empty());
+
+    s.moto.faults(json!([]));
+    let outcome = s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap();
+    assert_complete_once(&s, &outcome).await;
+}

@@ -143,3 +143,24 @@ async fn an_audit_write_failure_fails_the_invocation() {
     let error = format!("{:#}", remediator(&moto, &[]).handle(change("plain-bucket")).await.unwrap_err());
     assert!(error.contains(TABLE) && error.contains("plain-bucket"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fault_encryption_write_failure_is_audited_fails_the_invocation_and_the_retry_fixes_it() {
+    let moto = Moto::fresh().await;
+    moto.history_table(TABLE).await;
+    moto.bucket("plain-bucket").await;
+    // PutBucketEncryption answers 500 for good; the SDK's retries cannot help.
+    moto.faults(json!([{"method": "PUT", "path_prefix": "/plain-bucket", "query": "encryption", "status": 500,
+                        "body": "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"}]));
+    let r = remediator(&moto, &[]);
+    let error = format!("{:#}", r.handle(change("plain-bucket")).await.unwrap_err());
+    assert!(error.contains("1 of 1 remediations failed") && error.contains("InternalError"), "{error}");
+    assert_eq!(moto.fault_hits(), vec![3], "the SDK's three attempts");
+    assert_eq!(audits(&moto).await, [("arn:aws:s3:::plain-bucket".to_owned(), "FAILED".to_owned())]);
+    assert_ne!(encryption(&moto, "plain-bucket").await.map(|e| e.0), Some("aws:kms".to_owned()));
+
+    moto.faults(json!([]));
+    let outcome = r.handle(change("plain-bucket")).await.unwrap();
+    assert_eq!(outcome["attempts"][0]["outcome"], "REMEDIATED", "{outcome}");
+    assert_eq!(encryption(&moto, "plain-bucket").await, Some(("aws:kms".to_owned(), None, Some(true))));
+}

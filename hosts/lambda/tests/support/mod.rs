@@ -48,12 +48,14 @@ fn server() -> &'static Server {
     })
 }
 
-fn post(port: u16, path: &str) {
+/// A request to the emulator's own API (reset, fault plan); returns the answer's body.
+fn call(port: u16, method: &str, path: &str, body: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(stream, "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"), "{path}: {answer}");
+    answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
 }
 
 /// One test's view of a freshly reset emulator.
@@ -67,7 +69,8 @@ impl Moto {
     pub async fn fresh() -> Self {
         let guard = LOCK.lock().await;
         let port = server().port;
-        post(port, "/moto-api/reset");
+        call(port, "POST", "/_faults", "[]");
+        call(port, "POST", "/moto-api/reset", "");
         let endpoint = format!("http://127.0.0.1:{port}");
         let aws = aws_config::defaults(BehaviorVersion::latest())
             .endpoint_url(&endpoint)
@@ -76,6 +79,17 @@ impl Moto {
             .load()
             .await;
         Self { endpoint, aws, _guard: guard }
+    }
+
+    /// Replaces the fault injector's plan (see moto_launcher.py for the rule format).
+    pub fn faults(&self, rules: serde_json::Value) {
+        call(server().port, "POST", "/_faults", &rules.to_string());
+    }
+
+    /// How many requests each rule of the current plan has acted on.
+    pub fn fault_hits(&self) -> Vec<u64> {
+        let answer: serde_json::Value = serde_json::from_str(&call(server().port, "GET", "/_faults", "")).unwrap();
+        answer.as_array().unwrap().iter().map(|r| r["hits"].as_u64().unwrap()).collect()
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
