@@ -125,7 +125,16 @@ pub fn item_json(item: &ConfigurationItem) -> Value {
 
 impl ConfigApi for SdkConfig {
     async fn deliver_snapshot(&self, channel: &str) -> anyhow::Result<()> {
-        let out = self.client.deliver_config_snapshot().delivery_channel_name(channel).send().await?;
+        // Best effort, so one attempt: retrying with backoff would only delay the scan, and a
+        // missed request means the next snapshot comes on Config's own delivery schedule.
+        let out = self
+            .client
+            .deliver_config_snapshot()
+            .delivery_channel_name(channel)
+            .customize()
+            .config_override(aws_sdk_config::config::Config::builder().retry_config(aws_sdk_config::config::retry::RetryConfig::disabled()))
+            .send()
+            .await?;
         tracing::info!(channel, config_snapshot_id = out.config_snapshot_id(), "asked Config for the next snapshot");
         Ok(())
     }

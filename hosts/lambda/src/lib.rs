@@ -34,7 +34,10 @@ pub fn init_logging() {
 /// The embedded component with limits that fit a Lambda function.
 pub fn load_runtime() -> Result<Arc<Runtime>, compliance_runtime::RuntimeError> {
     let limits = Limits { memory_bytes: LAMBDA_COMPONENT_MEMORY, ..Limits::default() };
-    Runtime::embedded(limits).map(Arc::new)
+    let runtime = Runtime::embedded(limits)?;
+    // Not precompiled means every cold start compiles the component (about half a second).
+    tracing::info!(component_sha256 = runtime.sha256(), precompiled = runtime.is_precompiled(), "scoring component loaded");
+    Ok(Arc::new(runtime))
 }
 
 /// The AWS SDK configuration from the standard environment (credentials, region,

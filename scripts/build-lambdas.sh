@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the three Lambda functions for the stack: `cargo lambda build --release` for arm64
+# (Graviton, provided.al2023), cross-compiled through zig, into <repo>/target/lambda/<function>/
+# bootstrap, where infra/Pulumi.yaml picks them up. Prints each binary's size.
+# Usage: scripts/build-lambdas.sh [--x86-64]   (default --arm64)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+arch="${1:---arm64}"
+case "$arch" in
+  --arm64) triple=aarch64-unknown-linux-gnu ;;
+  --x86-64) triple=x86_64-unknown-linux-gnu ;;
+  *) echo "build-lambdas: unknown option $arch (use --arm64 or --x86-64)" >&2; exit 2 ;;
+esac
+"$root/scripts/bootstrap.sh"
+"$root/scripts/bootstrap-lambda.sh" # cargo-lambda and zig
+toolchain="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$root/rust-toolchain.toml")"
+if ! rustup target list --installed --toolchain "$toolchain" | grep -qx "$triple"; then
+  rustup target add "$triple" --toolchain "$toolchain"
+fi
+export PATH="$root/.venv-lambda/bin:$PATH"
+cd "$root"
+features=()
+# Cross-compiling: give build.rs Cranelift's backend for the target so it can precompile the
+# component (otherwise each cold start would compile it, about half a second).
+[[ "$(uname -m)" == "${triple%%-*}" ]] || features=(--features cross-precompile)
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo lambda build --locked --release "$arch" --package compliance-lambda "${features[@]}" --lambda-dir "$root/target/lambda" 2>&1 | tee "$log"
+if grep -q "cannot precompile the component" "$log"; then
+  echo "build-lambdas: the component was not precompiled for $triple (see the warning above)" >&2
+  exit 1
+fi
+for function in analyzer evaluator remediator; do
+  binary="$root/target/lambda/$function/bootstrap"
+  [[ -x "$binary" ]] || { echo "build-lambdas: $binary was not produced" >&2; exit 1; }
+  printf '%-11s %s bytes  %s\n' "$function" "$(stat -c %s "$binary")" "$(file -b "$binary" 2>/dev/null | cut -d, -f1-2)"
+done
