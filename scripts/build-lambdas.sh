@@ -17,7 +17,17 @@ toolchain="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$root/rust-toolchain.toml")"
 if ! rustup target list --installed --toolchain "$toolchain" | grep -qx "$triple"; then
   rustup target add "$triple" --toolchain "$toolchain"
 fi
-export PATH="$root/.venv-lambda/bin:$PATH"
+# cargo-lambda's zig linker wrappers embed the path of the cargo-lambda executable, and cargo
+# rebuilds every arm64 crate when the linker changes; so run it from a fixed place beside the
+# build cache rather than from this checkout's virtualenv, and checkouts share one arm64 build.
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+tool_dir="$target_dir/tools/cargo-lambda"
+mkdir -p "$tool_dir"
+if ! cmp -s "$root/.venv-lambda/bin/cargo-lambda" "$tool_dir/cargo-lambda"; then
+  cp "$root/.venv-lambda/bin/cargo-lambda" "$tool_dir/cargo-lambda.tmp"
+  mv "$tool_dir/cargo-lambda.tmp" "$tool_dir/cargo-lambda"
+fi
+export PATH="$tool_dir:$root/.venv-lambda/bin:$PATH" # zig comes from the virtualenv
 cd "$root"
 features=()
 # Cross-compiling: give build.rs Cranelift's backend for the target so it can precompile the
