@@ -11,12 +11,8 @@ case "$arch" in
   --x86-64) triple=x86_64-unknown-linux-gnu ;;
   *) echo "build-lambdas: unknown option $arch (use --arm64 or --x86-64)" >&2; exit 2 ;;
 esac
-"$root/scripts/bootstrap.sh"
+"$root/scripts/bootstrap.sh" "$triple"
 "$root/scripts/bootstrap-lambda.sh" # cargo-lambda and zig
-toolchain="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$root/rust-toolchain.toml")"
-if ! rustup target list --installed --toolchain "$toolchain" | grep -qx "$triple"; then
-  rustup target add "$triple" --toolchain "$toolchain"
-fi
 # cargo-lambda's zig linker wrappers embed the path of the cargo-lambda executable, and cargo
 # rebuilds every arm64 crate when the linker changes; so run it from a fixed place beside the
 # build cache rather than from this checkout's virtualenv, and checkouts share one arm64 build.

@@ -16,7 +16,6 @@ cargo-lambda), and for `packaged` qemu-user and the arm64 C library (scripts/boo
 import gzip
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -26,6 +25,8 @@ import unittest
 from pathlib import Path
 
 import boto3
+
+from moto_launcher import free_port  # same directory, first on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "aws-config"
@@ -54,12 +55,6 @@ timings = {}  # function -> {"cold_ms", "warm_ms"}
 temporary = []  # files removed when the tests end
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def client(service):
     if service not in clients:
         clients[service] = boto3.client(service, endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=REGION,
@@ -68,10 +63,9 @@ def client(service):
 
 
 def start_moto() -> str:
-    global moto
+    global moto, moto_log
     # moto prints a traceback for every call it does not implement (DeliverConfigSnapshot, which
     # the analyzer tolerates): kept in a file, shown when a test fails.
-    global moto_log
     moto_log = tempfile.NamedTemporaryFile("w+", suffix=".moto.log", delete=False)
     temporary.append(moto_log.name)
     moto = subprocess.Popen([sys.executable, str(ROOT / "hosts/lambda/tests/moto_launcher.py")],
@@ -134,6 +128,20 @@ def log_text() -> str:
     return Path(watch_log.name).read_text(errors="replace")
 
 
+def logged(message: str) -> list:
+    """The fields of every JSON log line the functions wrote with this message, in order."""
+    found = []
+    for line in log_text().splitlines():
+        start = line.find("{")
+        try:
+            fields = json.loads(line[start:]).get("fields", {}) if start >= 0 else {}
+        except json.JSONDecodeError:
+            continue
+        if fields.get("message") == message:
+            found.append(fields)
+    return found
+
+
 def stop_function() -> None:
     global running
     if running is not None:
@@ -188,7 +196,7 @@ def invoke(function: str, event: dict, expect_error: bool = False) -> dict:
 def assert_loaded_precompiled(test: unittest.TestCase) -> None:
     """Every function process so far loaded the build-time precompiled component: a cold start
     never compiles WebAssembly."""
-    loads = [json.loads(m.group(0))["fields"] for m in re.finditer(r'\{[^\n]*"scoring component loaded"[^\n]*\}', log_text())]
+    loads = logged("scoring component loaded")
     test.assertTrue(loads, "no function logged loading the component")
     test.assertTrue(all(load["precompiled"] for load in loads), loads)
 
@@ -257,15 +265,8 @@ def report():
     """Cold start = first invoke's wall time (process start, init, first handler run, and the
     `cargo lambda invoke` client itself); init_ms = what the function logged for its own init."""
     inits = {}
-    if watch_log is not None:
-        for line in log_text().splitlines():
-            match = re.search(r'\{.*"init_ms".*\}', line)
-            if match:
-                try:
-                    fields = json.loads(match.group(0)).get("fields", {})
-                except json.JSONDecodeError:
-                    continue
-                inits.setdefault(fields.get("function"), fields.get("init_ms"))
+    for ready in logged("ready") if watch_log is not None else []:
+        inits.setdefault(ready.get("function"), ready.get("init_ms"))
     print(f"\nmode: {MODE}\nfunction     init_ms  first invoke ms  second invoke ms", file=sys.stderr)
     for function in ("analyzer", "evaluator", "remediator"):
         t = timings.get(function, {})

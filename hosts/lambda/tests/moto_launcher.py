@@ -118,11 +118,16 @@ def read_body(environ) -> bytes:
     return environ["wsgi.input"].read(length) if length else b""
 
 
-def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return probe.getsockname()[1]
+
+
+def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
     app = FaultInjector(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -43,8 +43,9 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
 
     let report_sources = reported_sources(&report);
     let sources = if args.inputs.is_empty() {
-        if report_sources.iter().map(|(name, _)| name.as_str()).ne([demo::DEMO_NAME]) {
-            bail!("give the inputs the report was computed from: {}", report_sources.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(", "));
+        let names: Vec<&str> = report_sources.iter().map(|(name, _)| name.as_str()).collect();
+        if names != [demo::DEMO_NAME] {
+            bail!("give the inputs the report was computed from: {}", names.join(", "));
         }
         vec![demo::source()]
     } else {
