@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
-
-use crate::value::{decode_embedded, path, text};
+use crate::value::{Map, Value, decode_embedded, path, text};
 
 /// Resource types the engine knows by name. Config sometimes upper-cases them
 /// (`AWS::EC2::VOLUME` in 2014-era notifications), so matching is case-insensitive.
@@ -41,7 +39,7 @@ pub struct Version {
 
 /// One normalised configuration item.
 #[derive(Debug, Clone)]
-pub struct ConfigItem {
+pub struct ConfigItem<'a> {
     /// Canonical resource type, e.g. `AWS::S3::Bucket`.
     pub resource_type: String,
     /// Config's resource id (bucket name, instance id, IAM unique id, ...).
@@ -61,26 +59,26 @@ pub struct ConfigItem {
     /// Tags: the item-level map when present, else `configuration.tags`.
     pub tags: BTreeMap<String, String>,
     /// `configuration`, decoded from its JSON string form when needed.
-    pub configuration: Value,
+    pub configuration: Value<'a>,
     /// `supplementaryConfiguration`, every value decoded from its JSON string form.
-    pub supplementary: Map<String, Value>,
+    pub supplementary: Map<'a>,
 }
 
-impl ConfigItem {
+impl<'a> ConfigItem<'a> {
     /// Normalises a raw item. `Err` carries a message for items whose identifying fields have
     /// the wrong type; `Ok(None)` means the value is not recognisable as an item.
-    pub fn from_value(raw: Value) -> Result<Option<ConfigItem>, String> {
+    pub fn from_value(raw: Value<'a>) -> Result<Option<ConfigItem<'a>>, String> {
         let Value::Object(mut raw) = raw else {
             return Err(format!("expected a JSON object, found {}", kind(&raw)));
         };
         let configuration = decode_embedded(raw.remove("configuration").unwrap_or(Value::Null));
         let supplementary = match decode_embedded(raw.remove("supplementaryConfiguration").unwrap_or(Value::Null)) {
-            Value::Object(map) => map.into_iter().map(|(k, v)| (k, decode_embedded(v))).collect(),
-            _ => Map::new(),
+            Value::Object(map) => map.map_values(decode_embedded),
+            _ => Map::default(),
         };
         let field = |names: &[&str]| -> Result<Option<String>, String> {
             for name in names {
-                match raw.get(*name) {
+                match raw.get(name) {
                     None | Some(Value::Null) => continue,
                     Some(value) => {
                         return text(value)
@@ -124,7 +122,7 @@ impl ConfigItem {
                 .unwrap_or(0),
         };
         let tags = match raw.get("tags") {
-            Some(Value::Object(map)) => map.iter().filter_map(|(k, v)| Some((k.clone(), text(v)?))).collect(),
+            Some(Value::Object(map)) => map.iter().filter_map(|(k, v)| Some((k.to_owned(), text(v)?))).collect(),
             _ => tag_list(path(&configuration, &["tags"])),
         };
         Ok(Some(ConfigItem {
@@ -144,7 +142,7 @@ impl ConfigItem {
 }
 
 /// The JSON type name of a value, for error messages.
-pub fn kind(value: &Value) -> &'static str {
+pub fn kind(value: &Value<'_>) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -163,7 +161,7 @@ fn canonical_type(declared: String) -> String {
 }
 
 /// SelectResourceConfig projections may omit `resourceType`; recognise our types by shape.
-fn infer_type(configuration: &Value, supplementary: &Map<String, Value>) -> Option<String> {
+fn infer_type(configuration: &Value<'_>, supplementary: &Map<'_>) -> Option<String> {
     let has = |key: &str| path(configuration, &[key]).is_some();
     let arn_kind = path(configuration, &["arn"])
         .and_then(Value::as_str)
@@ -184,7 +182,7 @@ fn infer_type(configuration: &Value, supplementary: &Map<String, Value>) -> Opti
     Some(inferred.to_owned())
 }
 
-fn infer_id(resource_type: &str, configuration: &Value) -> Option<String> {
+fn infer_id(resource_type: &str, configuration: &Value<'_>) -> Option<String> {
     let key = match resource_type {
         "AWS::IAM::Role" => "roleId",
         "AWS::IAM::User" => "userId",
@@ -206,12 +204,12 @@ fn region_from_zone(zone: Option<&str>) -> Option<String> {
 }
 
 /// `configuration.tags` as a list of `{key, value}` (also `Key`/`Value`, `tagName`/`tagValue`).
-fn tag_list(value: Option<&Value>) -> BTreeMap<String, String> {
+fn tag_list(value: Option<&Value<'_>>) -> BTreeMap<String, String> {
     let Some(Value::Array(entries)) = value else { return BTreeMap::new() };
     entries
         .iter()
         .filter_map(|entry| {
-            let pick = |names: [&str; 3]| names.iter().find_map(|n| entry.get(*n)).and_then(text);
+            let pick = |names: [&str; 3]| names.iter().find_map(|n| entry.get(n)).and_then(text);
             Some((pick(["key", "Key", "tagName"])?, pick(["value", "Value", "tagValue"]).unwrap_or_default()))
         })
         .collect()
@@ -219,7 +217,7 @@ fn tag_list(value: Option<&Value>) -> BTreeMap<String, String> {
 
 /// Capture time in microseconds: ISO-8601 text, epoch seconds (old CLI output), or the
 /// `{"__class__": "datetime", ...}` objects that recorded boto3 responses contain.
-pub fn capture_time_us(value: &Value) -> Option<i64> {
+pub fn capture_time_us(value: &Value<'_>) -> Option<i64> {
     match value {
         Value::String(s) => parse_iso8601_us(s),
         Value::Number(n) => n.as_f64().filter(|f| f.is_finite() && f.abs() < 1e12).map(|secs| (secs * 1e6).round() as i64),
@@ -288,7 +286,16 @@ fn epoch_days(year: i64, month: i64, day: i64) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn json(value: serde_json::Value) -> Value<'static> {
+        Value::from(value)
+    }
+
+    macro_rules! json {
+        ($($t:tt)+) => {
+            json(serde_json::json!($($t)+))
+        };
+    }
 
     #[test]
     fn capture_times_in_every_form_agree() {

@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use crate::error::{Position, ScanError};
 use crate::input::shape::{Found, items_in_document};
 use crate::input::split::{Piece, Splitter};
@@ -148,7 +146,7 @@ impl Scan {
             Piece::Document { bytes, offset } => (bytes, offset, false),
         };
         let position = |item_index: Option<u64>| Position { source: source.clone(), offset: Some(offset), item_index };
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| parse_error(&e, &bytes, position(None)))?;
+        let value = crate::value::Value::parse(&bytes).map_err(|e| parse_error(&e, &bytes, position(None)))?;
         let found = if is_item {
             vec![Found::Item(value)]
         } else {
@@ -178,7 +176,7 @@ impl Scan {
         Ok(())
     }
 
-    fn record(&mut self, item: ConfigItem) {
+    fn record(&mut self, item: ConfigItem<'_>) {
         let key = (item.resource_type.clone(), item.resource_id.clone(), item.account_id.clone(), item.region.clone());
         if let Some(existing) = self.resources.get(&key) {
             self.input.superseded_items += 1;

@@ -1,9 +1,7 @@
 //! Recognises what a JSON document is (SPEC §3) and pulls the configuration items out of it.
 
-use serde_json::{Map, Value};
-
 use crate::item::kind;
-use crate::value::decode_embedded;
+use crate::value::{Map, Value, decode_embedded};
 
 /// Wrappers (SNS inside SQS inside a recorded response) nest a few levels; real data stays well
 /// below this, and the bound keeps hostile nesting from recursing without end.
@@ -11,22 +9,22 @@ const MAX_WRAPPING: usize = 8;
 
 /// What a document contributed.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Found {
+pub enum Found<'a> {
     /// A raw configuration item, still to be normalised.
-    Item(Value),
+    Item(Value<'a>),
     /// A document that legitimately carries no item (scheduled or oversized notification,
     /// delivery notification); the text says what it was, for the report.
     Notice(String),
 }
 
 /// The items (and notices) of a document, or a message saying why its shape is not supported.
-pub fn items_in_document(document: Value) -> Result<Vec<Found>, String> {
+pub fn items_in_document(document: Value<'_>) -> Result<Vec<Found<'_>>, String> {
     let mut found = Vec::new();
     collect(document, 0, &mut found)?;
     Ok(found)
 }
 
-fn collect(document: Value, level: usize, found: &mut Vec<Found>) -> Result<(), String> {
+fn collect<'a>(document: Value<'a>, level: usize, found: &mut Vec<Found<'a>>) -> Result<(), String> {
     if level > MAX_WRAPPING {
         return Err(format!("more than {MAX_WRAPPING} levels of wrapping around the items"));
     }
@@ -37,7 +35,7 @@ fn collect(document: Value, level: usize, found: &mut Vec<Found>) -> Result<(), 
     }
 }
 
-fn collect_object(mut map: Map<String, Value>, level: usize, found: &mut Vec<Found>) -> Result<(), String> {
+fn collect_object<'a>(mut map: Map<'a>, level: usize, found: &mut Vec<Found<'a>>) -> Result<(), String> {
     for key in ["configurationItems", "baseConfigurationItems", "Results"] {
         if let Some(list) = map.remove(key) {
             let Value::Array(items) = decode_embedded(list) else {
@@ -75,15 +73,14 @@ fn collect_object(mut map: Map<String, Value>, level: usize, found: &mut Vec<Fou
         found.push(Found::Item(Value::Object(map)));
         return Ok(());
     }
-    let mut keys: Vec<&str> = map.keys().map(String::as_str).take(6).collect();
-    keys.sort_unstable();
+    let keys: Vec<&str> = map.keys().take(6).collect();
     Err(format!(
         "not an AWS Config snapshot, history file, API response, rule event or item (top-level keys: {})",
         if keys.is_empty() { "none".to_owned() } else { keys.join(", ") }
     ))
 }
 
-fn notification(message_type: &str, mut map: Map<String, Value>, found: &mut Vec<Found>) -> Result<(), String> {
+fn notification<'a>(message_type: &str, mut map: Map<'a>, found: &mut Vec<Found<'a>>) -> Result<(), String> {
     match message_type {
         "ConfigurationItemChangeNotification" => match map.remove("configurationItem").map(decode_embedded) {
             Some(Value::Array(items)) => found.extend(items.into_iter().map(Found::Item)),
@@ -107,7 +104,12 @@ fn notification(message_type: &str, mut map: Map<String, Value>, found: &mut Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use serde_json::json;
+
+    fn items_in(document: serde_json::Value) -> Result<Vec<Found<'static>>, String> {
+        items_in_document(Value::from(document))
+    }
 
     fn count_items(found: &[Found]) -> usize {
         found.iter().filter(|f| matches!(f, Found::Item(_))).count()
@@ -123,7 +125,7 @@ mod tests {
         let placebo = json!({"status_code": 200, "data": {"configurationItems": [item.to_string()]}});
         let select = json!({"Results": [item.to_string()]});
         for doc in [item.clone(), lambda_event, sns, sqs, placebo, select, json!([item])] {
-            let found = items_in_document(doc.clone());
+            let found = items_in(doc.clone());
             assert_eq!(found.as_ref().map(|f| count_items(f)), Ok(1), "{doc}");
         }
     }
@@ -131,15 +133,15 @@ mod tests {
     #[test]
     fn scheduled_and_oversized_events_carry_notices() {
         let scheduled = json!({"invokingEvent": "{\"messageType\":\"ScheduledNotification\"}"});
-        let found = items_in_document(scheduled).unwrap_or_default();
+        let found = items_in(scheduled).unwrap_or_default();
         assert!(matches!(found.as_slice(), [Found::Notice(n)] if n.starts_with("ScheduledNotification")));
     }
 
     #[test]
     fn unknown_shapes_say_what_they_saw() {
-        let err = items_in_document(json!({"hello": 1})).err().unwrap_or_default();
+        let err = items_in(json!({"hello": 1})).err().unwrap_or_default();
         assert!(err.contains("hello"), "{err}");
-        assert!(items_in_document(json!(42)).is_err());
-        assert!(items_in_document(json!({"configurationItems": 3})).is_err());
+        assert!(items_in(json!(42)).is_err());
+        assert!(items_in(json!({"configurationItems": 3})).is_err());
     }
 }

@@ -2,16 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use super::{Check, Outcome, RuleParams, Status};
 use crate::item::ConfigItem;
-use crate::value::{flag, non_blank, one_or_many, path, strings, text};
+use crate::value::{Value, flag, non_blank, one_or_many, path, strings, text};
 
 const INSTANCE_RULES: [&str; 4] = ["ec2-imdsv2-required", "ec2-no-public-ip", "ec2-instance-ebs-encrypted", "ec2-required-tags"];
 
 /// Phase-one checks of an instance.
-pub fn instance_checks(item: &ConfigItem, params: &RuleParams) -> Vec<(&'static str, Check)> {
+pub fn instance_checks(item: &ConfigItem<'_>, params: &RuleParams) -> Vec<(&'static str, Check)> {
     let config = &item.configuration;
     if path(config, &["state", "name"]).and_then(Value::as_str) == Some("terminated") {
         let outcome = Outcome::new(Status::NotApplicable, "configuration.state.name", "the instance is terminated");
@@ -25,7 +23,7 @@ pub fn instance_checks(item: &ConfigItem, params: &RuleParams) -> Vec<(&'static 
     ]
 }
 
-fn imdsv2(config: &Value) -> Outcome {
+fn imdsv2(config: &Value<'_>) -> Outcome {
     match config.get("metadataOptions").filter(|m| !m.is_null()) {
         None => Outcome::new(Status::InsufficientData, "configuration.metadataOptions", "metadataOptions is not recorded for this instance"),
         Some(options) => match options.get("httpTokens").and_then(Value::as_str) {
@@ -36,7 +34,7 @@ fn imdsv2(config: &Value) -> Outcome {
     }
 }
 
-fn public_ip(config: &Value) -> Outcome {
+fn public_ip(config: &Value<'_>) -> Outcome {
     if let Some(ip) = non_blank(config.get("publicIpAddress")) {
         return Outcome::new(Status::NonCompliant, "configuration.publicIpAddress", format!("the instance has public IP {ip}"));
     }
@@ -50,7 +48,7 @@ fn public_ip(config: &Value) -> Outcome {
     Outcome::new(Status::Compliant, "configuration.publicIpAddress", "no public IP address")
 }
 
-fn attached_volumes(config: &Value) -> Check {
+fn attached_volumes(config: &Value<'_>) -> Check {
     let mappings = one_or_many(config.get("blockDeviceMappings"));
     let volumes: Vec<(String, String)> = mappings
         .iter()
@@ -74,7 +72,7 @@ pub fn resolve_volumes(volumes: &[(String, String)], known: &BTreeMap<String, bo
     Outcome::new(Status::Compliant, "configuration.blockDeviceMappings", format!("all {} attached volumes are encrypted", volumes.len()))
 }
 
-fn required_tags(item: &ConfigItem, params: &RuleParams) -> Outcome {
+fn required_tags(item: &ConfigItem<'_>, params: &RuleParams) -> Outcome {
     let missing: Vec<&str> = params
         .required_tags
         .iter()
@@ -89,12 +87,12 @@ fn required_tags(item: &ConfigItem, params: &RuleParams) -> Outcome {
 }
 
 /// `configuration.encrypted` of a volume item.
-pub fn volume_encrypted(item: &ConfigItem) -> Option<bool> {
+pub fn volume_encrypted(item: &ConfigItem<'_>) -> Option<bool> {
     item.configuration.get("encrypted").and_then(flag)
 }
 
 /// Phase-one checks of a volume.
-pub fn volume_checks(item: &ConfigItem) -> Vec<(&'static str, Check)> {
+pub fn volume_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
     let outcome = match volume_encrypted(item) {
         Some(true) => Outcome::new(Status::Compliant, "configuration.encrypted", "the volume is encrypted"),
         Some(false) => Outcome::new(Status::NonCompliant, "configuration.encrypted", "the volume is not encrypted"),
@@ -106,7 +104,7 @@ pub fn volume_checks(item: &ConfigItem) -> Vec<(&'static str, Check)> {
 const ADMIN_PORTS: [i64; 2] = [22, 3389];
 
 /// Phase-one checks of a security group.
-pub fn security_group_checks(item: &ConfigItem) -> Vec<(&'static str, Check)> {
+pub fn security_group_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
     let permissions = one_or_many(item.configuration.get("ipPermissions"));
     let violation = permissions.iter().enumerate().find_map(|(i, permission)| {
         let port = exposed_admin_port(permission)?;
@@ -117,7 +115,7 @@ pub fn security_group_checks(item: &ConfigItem) -> Vec<(&'static str, Check)> {
     vec![("ec2-sg-no-public-admin-ports", Check::Done(outcome))]
 }
 
-fn exposed_admin_port(permission: &Value) -> Option<i64> {
+fn exposed_admin_port(permission: &Value<'_>) -> Option<i64> {
     let protocol = permission.get("ipProtocol").and_then(text)?;
     match protocol.to_ascii_lowercase().as_str() {
         "-1" | "all" => ADMIN_PORTS.first().copied(),
@@ -132,7 +130,7 @@ fn exposed_admin_port(permission: &Value) -> Option<i64> {
     }
 }
 
-fn open_source(permission: &Value) -> Option<String> {
+fn open_source(permission: &Value<'_>) -> Option<String> {
     let ipv4 = one_or_many(permission.get("ipv4Ranges")).into_iter().filter_map(|r| r.get("cidrIp")?.as_str());
     let legacy = strings(permission.get("ipRanges")).into_iter();
     let ipv6 = one_or_many(permission.get("ipv6Ranges")).into_iter().filter_map(|r| r.get("cidrIpv6")?.as_str());

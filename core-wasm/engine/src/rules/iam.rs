@@ -1,22 +1,20 @@
 //! IAM policy, role, user and group rules.
 
-use serde_json::Value;
-
 use super::policy::{Statement, statements};
 use super::{Check, Outcome, Status};
 use crate::item::ConfigItem;
-use crate::value::{flag, one_or_many, policy_document};
+use crate::value::{Value, flag, one_or_many, policy_document};
 
 const POLICY_RULES: [&str; 3] = ["iam-no-admin-access", "iam-no-wildcard-service-actions", "iam-no-allow-notaction"];
 
 /// The decoded documents a resource carries, and the first one that could not be read.
-struct Documents {
-    decoded: Vec<(String, Value)>,
+struct Documents<'a> {
+    decoded: Vec<(String, Value<'a>)>,
     unreadable: Option<(String, String)>,
 }
 
 /// Phase-one checks of an IAM policy, role, user or group.
-pub fn checks(item: &ConfigItem) -> Vec<(&'static str, Check)> {
+pub fn checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
     let mut checks: Vec<(&'static str, Check)> = match documents(item) {
         Ok(docs) => POLICY_RULES.iter().map(|id| (*id, Check::Done(evaluate_policy_rule(id, &docs)))).collect(),
         Err(outcome) => POLICY_RULES.iter().map(|id| (*id, Check::Done(outcome.clone()))).collect(),
@@ -29,9 +27,9 @@ pub fn checks(item: &ConfigItem) -> Vec<(&'static str, Check)> {
     checks
 }
 
-fn documents(item: &ConfigItem) -> Result<Documents, Outcome> {
+fn documents<'a>(item: &ConfigItem<'a>) -> Result<Documents<'a>, Outcome> {
     let config = &item.configuration;
-    let mut sources: Vec<(String, &Value)> = Vec::new();
+    let mut sources: Vec<(String, &Value<'a>)> = Vec::new();
     if item.resource_type == "AWS::IAM::Policy" {
         let versions = one_or_many(config.get("policyVersionList"));
         let default = versions.iter().enumerate().find(|(_, v)| v.get("isDefaultVersion").and_then(flag) == Some(true));
@@ -62,7 +60,7 @@ fn documents(item: &ConfigItem) -> Result<Documents, Outcome> {
     Ok(docs)
 }
 
-fn evaluate_policy_rule(id: &str, docs: &Documents) -> Outcome {
+fn evaluate_policy_rule(id: &str, docs: &Documents<'_>) -> Outcome {
     let violation = docs.decoded.iter().find_map(|(at, doc)| {
         statements(doc, at).into_iter().filter(Statement::allows).find_map(|s| match id {
             "iam-no-admin-access" => admin_access(&s),
@@ -85,13 +83,13 @@ fn evaluate_policy_rule(id: &str, docs: &Documents) -> Outcome {
     Outcome::new(Status::Compliant, at, message)
 }
 
-fn admin_access(s: &Statement<'_>) -> Option<Outcome> {
+fn admin_access(s: &Statement<'_, '_>) -> Option<Outcome> {
     let all_actions = s.actions().iter().any(|a| *a == "*" || *a == "*:*");
     let all_resources = s.resources().contains(&"*");
     (all_actions && all_resources).then(|| Outcome::new(Status::NonCompliant, format!("{}.Action", s.path), "an Allow statement grants every action on every resource"))
 }
 
-fn wildcard_service_action(s: &Statement<'_>) -> Option<Outcome> {
+fn wildcard_service_action(s: &Statement<'_, '_>) -> Option<Outcome> {
     let action = s.actions().into_iter().find(|a| {
         a.split_once(':').is_some_and(|(service, rest)| {
             rest == "*" && !service.is_empty() && service.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -100,7 +98,7 @@ fn wildcard_service_action(s: &Statement<'_>) -> Option<Outcome> {
     Some(Outcome::new(Status::NonCompliant, format!("{}.Action", s.path), format!("an Allow statement grants {}", action.to_ascii_lowercase())))
 }
 
-fn trust_policy(config: &Value) -> Outcome {
+fn trust_policy(config: &Value<'_>) -> Outcome {
     let at = "configuration.assumeRolePolicyDocument";
     let raw = config.get("assumeRolePolicyDocument").filter(|v| !v.is_null());
     let Some(raw) = raw else {
@@ -116,7 +114,7 @@ fn trust_policy(config: &Value) -> Outcome {
     }
 }
 
-fn direct_policies(config: &Value) -> Outcome {
+fn direct_policies(config: &Value<'_>) -> Outcome {
     let managed = one_or_many(config.get("attachedManagedPolicies")).len();
     let inline = one_or_many(config.get("userPolicyList")).len();
     if managed == 0 && inline == 0 {

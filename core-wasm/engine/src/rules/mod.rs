@@ -312,7 +312,7 @@ pub(crate) mod test_support {
 
     /// Runs one item through both phases with the given context.
     pub fn evaluate_with(item: Value, ctx: &Context) -> BTreeMap<&'static str, Outcome> {
-        let item = ConfigItem::from_value(item).ok().flatten().expect("test item normalises");
+        let item = ConfigItem::from_value(crate::value::Value::from(item)).ok().flatten().expect("test item normalises");
         extract(&item, &RuleParams::default())
             .into_iter()
             .map(|(index, check)| (rule(index).id, check.resolve(ctx, &item.account_id)))

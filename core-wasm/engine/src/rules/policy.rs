@@ -1,20 +1,18 @@
 //! IAM policy language helpers shared by the IAM rules and the S3 bucket policy rule.
 
-use serde_json::Value;
-
-use crate::value::{one_or_many, strings};
+use crate::value::{Value, one_or_many, strings};
 
 /// One statement of a policy document, with the JSON path it was found at.
-pub struct Statement<'a> {
+pub struct Statement<'v, 'a> {
     /// The statement object.
-    pub body: &'a Value,
+    pub body: &'v Value<'a>,
     /// JSON path of the statement, e.g. `configuration.rolePolicyList[0].policyDocument.Statement[1]`.
     pub path: String,
 }
 
 /// Every statement of a decoded document. `Statement` may be one object or a list, and a
 /// document may itself be a list of documents (some producers wrap it).
-pub fn statements<'a>(document: &'a Value, base: &str) -> Vec<Statement<'a>> {
+pub fn statements<'v, 'a>(document: &'v Value<'a>, base: &str) -> Vec<Statement<'v, 'a>> {
     match document {
         Value::Array(documents) => documents
             .iter()
@@ -34,7 +32,7 @@ pub fn statements<'a>(document: &'a Value, base: &str) -> Vec<Statement<'a>> {
     }
 }
 
-impl Statement<'_> {
+impl Statement<'_, '_> {
     fn effect_is(&self, effect: &str) -> bool {
         self.body.get("Effect").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case(effect))
     }

@@ -1,11 +1,9 @@
 //! S3 bucket rules.
 
-use serde_json::Value;
-
 use super::policy::statements;
 use super::{Check, Outcome, Status};
 use crate::item::ConfigItem;
-use crate::value::{flag, non_blank, one_or_many, path, policy_document};
+use crate::value::{Value, flag, non_blank, one_or_many, path, policy_document};
 
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
@@ -26,7 +24,7 @@ pub struct PublicAccessFlags {
 const FLAG_NAMES: [&str; 4] = ["blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"];
 
 impl PublicAccessFlags {
-    fn read(value: Option<&Value>) -> Self {
+    fn read(value: Option<&Value<'_>>) -> Self {
         let get = |name: &str| value.and_then(|v| v.get(name)).and_then(flag);
         Self {
             block_public_acls: get("blockPublicAcls"),
@@ -42,14 +40,14 @@ impl PublicAccessFlags {
 }
 
 /// Flags of an `AWS::S3::AccountPublicAccessBlock` item.
-pub fn account_flags(item: &ConfigItem) -> PublicAccessFlags {
+pub fn account_flags(item: &ConfigItem<'_>) -> PublicAccessFlags {
     PublicAccessFlags::read(Some(&item.configuration))
 }
 
 const SUPP: &str = "supplementaryConfiguration";
 
 /// Phase-one checks of a bucket.
-pub fn bucket_checks(item: &ConfigItem) -> Vec<(&'static str, Check)> {
+pub fn bucket_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
     let supp = |key: &str| item.supplementary.get(key);
     let bucket_flags = PublicAccessFlags::read(supp("PublicAccessBlockConfiguration"));
     vec![
@@ -62,7 +60,7 @@ pub fn bucket_checks(item: &ConfigItem) -> Vec<(&'static str, Check)> {
     ]
 }
 
-fn sse_kms(config: Option<&Value>) -> Outcome {
+fn sse_kms(config: Option<&Value<'_>>) -> Outcome {
     let base = format!("{SUPP}.ServerSideEncryptionConfiguration.rules");
     let rules = one_or_many(config.and_then(|c| c.get("rules")));
     let algorithms: Vec<(String, &str)> = rules
@@ -99,12 +97,12 @@ pub fn resolve_public_access(bucket: &PublicAccessFlags, account: Option<&Public
     }
 }
 
-fn public_grant(acl: Option<&Value>) -> Option<(String, String)> {
+fn public_grant(acl: Option<&Value<'_>>) -> Option<(String, String)> {
     let grants = one_or_many(acl.and_then(|a| a.get("grantList")));
     grants.iter().enumerate().find_map(|(i, grant)| {
         let grantee = grant.get("grantee")?;
         let group = match grantee {
-            Value::String(s) if s == "AllUsers" || s == "AuthenticatedUsers" => s.clone(),
+            Value::String(s) if s == "AllUsers" || s == "AuthenticatedUsers" => s.as_ref().to_owned(),
             Value::Object(map) => map.values().filter_map(Value::as_str).find(|v| *v == ALL_USERS || *v == AUTHENTICATED_USERS)?.rsplit('/').next()?.to_owned(),
             _ => return None,
         };
@@ -123,7 +121,7 @@ pub fn resolve_acl(public_grant: Option<(String, String)>, bucket_ignore: Option
     }
 }
 
-fn ssl_only(bucket_policy: Option<&Value>) -> Outcome {
+fn ssl_only(bucket_policy: Option<&Value<'_>>) -> Outcome {
     let at = format!("{SUPP}.BucketPolicy.policyText");
     let Some(text) = bucket_policy.and_then(|p| p.get("policyText")).filter(|t| !t.is_null()) else {
         return Outcome::new(Status::NonCompliant, at, "the bucket has no policy, so plain HTTP is allowed");
@@ -144,7 +142,7 @@ fn ssl_only(bucket_policy: Option<&Value>) -> Outcome {
     }
 }
 
-fn versioning(config: Option<&Value>) -> Outcome {
+fn versioning(config: Option<&Value<'_>>) -> Outcome {
     let at = format!("{SUPP}.BucketVersioningConfiguration.status");
     match config.and_then(|c| c.get("status")).and_then(Value::as_str) {
         Some("Enabled") => Outcome::new(Status::Compliant, at, "versioning is enabled"),
@@ -153,7 +151,7 @@ fn versioning(config: Option<&Value>) -> Outcome {
     }
 }
 
-fn logging(config: Option<&Value>) -> Outcome {
+fn logging(config: Option<&Value<'_>>) -> Outcome {
     let at = format!("{SUPP}.BucketLoggingConfiguration.destinationBucketName");
     match non_blank(config.and_then(|c| c.get("destinationBucketName"))) {
         Some(target) => Outcome::new(Status::Compliant, at, format!("access logs go to {target}")),
