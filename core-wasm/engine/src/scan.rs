@@ -3,6 +3,7 @@
 //! and at `finish` decides every check and scores.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use crate::error::{Position, ScanError};
 use crate::input::shape::{Found, items_in_document};
@@ -178,14 +179,19 @@ impl Scan {
 
     fn record(&mut self, item: ConfigItem<'_>) {
         let key = (item.resource_type.clone(), item.resource_id.clone(), item.account_id.clone(), item.region.clone());
-        if let Some(existing) = self.resources.get(&key) {
-            self.input.superseded_items += 1;
-            // The newest version wins; on a tie the first one read stays, so the result does
-            // not depend on anything but the input order, which the host fixes.
-            if existing.version >= item.version {
-                return;
+        // One search of the map per item: on this hot path string comparisons are most of the cost.
+        let slot = match self.resources.entry(key) {
+            Entry::Occupied(existing) => {
+                self.input.superseded_items += 1;
+                // The newest version wins; on a tie the first one read stays, so the result does
+                // not depend on anything but the input order, which the host fixes.
+                if existing.get().version >= item.version {
+                    return;
+                }
+                Err(existing)
             }
-        }
+            Entry::Vacant(vacant) => Ok(vacant),
+        };
         let state = match item.status {
             ItemStatus::Gone => State::Gone,
             ItemStatus::Live => State::Live {
@@ -196,7 +202,15 @@ impl Scan {
                 name: item.resource_name,
             },
         };
-        self.resources.insert(key, Recorded { version: item.version, state });
+        let recorded = Recorded { version: item.version, state };
+        match slot {
+            Ok(vacant) => {
+                vacant.insert(recorded);
+            }
+            Err(mut existing) => {
+                existing.insert(recorded);
+            }
+        }
     }
 
     /// Decides every check and scores. The scan cannot be fed afterwards.

@@ -3,10 +3,10 @@
 //! booleans written as strings, and fields that hold either one value or a list.
 //!
 //! [`Value`] borrows keys and strings from the input bytes whenever they need no unescaping, and
-//! keeps objects as sorted vectors instead of trees: parsing an item allocates a few vectors
-//! instead of one string per key and value and one tree node per member. Objects behave like
-//! `serde_json`'s default map (a later duplicate key replaces an earlier one, iteration is in key
-//! order), so the rules see exactly what they saw with `serde_json::Value`.
+//! keeps objects as vectors instead of trees: parsing an item allocates a few vectors instead of
+//! one string per key and value and one tree node per member. Objects behave like `serde_json`'s
+//! default map (a later duplicate key replaces an earlier one, iteration is in key order), so
+//! the rules see exactly what they saw with `serde_json::Value`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -32,44 +32,37 @@ pub enum Value<'a> {
     Object(Map<'a>),
 }
 
-/// A JSON object: members sorted by key, keys unique (the last duplicate wins).
-#[derive(Debug, Clone, PartialEq, Default)]
+/// A JSON object. Members stay in input order and lookups scan them (objects in Config items
+/// are small, and comparing lengths first avoids most string comparisons); it behaves like
+/// `serde_json`'s default map: a later duplicate key replaces an earlier one, and iteration is
+/// in key order.
+#[derive(Debug, Clone, Default)]
 pub struct Map<'a> {
     members: Vec<(Cow<'a, str>, Value<'a>)>,
 }
 
 impl<'a> Map<'a> {
-    fn from_members(mut members: Vec<(Cow<'a, str>, Value<'a>)>) -> Self {
-        // A stable sort keeps duplicates in input order, so the last of each run is the last
-        // one written; dedup moves its value into the first slot of the run and drops the rest.
-        members.sort_by(|a, b| a.0.cmp(&b.0));
-        members.dedup_by(|later, earlier| {
-            let same = later.0 == earlier.0;
-            if same {
-                std::mem::swap(&mut later.1, &mut earlier.1);
-            }
-            same
-        });
-        Self { members }
-    }
-
-    fn find(&self, key: &str) -> Result<usize, usize> {
-        self.members.binary_search_by(|(k, _)| k.as_ref().cmp(key))
+    fn position(&self, key: &str) -> Option<usize> {
+        self.members.iter().rposition(|(k, _)| k.len() == key.len() && k == key)
     }
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
-        self.find(key).ok().and_then(|i| self.members.get(i)).map(|(_, v)| v)
+        self.position(key).and_then(|i| self.members.get(i)).map(|(_, v)| v)
     }
 
     /// Takes the value of `key` out of the object.
     pub fn remove(&mut self, key: &str) -> Option<Value<'a>> {
-        self.find(key).ok().map(|i| self.members.remove(i).1)
+        let value = self.position(key).map(|i| self.members.remove(i).1);
+        if value.is_some() {
+            self.members.retain(|(k, _)| k != key); // earlier duplicates
+        }
+        value
     }
 
     /// Whether the object has `key`.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_ok()
+        self.position(key).is_some()
     }
 
     /// Whether the object has no members.
@@ -77,24 +70,36 @@ impl<'a> Map<'a> {
         self.members.is_empty()
     }
 
-    /// Members in key order.
+    /// Members in key order, each key once (its last value).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
-        self.members.iter().map(|(k, v)| (k.as_ref(), v))
+        let mut order: Vec<(&str, &Value<'a>)> = self.members.iter().map(|(k, v)| (k.as_ref(), v)).collect();
+        // A stable sort keeps duplicates in input order; dedup then keeps the first of each
+        // run, so the runs are reversed first to keep the last.
+        order.reverse();
+        order.sort_by(|a, b| a.0.cmp(b.0));
+        order.dedup_by(|later, earlier| later.0 == earlier.0);
+        order.into_iter()
     }
 
     /// Keys in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.members.iter().map(|(k, _)| k.as_ref())
+        self.iter().map(|(k, _)| k)
     }
 
     /// Values in key order.
     pub fn values(&self) -> impl Iterator<Item = &Value<'a>> {
-        self.members.iter().map(|(_, v)| v)
+        self.iter().map(|(_, v)| v)
     }
 
     /// Applies `f` to every value, keeping the keys.
     pub fn map_values(self, mut f: impl FnMut(Value<'a>) -> Value<'a>) -> Self {
         Self { members: self.members.into_iter().map(|(k, v)| (k, f(v))).collect() }
+    }
+}
+
+impl PartialEq for Map<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
     }
 }
 
@@ -169,7 +174,7 @@ impl From<serde_json::Value> for Value<'static> {
             serde_json::Value::Number(n) => Value::Number(n),
             serde_json::Value::String(s) => Value::String(Cow::Owned(s)),
             serde_json::Value::Array(a) => Value::Array(a.into_iter().map(Value::from).collect()),
-            serde_json::Value::Object(m) => Value::Object(Map::from_members(m.into_iter().map(|(k, v)| (Cow::Owned(k), Value::from(v))).collect())),
+            serde_json::Value::Object(m) => Value::Object(Map { members: m.into_iter().map(|(k, v)| (Cow::Owned(k), Value::from(v))).collect() }),
         }
     }
 }
@@ -242,7 +247,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some(Key(key)) = map.next_key()? {
             members.push((key, map.next_value()?));
         }
-        Ok(Value::Object(Map::from_members(members)))
+        Ok(Value::Object(Map { members }))
     }
 }
 
@@ -398,6 +403,11 @@ mod tests {
         assert_eq!(keys, ["a", "b", "c"], "sorted, the duplicate once");
         assert_eq!(path(&ours, &["b", "cA"]).and_then(Value::as_str), Some("y"), "the last duplicate wins, escapes decoded");
         assert!(matches!(ours.get("a"), Some(Value::String(Cow::Borrowed("x")))), "plain strings borrow");
+        let mut map = Value::parse(br#"{"k": 1, "z": 0, "k": 2, "k": 3}"#).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default();
+        assert_eq!(map.remove("z"), Some(Value::Number(0.into())));
+        assert_eq!(map.get("k"), Some(&Value::Number(3.into())), "removing another key keeps the last duplicate last");
+        assert_eq!(map.remove("k"), Some(Value::Number(3.into())));
+        assert!(map.is_empty(), "removing a key removes its earlier duplicates too");
     }
 
     #[test]

@@ -170,7 +170,7 @@ pub type RuleIndex = u8;
 
 /// The rule with the given id.
 pub fn rule_index(id: &str) -> Option<RuleIndex> {
-    RULES.iter().position(|r| r.id == id).and_then(|i| RuleIndex::try_from(i).ok())
+    RULES.iter().position(|r| r.id.len() == id.len() && r.id == id).and_then(|i| RuleIndex::try_from(i).ok())
 }
 
 /// The rule at `index` (indices come from [`rule_index`], so they are always in range).
