@@ -20,7 +20,9 @@ fn main() {
     // A separate target directory: the outer cargo holds the lock on its own.
     let target_dir = env::var_os("COMPLIANCE_COMPONENT_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| shared_target_dir(&out_dir));
     let cargo_home = env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
-    let mut rustflags = vec![format!("--remap-path-prefix={}=/build", workspace.display())];
+    // simd128: memchr and the string scans of the parser use wasm SIMD, which wasmtime compiles
+    // to SSE/NEON; without it they fall back to 4-byte words.
+    let mut rustflags = vec!["-Ctarget-feature=+simd128".to_owned(), format!("--remap-path-prefix={}=/build", workspace.display())];
     if let Some(home) = cargo_home.and_then(|h| h.canonicalize().ok()) {
         rustflags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
     }
