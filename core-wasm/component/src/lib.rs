@@ -30,7 +30,24 @@ enum State {
     Spent,
 }
 
-struct Scan(RefCell<State>);
+/// A render in progress through `render-page`.
+struct Render {
+    format: ReportFormat,
+    trend: Vec<engine::render::TrendPoint>,
+    pages: Pages,
+}
+
+enum Pages {
+    /// Rendered piece by piece.
+    Json(engine::render::json::JsonPages),
+    /// Rendered whole, handed out from `at`.
+    Whole { bytes: Vec<u8>, at: usize },
+}
+
+struct Scan {
+    state: RefCell<State>,
+    render: RefCell<Option<Render>>,
+}
 
 struct Component;
 
@@ -56,14 +73,14 @@ fn invalid_state(message: &str) -> ScanError {
 
 impl Scan {
     fn reading<T>(&self, f: impl FnOnce(&mut engine::Scan) -> Result<T, engine::ScanError>) -> Result<T, ScanError> {
-        match &mut *self.0.borrow_mut() {
+        match &mut *self.state.borrow_mut() {
             State::Reading(scan) => f(scan).map_err(convert::scan_error),
             _ => Err(invalid_state("the scan is already finished")),
         }
     }
 
     fn finished<T>(&self, f: impl FnOnce(&engine::ScoreReport) -> Result<T, ScanError>) -> Result<T, ScanError> {
-        match &*self.0.borrow() {
+        match &*self.state.borrow() {
             State::Finished(report) => f(report),
             _ => Err(invalid_state("the scan is not finished")),
         }
@@ -73,7 +90,7 @@ impl Scan {
 impl GuestScan for Scan {
     fn create(options: ScanOptions) -> Result<scanner::Scan, ScanError> {
         let scan = engine::Scan::new(convert::scan_options(options)).map_err(convert::scan_error)?;
-        Ok(scanner::Scan::new(Scan(RefCell::new(State::Reading(Box::new(scan))))))
+        Ok(scanner::Scan::new(Scan { state: RefCell::new(State::Reading(Box::new(scan))), render: RefCell::new(None) }))
     }
 
     fn begin_source(&self, name: String) -> Result<(), ScanError> {
@@ -89,22 +106,49 @@ impl GuestScan for Scan {
     }
 
     fn finish(&self, meta: compliance::engine::types::ReportMeta) -> Result<ReportSummary, ScanError> {
-        let state = std::mem::replace(&mut *self.0.borrow_mut(), State::Spent);
+        let state = std::mem::replace(&mut *self.state.borrow_mut(), State::Spent);
         let State::Reading(scan) = state else {
             return Err(invalid_state("the scan is already finished"));
         };
         let report = (*scan).finish(convert::report_meta(meta)).map_err(convert::scan_error)?;
         let summary = convert::summary(&report);
-        *self.0.borrow_mut() = State::Finished(Box::new(report));
+        *self.state.borrow_mut() = State::Finished(Box::new(report));
         Ok(summary)
     }
 
     fn render(&self, format: ReportFormat, trend: Vec<TrendPoint>) -> Result<Vec<u8>, ScanError> {
-        self.finished(|report| match format {
-            ReportFormat::Json => engine::render::json::render(report).map_err(|e| ScanError::RenderFailed(e.to_string())),
-            ReportFormat::Html => Ok(engine::render::html::render(report, &convert::trend(trend))),
-            ReportFormat::Csv => Ok(engine::render::csv::render(report)),
-            ReportFormat::Table => Ok(engine::render::table::render(report)),
+        self.finished(|report| render_whole(report, format, &convert::trend(trend)))
+    }
+
+    fn render_page(&self, format: ReportFormat, trend: Vec<TrendPoint>, max_bytes: u32) -> Result<Vec<u8>, ScanError> {
+        let trend = convert::trend(trend);
+        let max_bytes = usize::try_from(max_bytes).unwrap_or(usize::MAX).max(1);
+        self.finished(|report| {
+            let mut slot = self.render.borrow_mut();
+            let current = slot.take().filter(|r| r.format == format && r.trend == trend);
+            let mut render = match current {
+                Some(render) => render,
+                None => {
+                    let pages = match format {
+                        ReportFormat::Json => Pages::Json(engine::render::json::JsonPages::default()),
+                        other => Pages::Whole { bytes: render_whole(report, other, &trend)?, at: 0 },
+                    };
+                    Render { format, trend, pages }
+                }
+            };
+            let page = match &mut render.pages {
+                Pages::Json(pages) => pages.next_page(report, max_bytes).map_err(|e| ScanError::RenderFailed(e.to_string()))?,
+                Pages::Whole { bytes, at } => {
+                    let end = at.saturating_add(max_bytes).min(bytes.len());
+                    let page = bytes.get(*at..end).unwrap_or_default().to_vec();
+                    *at = end;
+                    page
+                }
+            };
+            if !page.is_empty() {
+                *slot = Some(render); // an empty piece ends the render
+            }
+            Ok(page)
         })
     }
 
@@ -117,6 +161,15 @@ impl GuestScan for Scan {
         self.finished(|report| {
             Ok(report.findings().filter(|(_, f)| wanted.contains(&f.status)).map(|(r, f)| convert::finding(r, f)).collect())
         })
+    }
+}
+
+fn render_whole(report: &engine::ScoreReport, format: ReportFormat, trend: &[engine::render::TrendPoint]) -> Result<Vec<u8>, ScanError> {
+    match format {
+        ReportFormat::Json => engine::render::json::render(report).map_err(|e| ScanError::RenderFailed(e.to_string())),
+        ReportFormat::Html => Ok(engine::render::html::render(report, trend)),
+        ReportFormat::Csv => Ok(engine::render::csv::render(report)),
+        ReportFormat::Table => Ok(engine::render::table::render(report)),
     }
 }
 

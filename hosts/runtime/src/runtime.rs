@@ -8,20 +8,24 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
+use wasmtime::component::{Component, ComponentExportIndex, Instance, Linker, ResourceAny, ResourceTable};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::types::{EngineInfo, Finding, ReportFormat, ReportMeta, ReportSummary, ResourceResult, RuleInfo, ScanOptions, SourceDigest, Status, TrendPoint};
+use crate::bindings::types::{EngineInfo, Finding, ReportFormat, ReportMeta, ReportSummary, ResourceResult, RuleInfo, ScanError, ScanOptions, SourceDigest, Status, TrendPoint};
 use crate::bindings::{Engine as EngineWorld, EnginePre};
 use crate::error::RuntimeError;
 use crate::limits::Limits;
 use crate::sources::{Chunk, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
 
-/// The WIT package every component must implement.
-pub const WIT_PACKAGE: &str = "compliance:engine@1.0.0";
-/// The interface the component must export.
+/// The WIT package the embedded component implements; hosts load any 1.x component.
+pub const WIT_PACKAGE: &str = "compliance:engine@1.1.0";
+/// The interface every component must export (any 1.x version; the host binds 1.0.0's functions).
 pub const WORLD_EXPORT: &str = "compliance:engine/scanner@1.0.0";
+/// The interface version that added `scan.render-page`.
+const SCANNER_1_1: &str = "compliance:engine/scanner@1.1.0";
+/// Size of the pieces a report is rendered in when the component can page it.
+const PAGE_BYTES: u32 = 4 << 20;
 
 include!("engine_config.rs");
 
@@ -76,6 +80,8 @@ pub struct Runtime {
     sha256: String,
     limits: Limits,
     is_precompiled: bool,
+    /// `scan.render-page`, when the component is 1.1.0 or later.
+    render_page: Option<ComponentExportIndex>,
     _ticker: Ticker,
 }
 
@@ -98,7 +104,7 @@ impl Runtime {
         Self::from_bytes(Cow::Owned(bytes), limits)
     }
 
-    /// Component bytes; refused unless they are a component exporting `compliance:engine/scanner@1.0.0`.
+    /// Component bytes; refused unless they are a component exporting `compliance:engine/scanner` 1.x (at least the 1.0.0 functions).
     pub fn from_bytes(bytes: Cow<'static, [u8]>, limits: Limits) -> Result<Self, RuntimeError> {
         Self::load(bytes, None, limits)
     }
@@ -122,6 +128,7 @@ impl Runtime {
             Some(component) => component,
             None => Component::new(&engine, &*bytes).map_err(|e| RuntimeError::InvalidComponent(format!("{e:#}")))?,
         };
+        let render_page = component.get_export_index(None, SCANNER_1_1).and_then(|scanner| component.get_export_index(Some(&scanner), "[method]scan.render-page"));
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let instance_pre = linker
@@ -142,7 +149,7 @@ impl Runtime {
             })
             .map_err(|e| RuntimeError::Engine(format!("cannot start the deadline thread: {e}")))?;
         let sha256 = sha256_hex(&bytes);
-        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, _ticker: Ticker { stop, thread: Some(thread) } })
+        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, _ticker: Ticker { stop, thread: Some(thread) } })
     }
 
     /// Whether the component was loaded from its build-time precompiled artifact.
@@ -161,12 +168,17 @@ impl Runtime {
     }
 
 
+    /// Whether the component renders reports in pieces (`render-page`, WIT 1.1.0).
+    pub fn renders_in_pages(&self) -> bool {
+        self.render_page.is_some()
+    }
+
     /// The limits in force.
     pub fn limits(&self) -> Limits {
         self.limits
     }
 
-    fn instantiate(&self) -> Result<(Store<HostState>, EngineWorld), RuntimeError> {
+    fn instantiate(&self) -> Result<(Store<HostState>, EngineWorld, Instance), RuntimeError> {
         let mut wasi = WasiCtx::builder();
         wasi.inherit_stderr(); // a guest panic message is the best clue there is
         let state = HostState {
@@ -178,8 +190,10 @@ impl Runtime {
         store.limiter(|s| &mut s.limits);
         store.set_hostcall_fuel(self.limits.max_result_bytes);
         store.set_epoch_deadline(self.deadline_ticks());
-        let world = self.pre.instantiate(&mut store).map_err(|e| RuntimeError::Trap { context: "instantiation".to_owned(), message: format!("{e:#}") })?;
-        Ok((store, world))
+        let trap = |e: wasmtime::Error| RuntimeError::Trap { context: "instantiation".to_owned(), message: format!("{e:#}") };
+        let instance = self.pre.instance_pre().instantiate(&mut store).map_err(trap)?;
+        let world = EngineWorld::new(&mut store, &instance).map_err(trap)?;
+        Ok((store, world, instance))
     }
 
     fn deadline_ticks(&self) -> u64 {
@@ -188,13 +202,13 @@ impl Runtime {
 
     /// The rule pack, from the component.
     pub fn rules(&self) -> Result<Vec<RuleInfo>, RuntimeError> {
-        let (mut store, world) = self.instantiate()?;
+        let (mut store, world, _) = self.instantiate()?;
         world.compliance_engine_scanner().call_rules(&mut store).map_err(|e| self.call_error(e, "rules"))
     }
 
     /// Engine version and rule pack, from the component.
     pub fn about(&self) -> Result<EngineInfo, RuntimeError> {
-        let (mut store, world) = self.instantiate()?;
+        let (mut store, world, _) = self.instantiate()?;
         world.compliance_engine_scanner().call_about(&mut store).map_err(|e| self.call_error(e, "about"))
     }
 
@@ -205,7 +219,7 @@ impl Runtime {
     /// Scores the sources (in the given order; [`crate::collect_sources`] sorts them) and
     /// returns the finished scan, ready to render.
     pub fn scan(&self, request: &ScanRequest, sources: Vec<InputSource>, progress: &mut dyn FnMut(Progress)) -> Result<FinishedScan, RuntimeError> {
-        let (mut store, world) = self.instantiate()?;
+        let (mut store, world, instance) = self.instantiate()?;
         let options = ScanOptions {
             threshold_bp: request.threshold_bp,
             criticality_tag: request.criticality_tag.clone(),
@@ -241,9 +255,14 @@ impl Runtime {
         };
         store.set_epoch_deadline(self.deadline_ticks());
         let summary = api.call_finish(&mut store, scan, &meta).map_err(|e| self.call_error(e, "finish"))??;
+        let render_page = match self.render_page {
+            Some(index) => Some(instance.get_typed_func(&mut store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its render-page has another type: {e:#}")))?),
+            None => None,
+        };
         Ok(FinishedScan {
             store,
             world,
+            render_page,
             scan,
             summary,
             meta,
@@ -308,6 +327,7 @@ fn wasmparser_is_component(bytes: &[u8]) -> bool {
 pub struct FinishedScan {
     store: Store<HostState>,
     world: EngineWorld,
+    render_page: Option<RenderPage>,
     scan: ResourceAny,
     /// Headline numbers.
     pub summary: ReportSummary,
@@ -315,6 +335,9 @@ pub struct FinishedScan {
     pub meta: ReportMeta,
     limits: Limits,
 }
+
+/// `scan.render-page(format, trend, max-bytes)`.
+type RenderPage = wasmtime::component::TypedFunc<(ResourceAny, ReportFormat, Vec<TrendPoint>, u32), (Result<Vec<u8>, ScanError>,)>;
 
 impl FinishedScan {
     fn map(&self, error: wasmtime::Error, context: &str) -> RuntimeError {
@@ -326,6 +349,30 @@ impl FinishedScan {
         self.store.set_epoch_deadline(deadline_ticks(&self.limits));
         let api = self.world.compliance_engine_scanner().scan();
         Ok(api.call_render(&mut self.store, self.scan, format, trend).map_err(|e| self.map(e, "render"))??)
+    }
+
+    /// Renders one format into `out` (named `out_name` in errors) and returns the number of
+    /// bytes written. With a 1.1.0 component the report comes in pieces of a few MiB, so
+    /// neither the component nor this host ever holds all of it; a 1.0.0 component renders it
+    /// whole, as before.
+    pub fn render_to(&mut self, format: ReportFormat, trend: &[TrendPoint], out: &mut dyn std::io::Write, out_name: &str) -> Result<u64, RuntimeError> {
+        let mut write = |bytes: &[u8]| out.write_all(bytes).map_err(|source| RuntimeError::Io { path: out_name.to_owned(), source });
+        let Some(render_page) = self.render_page else {
+            let bytes = self.render(format, trend)?;
+            write(&bytes)?;
+            return Ok(bytes.len() as u64);
+        };
+        let mut written = 0u64;
+        loop {
+            self.store.set_epoch_deadline(deadline_ticks(&self.limits));
+            let (page,) = render_page.call(&mut self.store, (self.scan, format, trend.to_vec(), PAGE_BYTES)).map_err(|e| self.map(e, "render"))?;
+            let page = page?;
+            if page.is_empty() {
+                return Ok(written);
+            }
+            write(&page)?;
+            written += page.len() as u64;
+        }
     }
 
     /// Evaluated resources, in report order.

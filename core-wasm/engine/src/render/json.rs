@@ -162,6 +162,127 @@ fn counts(c: &StatusCounts) -> SeverityCounts {
 
 /// Renders the report as pretty-printed JSON followed by a newline.
 pub fn render(report: &ScoreReport) -> Result<Vec<u8>, serde_json::Error> {
+    JsonPages::default().next_page(report, usize::MAX)
+}
+
+/// The JSON report rendered piece by piece, so that neither the engine nor a host ever holds the
+/// whole text: a report of a million resources is gigabytes. The pieces concatenate to exactly
+/// the bytes of [`render`] (which is one piece). The state holds positions, not borrows, so it
+/// can live beside the report it renders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JsonPages {
+    stage: Stage,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Stage {
+    /// Everything before the first resource.
+    #[default]
+    Head,
+    /// The next resource to render.
+    Resources(usize),
+    /// The next finding to render: resource index, finding index within it, findings so far.
+    Findings { resource: usize, finding: usize, written: u64 },
+    /// The closing brace.
+    Tail,
+    Done,
+}
+
+/// How the pretty printer ends a report whose resource and finding lists are empty; the head
+/// of every report is its rendering with both lists empty, minus this.
+const EMPTY_LISTS: &[u8] = b"\n  \"resources\": [],\n  \"findings\": []\n}";
+
+impl JsonPages {
+    /// Whether the last piece has been handed out.
+    pub fn is_done(&self) -> bool {
+        self.stage == Stage::Done
+    }
+
+    /// The next piece: at least `max_bytes` long unless it is the last one (one resource or
+    /// finding more at most), empty once the report is complete.
+    pub fn next_page(&mut self, report: &ScoreReport, max_bytes: usize) -> Result<Vec<u8>, serde_json::Error> {
+        let mut out = Vec::with_capacity(max_bytes.min(1 << 20));
+        let mut scratch = Vec::new();
+        while out.len() < max_bytes {
+            match self.stage {
+                Stage::Head => {
+                    let head = serde_json::to_vec_pretty(&head_view(report))?;
+                    let prefix = head.strip_suffix(EMPTY_LISTS).ok_or_else(|| serde::ser::Error::custom("the report head does not end with its lists"))?;
+                    out.extend_from_slice(prefix);
+                    out.extend_from_slice(b"\n  \"resources\": [");
+                    self.stage = Stage::Resources(0);
+                }
+                Stage::Resources(index) => match report.resources.get(index) {
+                    Some(r) => {
+                        element(&mut out, &mut scratch, index == 0, &resource(r))?;
+                        self.stage = Stage::Resources(index + 1);
+                    }
+                    None => {
+                        out.extend_from_slice(if index == 0 { b"],\n  \"findings\": [" } else { b"\n  ],\n  \"findings\": [" });
+                        self.stage = Stage::Findings { resource: 0, finding: 0, written: 0 };
+                    }
+                },
+                Stage::Findings { resource, finding, written } => match report.resources.get(resource) {
+                    Some(r) => match r.findings.get(finding) {
+                        Some(f) => {
+                            element(&mut out, &mut scratch, written == 0, &finding_view(r, f))?;
+                            self.stage = Stage::Findings { resource, finding: finding + 1, written: written + 1 };
+                        }
+                        None => self.stage = Stage::Findings { resource: resource + 1, finding: 0, written },
+                    },
+                    None => {
+                        out.extend_from_slice(if written == 0 { b"]" } else { b"\n  ]" });
+                        self.stage = Stage::Tail;
+                    }
+                },
+                Stage::Tail => {
+                    out.extend_from_slice(b"\n}\n");
+                    self.stage = Stage::Done;
+                }
+                Stage::Done => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Appends one element of a top-level list exactly as the pretty printer places it there: after
+/// `\n` (first) or `,\n`, every line indented by two levels.
+fn element(out: &mut Vec<u8>, scratch: &mut Vec<u8>, first: bool, value: &impl Serialize) -> Result<(), serde_json::Error> {
+    scratch.clear();
+    serde_json::to_writer_pretty(&mut *scratch, value)?;
+    out.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+    // JSON strings escape their line breaks, so every newline here is the printer's own.
+    let mut lines = scratch.split(|b| *b == b'\n');
+    if let Some(line) = lines.next() {
+        out.extend_from_slice(line);
+    }
+    for line in lines {
+        out.extend_from_slice(b"\n    ");
+        out.extend_from_slice(line);
+    }
+    Ok(())
+}
+
+fn finding_view<'a>(r: &'a ResourceResult, f: &'a crate::report::Finding) -> Finding<'a> {
+    let def = rule(f.rule);
+    Finding {
+        id: r.finding_id(f),
+        rule_id: def.id,
+        resource_type: &r.resource_type,
+        resource_id: &r.resource_id,
+        account_id: &r.account_id,
+        region: &r.region,
+        status: f.status.as_str(),
+        severity: def.severity.as_str(),
+        message: &f.message,
+        path: &f.path,
+        remediable: def.remediable,
+    }
+}
+
+/// The report with empty resource and finding lists.
+fn head_view(report: &ScoreReport) -> Report<'_> {
     let meta = &report.meta;
     let sources = report
         .input
@@ -172,7 +293,7 @@ pub fn render(report: &ScoreReport) -> Result<Vec<u8>, serde_json::Error> {
             Source { name: &s.name, sha256: digest.map_or("", |d| d.sha256.as_str()), bytes: digest.map_or(0, |d| d.bytes), items: s.items }
         })
         .collect();
-    let view = Report {
+    Report {
         schema: crate::report::REPORT_SCHEMA,
         generated_at: &meta.generated_at,
         threshold: Score(report.threshold_bp),
@@ -208,28 +329,59 @@ pub fn render(report: &ScoreReport) -> Result<Vec<u8>, serde_json::Error> {
             .iter()
             .map(|(t, s)| (t.as_str(), TypeEntry { score: Score(s.score_bp), score_bp: s.score_bp, resources: s.resources, non_compliant: s.non_compliant }))
             .collect(),
-        resources: report.resources.iter().map(resource).collect(),
-        findings: report
-            .findings()
-            .map(|(r, f)| {
-                let def = rule(f.rule);
-                Finding {
-                    id: r.finding_id(f),
-                    rule_id: def.id,
-                    resource_type: &r.resource_type,
-                    resource_id: &r.resource_id,
-                    account_id: &r.account_id,
-                    region: &r.region,
-                    status: f.status.as_str(),
-                    severity: def.severity.as_str(),
-                    message: &f.message,
-                    path: &f.path,
-                    remediable: def.remediable,
+        resources: Vec::new(),
+        findings: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ReportMeta, Scan, ScanOptions};
+
+    fn report(items: &str) -> ScoreReport {
+        let mut scan = Scan::new(ScanOptions::default()).expect("options");
+        scan.begin_source("t.json").expect("begin");
+        scan.feed(format!(r#"{{"configurationItems": [{items}]}}"#).as_bytes()).expect("feed");
+        scan.end_source().expect("end");
+        scan.finish(ReportMeta::default()).expect("finish")
+    }
+
+    /// The report as one document, the way it was rendered before it came in pages.
+    fn whole(report: &ScoreReport) -> Vec<u8> {
+        let mut view = head_view(report);
+        view.resources = report.resources.iter().map(resource).collect();
+        view.findings = report.findings().map(|(r, f)| finding_view(r, f)).collect();
+        let mut out = serde_json::to_vec_pretty(&view).expect("serialises");
+        out.push(b'\n');
+        out
+    }
+
+    #[test]
+    fn pages_of_any_size_concatenate_to_the_whole_document() {
+        let items = [
+            "",
+            r#"{"resourceType": "AWS::Lambda::Function", "resourceId": "f"}"#,
+            r#"{"resourceType": "AWS::EC2::Volume", "resourceId": "vol-1", "configuration": {"encrypted": false}},
+               {"resourceType": "AWS::S3::Bucket", "resourceId": "b\n\"x", "tags": {"Criticality": "high"}}"#,
+        ];
+        for items in items {
+            let report = report(items);
+            let expected = whole(&report);
+            assert_eq!(render(&report).expect("renders"), expected, "one piece: {items}");
+            for max in [1, 7, 100, 4096] {
+                let mut pages = JsonPages::default();
+                let mut joined = Vec::new();
+                loop {
+                    let page = pages.next_page(&report, max).expect("renders");
+                    if page.is_empty() {
+                        break;
+                    }
+                    joined.extend_from_slice(&page);
                 }
-            })
-            .collect(),
-    };
-    let mut out = serde_json::to_vec_pretty(&view)?;
-    out.push(b'\n');
-    Ok(out)
+                assert!(pages.is_done());
+                assert_eq!(String::from_utf8_lossy(&joined), String::from_utf8_lossy(&expected), "pages of {max}: {items}");
+            }
+        }
+    }
 }

@@ -36,8 +36,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
             Format::Csv => (ReportFormat::Csv, "findings.csv"),
             Format::Table => continue,
         };
-        let bytes = finished.render(wit_format, &[])?;
-        write_atomically(&args.out_dir, file, &bytes)?;
+        // Written as the component renders it: a large report never sits in memory whole.
+        write_atomically(&args.out_dir, file, |out| Ok(finished.render_to(wit_format, &[], out, file).map(drop)?))?;
         written.push(args.out_dir.join(file));
     }
     if formats.contains(&Format::Table) {
