@@ -122,8 +122,8 @@ pub fn finding(r: &EngineResource, f: &EngineFinding) -> Finding {
         region: r.region.clone(),
         status: status(f.status),
         severity: severity(def.severity),
-        message: f.message.clone(),
-        path: f.path.clone(),
+        message: f.message.to_string(),
+        path: f.path.to_string(),
         remediable: def.remediable,
     }
 }

@@ -71,9 +71,9 @@ pub struct Finding {
     /// Verdict.
     pub status: Status,
     /// Explanation.
-    pub message: String,
+    pub message: crate::rules::Text,
     /// JSON path of the deciding value.
-    pub path: String,
+    pub path: crate::rules::Text,
 }
 
 impl Finding {

@@ -243,7 +243,7 @@ impl Scan {
         let mut totals = StatusCounts::default();
         let mut by_severity = Severity::ALL.map(|s| (s, StatusCounts::default()));
         let mut type_tallies: BTreeMap<String, (Tally, TypeSummary)> = BTreeMap::new();
-        let mut results = Vec::new();
+        let mut results = Vec::with_capacity(resources.len());
         for ((resource_type, resource_id, account_id, region), recorded) in resources {
             let State::Live { arn, name, criticality, checks, .. } = recorded.state else {
                 input.skipped_resources += 1;

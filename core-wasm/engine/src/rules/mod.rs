@@ -11,6 +11,7 @@ mod iam;
 mod policy;
 mod s3;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::item::ConfigItem;
@@ -191,19 +192,23 @@ impl Default for RuleParams {
     }
 }
 
+/// Text of a finding: most messages and paths are the same for every resource, and sharing
+/// those instead of copying them per finding is most of the memory a large scan needs.
+pub type Text = Cow<'static, str>;
+
 /// A decided finding for one rule on one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     /// The verdict.
     pub status: Status,
     /// Why, in words an engineer can act on.
-    pub message: String,
+    pub message: Text,
     /// JSON path of the value that decided it (empty when the decision is about absence of the whole item).
-    pub path: String,
+    pub path: Text,
 }
 
 impl Outcome {
-    fn new(status: Status, path: impl Into<String>, message: impl Into<String>) -> Self {
+    fn new(status: Status, path: impl Into<Text>, message: impl Into<Text>) -> Self {
         Self { status, message: message.into(), path: path.into() }
     }
 }

@@ -76,7 +76,7 @@ fn sse_kms(config: Option<&Value<'_>>) -> Outcome {
     }
     match algorithms.first() {
         Some((at, algo)) => Outcome::new(Status::NonCompliant, at.clone(), format!("default encryption is {algo}, not aws:kms")),
-        None => Outcome::new(Status::NonCompliant, format!("{SUPP}.ServerSideEncryptionConfiguration"), "no KMS default encryption is configured"),
+        None => Outcome::new(Status::NonCompliant, "supplementaryConfiguration.ServerSideEncryptionConfiguration", "no KMS default encryption is configured"),
     }
 }
 
@@ -89,7 +89,7 @@ pub fn resolve_public_access(bucket: &PublicAccessFlags, account: Option<&Public
         .filter(|(_, (b, a))| *b != Some(true) && *a != Some(true))
         .map(|(name, _)| *name)
         .collect();
-    let at = format!("{SUPP}.PublicAccessBlockConfiguration");
+    let at = "supplementaryConfiguration.PublicAccessBlockConfiguration";
     if open.is_empty() {
         Outcome::new(Status::Compliant, at, "all four public access block flags are on (bucket or account level)")
     } else {
@@ -113,7 +113,7 @@ fn public_grant(acl: Option<&Value<'_>>) -> Option<(String, String)> {
 /// Phase two of `s3-bucket-no-public-acl`.
 pub fn resolve_acl(public_grant: Option<(String, String)>, bucket_ignore: Option<bool>, account_ignore: Option<bool>) -> Outcome {
     match public_grant {
-        None => Outcome::new(Status::Compliant, format!("{SUPP}.AccessControlList"), "the ACL grants nothing to AllUsers or AuthenticatedUsers"),
+        None => Outcome::new(Status::Compliant, "supplementaryConfiguration.AccessControlList", "the ACL grants nothing to AllUsers or AuthenticatedUsers"),
         Some((at, group)) if bucket_ignore == Some(true) || account_ignore == Some(true) => {
             Outcome::new(Status::Compliant, at, format!("the ACL grants {group} access, but public ACLs are ignored"))
         }
@@ -122,7 +122,7 @@ pub fn resolve_acl(public_grant: Option<(String, String)>, bucket_ignore: Option
 }
 
 fn ssl_only(bucket_policy: Option<&Value<'_>>) -> Outcome {
-    let at = format!("{SUPP}.BucketPolicy.policyText");
+    let at = "supplementaryConfiguration.BucketPolicy.policyText";
     let Some(text) = bucket_policy.and_then(|p| p.get("policyText")).filter(|t| !t.is_null()) else {
         return Outcome::new(Status::NonCompliant, at, "the bucket has no policy, so plain HTTP is allowed");
     };
@@ -130,7 +130,7 @@ fn ssl_only(bucket_policy: Option<&Value<'_>>) -> Outcome {
         Ok(doc) => doc,
         Err(e) => return Outcome::new(Status::NonCompliant, at, format!("the bucket policy cannot be read ({e}), so it cannot deny plain HTTP")),
     };
-    let enforcing = statements(&document, &at).into_iter().find(|s| {
+    let enforcing = statements(&document, at).into_iter().find(|s| {
         s.denies()
             && s.principal_is_public()
             && s.actions().iter().any(|a| *a == "*" || a.eq_ignore_ascii_case("s3:*"))
@@ -143,7 +143,7 @@ fn ssl_only(bucket_policy: Option<&Value<'_>>) -> Outcome {
 }
 
 fn versioning(config: Option<&Value<'_>>) -> Outcome {
-    let at = format!("{SUPP}.BucketVersioningConfiguration.status");
+    let at = "supplementaryConfiguration.BucketVersioningConfiguration.status";
     match config.and_then(|c| c.get("status")).and_then(Value::as_str) {
         Some("Enabled") => Outcome::new(Status::Compliant, at, "versioning is enabled"),
         Some(other) => Outcome::new(Status::NonCompliant, at, format!("versioning is {other}")),
@@ -152,7 +152,7 @@ fn versioning(config: Option<&Value<'_>>) -> Outcome {
 }
 
 fn logging(config: Option<&Value<'_>>) -> Outcome {
-    let at = format!("{SUPP}.BucketLoggingConfiguration.destinationBucketName");
+    let at = "supplementaryConfiguration.BucketLoggingConfiguration.destinationBucketName";
     match non_blank(config.and_then(|c| c.get("destinationBucketName"))) {
         Some(target) => Outcome::new(Status::Compliant, at, format!("access logs go to {target}")),
         None => Outcome::new(Status::NonCompliant, at, "server access logging is off"),
