@@ -87,6 +87,17 @@ fn tampered_finding_is_reported() {
     let out = compliance(&["verify", "out/report.json", "snapshot.json"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains("differs from the re-rendered one"), "{}", text(&out.stdout));
+    // The report is compared as it streams by: bytes after its end, or a report cut short, fail too.
+    let report = scan_copy(dir.path());
+    let mut bytes = std::fs::read(&report).expect("read");
+    bytes.extend_from_slice(b"\n");
+    std::fs::write(&report, &bytes).expect("write");
+    let out = compliance(&["verify", "out/report.json", "snapshot.json"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    bytes.truncate(bytes.len() - 3);
+    std::fs::write(&report, &bytes).expect("write");
+    let out = compliance(&["verify", "out/report.json", "snapshot.json"], dir.path());
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
 
 #[test]

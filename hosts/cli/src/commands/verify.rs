@@ -2,9 +2,12 @@
 //! component it names, and explain any difference.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
 
 use anyhow::{Context, bail};
 use compliance_runtime::{InputSource, ReportFormat, ScanRequest, collect_sources, file_sha256};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::Outcome;
@@ -15,8 +18,10 @@ use crate::demo;
 const MAX_LISTED: usize = 20;
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
-    let stored = std::fs::read(&args.report).with_context(|| format!("reading {}", args.report.display()))?;
-    let report: Value = serde_json::from_slice(&stored).with_context(|| format!("{} is not JSON", args.report.display()))?;
+    let open = || File::open(&args.report).with_context(|| format!("reading {}", args.report.display()));
+    // Everything but the resource and finding lists, read as a stream: a report of a million
+    // resources is gigabytes, and verifying it must not need that much memory.
+    let ReportHead(report) = serde_json::from_reader(BufReader::new(open()?)).with_context(|| format!("{} is not JSON", args.report.display()))?;
     let field = |pointer: &str| report.pointer(pointer).with_context(|| format!("{} has no `{pointer}`: not a compliance report", args.report.display()));
     if field("/schema")?.as_str() != Some("compliance-report/v1") {
         bail!("{} is not a compliance-report/v1 report", args.report.display());
@@ -54,8 +59,11 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         sources
     };
     let mut finished = super::scan_with_progress(&runtime, &request, sources)?;
-    let fresh = finished.render(ReportFormat::Json, &[])?;
-    if fresh == stored {
+    // Compared piece by piece as the component renders it; only a report that differs is then
+    // loaded whole, to say how.
+    let mut compare = Compare { stored: BufReader::new(open()?), buffer: Vec::new(), same: true };
+    finished.render_to(ReportFormat::Json, &[], &mut compare, "the re-rendered report")?;
+    if compare.same && compare.stored.fill_buf().context("reading the report")?.is_empty() {
         println!(
             "verified: {} reproduced bit for bit (score {}, component {}, input {})",
             args.report.display(),
@@ -65,6 +73,9 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::Success);
     }
+    let stored = std::fs::read(&args.report).with_context(|| format!("reading {}", args.report.display()))?;
+    let report: Value = serde_json::from_slice(&stored).with_context(|| format!("{} is not JSON", args.report.display()))?;
+    let fresh = finished.render(ReportFormat::Json, &[])?;
     let fresh_report: Value = serde_json::from_slice(&fresh).context("the component rendered invalid JSON")?;
     println!("MISMATCH: re-scoring the inputs does not reproduce {}", args.report.display());
     for line in differences(&report, &fresh_report, &stored, &fresh) {
@@ -106,6 +117,67 @@ fn name_by_content(sources: &mut [InputSource], reported: &[(String, String)]) -
     let position = |name: &str| reported.iter().position(|(n, _)| n == name).unwrap_or(usize::MAX);
     sources.sort_by(|a, b| (position(&a.name), &a.name).cmp(&(position(&b.name), &b.name)));
     Ok(())
+}
+
+/// A report's top-level members except `resources` and `findings`, which are skipped unread.
+struct ReportHead(Value);
+
+impl<'de> Deserialize<'de> for ReportHead {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = ReportHead;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReportHead, A::Error> {
+                let mut head = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "resources" || key == "findings" {
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        head.insert(key, map.next_value()?);
+                    }
+                }
+                Ok(ReportHead(Value::Object(head)))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
+
+/// A writer that compares what is written with the stored report, reading it as it goes.
+struct Compare {
+    stored: BufReader<File>,
+    buffer: Vec<u8>,
+    same: bool,
+}
+
+impl Write for Compare {
+    fn write(&mut self, fresh: &[u8]) -> std::io::Result<usize> {
+        if self.same {
+            self.buffer.resize(fresh.len(), 0);
+            let read = read_up_to(&mut self.stored, &mut self.buffer)?;
+            self.same = read == fresh.len() && self.buffer == fresh;
+        }
+        Ok(fresh.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Fills `buffer` as far as the reader goes; returns how much it read.
+fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(buffer.get_mut(filled..).unwrap_or_default())? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
 }
 
 /// A `score_bp` value as a percentage with two decimals.
