@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sns::types::MessageAttributeValue;
 use compliance_runtime::{
-    Finding, InputSource, ReportFormat, ReportSummary, ResourceResult, Runtime, ScanRequest, Status, TrendPoint, format_utc_millis, now_utc, parse_utc_millis,
+    Finding, InputSource, ReportFormat, ReportSummary, ResourceResult, Runtime, ScanRequest, Status, TrendPoint, format_utc_millis, now_millis, now_utc, parse_utc_millis,
 };
 use serde_json::{Value, json};
 
@@ -208,7 +208,7 @@ impl<C: ConfigApi> Analyzer<C> {
         let duration_ms = started.elapsed().as_millis() as u64;
         let s = &scored.summary;
         emf::emit(
-            parse_utc_millis(&now_utc()).unwrap_or_default(),
+            now_millis(),
             &self.settings.environment,
             &[
                 ("ComplianceScore", Unit::Percent, f64::from(s.score_bp) / 100.0),

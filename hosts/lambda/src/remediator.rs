@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule};
-use compliance_runtime::{now_utc, parse_utc_millis};
+use compliance_runtime::{now_millis, now_utc};
 use serde_json::{Value, json};
 
 use crate::emf::{self, Unit};
@@ -181,7 +181,7 @@ impl Remediator {
         }
         let count = |o: Outcome| attempts.iter().filter(|a| a.outcome == o).count();
         emf::emit(
-            parse_utc_millis(&now_utc()).unwrap_or_default(),
+            now_millis(),
             &self.settings.environment,
             &[("RemediationSuccess", Unit::Count, count(Outcome::Remediated) as f64), ("RemediationFailure", Unit::Count, count(Outcome::Failed) as f64)],
         );

@@ -22,7 +22,7 @@ pub use limits::Limits;
 pub use runtime::{FinishedScan, Runtime, ScanRequest, WIT_PACKAGE, WORLD_EXPORT};
 pub use sources::{InputSource, Progress, collect_sources, file_sha256, input_digest, sha256_hex};
 pub use percent::parse_percent_bp;
-pub use time::{format_utc_millis, is_timestamp, now_utc, parse_utc_millis};
+pub use time::{format_utc_millis, is_timestamp, now_millis, now_utc, parse_utc_millis};
 
 /// The component built from this checkout's `core-wasm/`, embedded at build time.
 pub const EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/compliance_component.wasm"));

@@ -4,8 +4,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Now, as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn now_utc() -> String {
+    format_utc_millis(now_millis())
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_millis() -> i64 {
     let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    format_utc_millis(since.as_millis() as i64)
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Formats milliseconds since the epoch as ISO-8601 UTC with milliseconds.
