@@ -6,23 +6,35 @@
 //! cargo build --release -p compliance-benches --bin scan-once
 //! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='scan_once::scan' \
 //!     target/release/scan-once 2000 snapshot     # or: api
+//! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='scan_once::render' \
+//!     target/release/scan-once 2000 snapshot json   # the JSON report of that scan (or: html)
 //! ```
 //!
-//! callgrind prints `Collected : N`, the instructions of the scan alone (generating the input is
-//! not counted).
+//! callgrind prints `Collected : N`, the instructions of the toggled function alone (generating
+//! the input is not counted).
 
 use compliance_benches::{Shape, snapshot};
-use compliance_engine::{ReportMeta, Scan, ScanOptions};
+use compliance_engine::render::{html, json};
+use compliance_engine::{ReportMeta, Scan, ScanOptions, ScoreReport};
 
 #[inline(never)]
-fn scan(bytes: &[u8]) -> anyhow::Result<u64> {
+fn scan(bytes: &[u8]) -> anyhow::Result<ScoreReport> {
     let mut scan = Scan::new(ScanOptions::default())?;
     scan.begin_source("synthetic.json")?;
     for chunk in bytes.chunks(1 << 20) {
         scan.feed(chunk)?;
     }
     scan.end_source()?;
-    Ok(scan.finish(ReportMeta::default())?.input.items)
+    Ok(scan.finish(ReportMeta::default())?)
+}
+
+#[inline(never)]
+fn render(report: &ScoreReport, format: &str) -> anyhow::Result<usize> {
+    Ok(match format {
+        "json" => json::render(report)?.len(),
+        "html" => html::render(report, &[]).len(),
+        other => anyhow::bail!("format must be `json` or `html`, not `{other}`"),
+    })
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,7 +47,12 @@ fn main() -> anyhow::Result<()> {
     };
     let bytes = snapshot(resources, 42, shape, false);
     let start = std::time::Instant::now();
-    let items = scan(&bytes)?;
-    println!("scanned {items} items ({} bytes) in {:?}", bytes.len(), start.elapsed());
+    let report = scan(&bytes)?;
+    println!("scanned {} items ({} bytes) in {:?}", report.input.items, bytes.len(), start.elapsed());
+    if let Some(format) = args.next() {
+        let start = std::time::Instant::now();
+        let size = render(&report, &format)?;
+        println!("rendered {format}, {size} bytes, in {:?}", start.elapsed());
+    }
     Ok(())
 }
