@@ -202,7 +202,10 @@ impl JsonPages {
     /// The next piece: at least `max_bytes` long unless it is the last one (one resource or
     /// finding more at most), empty once the report is complete.
     pub fn next_page(&mut self, report: &ScoreReport, max_bytes: usize) -> Result<Vec<u8>, serde_json::Error> {
-        let mut out = Vec::with_capacity(max_bytes.min(1 << 20));
+        // A piece ends one element past `max_bytes`: room for that up front saves the piece
+        // from being copied while it grows. A whole report starts small and grows.
+        let capacity = if max_bytes == usize::MAX { 1 << 16 } else { max_bytes.saturating_add(1 << 16).min(64 << 20) };
+        let mut out = Vec::with_capacity(capacity);
         while out.len() < max_bytes {
             match self.stage {
                 Stage::Head => {
