@@ -286,16 +286,7 @@ fn epoch_days(year: i64, month: i64, day: i64) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn json(value: serde_json::Value) -> Value<'static> {
-        Value::from(value)
-    }
-
-    macro_rules! json {
-        ($($t:tt)+) => {
-            json(serde_json::json!($($t)+))
-        };
-    }
+    use crate::value::json;
 
     #[test]
     fn capture_times_in_every_form_agree() {

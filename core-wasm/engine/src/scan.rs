@@ -180,35 +180,17 @@ impl Scan {
     fn record(&mut self, item: ConfigItem<'_>) {
         let key = (item.resource_type.clone(), item.resource_id.clone(), item.account_id.clone(), item.region.clone());
         // One search of the map per item: on this hot path string comparisons are most of the cost.
-        let slot = match self.resources.entry(key) {
-            Entry::Occupied(existing) => {
+        match self.resources.entry(key) {
+            Entry::Occupied(mut existing) => {
                 self.input.superseded_items += 1;
                 // The newest version wins; on a tie the first one read stays, so the result does
                 // not depend on anything but the input order, which the host fixes.
-                if existing.get().version >= item.version {
-                    return;
+                if existing.get().version < item.version {
+                    existing.insert(recorded(&self.options, item));
                 }
-                Err(existing)
             }
-            Entry::Vacant(vacant) => Ok(vacant),
-        };
-        let state = match item.status {
-            ItemStatus::Gone => State::Gone,
-            ItemStatus::Live => State::Live {
-                criticality: Criticality::from_tag(item.tags.get(&self.options.criticality_tag).map(String::as_str)),
-                checks: rules::extract(&item, &self.options.params),
-                contribution: rules::contribution(&item),
-                arn: item.arn,
-                name: item.resource_name,
-            },
-        };
-        let recorded = Recorded { version: item.version, state };
-        match slot {
-            Ok(vacant) => {
-                vacant.insert(recorded);
-            }
-            Err(mut existing) => {
-                existing.insert(recorded);
+            Entry::Vacant(vacant) => {
+                vacant.insert(recorded(&self.options, item));
             }
         }
     }
@@ -292,6 +274,21 @@ impl Scan {
             resources: results,
         })
     }
+}
+
+/// What the scan keeps of an item: its version, and for a live resource the rule evidence.
+fn recorded(options: &ScanOptions, item: ConfigItem<'_>) -> Recorded {
+    let state = match item.status {
+        ItemStatus::Gone => State::Gone,
+        ItemStatus::Live => State::Live {
+            criticality: Criticality::from_tag(item.tags.get(&options.criticality_tag).map(String::as_str)),
+            checks: rules::extract(&item, &options.params),
+            contribution: rules::contribution(&item),
+            arn: item.arn,
+            name: item.resource_name,
+        },
+    };
+    Recorded { version: item.version, state }
 }
 
 /// Converts a parser error inside a piece into an error at an absolute byte offset.

@@ -282,6 +282,16 @@ impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
     }
 }
 
+/// `serde_json::json!`, as the engine's [`Value`]: for tests that write items inline.
+#[cfg(test)]
+macro_rules! json {
+    ($($t:tt)+) => {
+        $crate::value::Value::from(serde_json::json!($($t)+))
+    };
+}
+#[cfg(test)]
+pub(crate) use json;
+
 /// How many times a string may hold another layer of encoded JSON before we stop decoding.
 /// Real data has at most two layers (S3 `AccessControlList` in the API shape).
 const MAX_EMBEDDED_LAYERS: usize = 4;
@@ -378,16 +388,6 @@ pub fn policy_document<'a>(value: &Value<'a>) -> Result<Value<'a>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn json(value: serde_json::Value) -> Value<'static> {
-        Value::from(value)
-    }
-
-    macro_rules! json {
-        ($($t:tt)+) => {
-            json(serde_json::json!($($t)+))
-        };
-    }
 
     #[test]
     fn decodes_double_encoded_strings() {
