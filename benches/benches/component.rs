@@ -6,8 +6,7 @@ use std::borrow::Cow;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use compliance_benches::{Shape, snapshot};
-use compliance_engine::{ReportMeta, Scan, ScanOptions};
+use compliance_benches::{Shape, scan_natively, snapshot};
 use compliance_runtime::{EMBEDDED_COMPONENT, InputSource, Limits, Runtime, ScanRequest};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 
@@ -24,13 +23,7 @@ fn native_vs_component(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(bytes.len() as u64));
     group.bench_with_input(BenchmarkId::new("native", resources), &bytes, |b, bytes| {
         b.iter(|| {
-            let mut scan = Scan::new(ScanOptions::default()).expect("options");
-            scan.begin_source("bench.json").expect("begin");
-            for chunk in bytes.chunks(1 << 20) {
-                scan.feed(chunk).expect("feed");
-            }
-            scan.end_source().expect("end");
-            assert_eq!(scan.finish(ReportMeta::default()).expect("finish").input.items, resources);
+            assert_eq!(scan_natively(black_box(bytes)).expect("scan").input.items, resources);
         });
     });
     group.bench_with_input(BenchmarkId::new("component", resources), &bytes, |b, bytes| {
@@ -72,13 +65,7 @@ fn interleaved_ratio() {
     let (mut native, mut component) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         let start = Instant::now();
-        let mut scan = Scan::new(ScanOptions::default()).expect("options");
-        scan.begin_source("bench.json").expect("begin");
-        for chunk in bytes.chunks(1 << 20) {
-            scan.feed(chunk).expect("feed");
-        }
-        scan.end_source().expect("end");
-        assert_eq!(scan.finish(ReportMeta::default()).expect("finish").input.items, resources);
+        assert_eq!(scan_natively(&bytes).expect("scan").input.items, resources);
         native.push(start.elapsed());
         let start = Instant::now();
         let finished = runtime.scan(&request(), vec![InputSource::bytes("bench.json", bytes.clone())], &mut |_| {}).expect("scan");

@@ -4,21 +4,13 @@
 
 use std::hint::black_box;
 
-use compliance_benches::{Shape, snapshot};
+use compliance_benches::{Shape, scan_natively, snapshot};
 use compliance_engine::render::{html, json};
-use compliance_engine::{ReportMeta, Scan, ScanOptions, ScoreReport};
+use compliance_engine::ScoreReport;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
-const CHUNK: usize = 1 << 20;
-
 fn scan(bytes: &[u8]) -> ScoreReport {
-    let mut scan = Scan::new(ScanOptions::default()).expect("options");
-    scan.begin_source("bench.json").expect("begin");
-    for chunk in bytes.chunks(CHUNK) {
-        scan.feed(chunk).expect("feed");
-    }
-    scan.end_source().expect("end");
-    scan.finish(ReportMeta::default()).expect("finish")
+    scan_natively(bytes).expect("the synthetic snapshot scans")
 }
 
 fn scanning(c: &mut Criterion) {

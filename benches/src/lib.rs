@@ -7,7 +7,19 @@
 
 use std::io::Write;
 
+use compliance_engine::{ReportMeta, Scan, ScanError, ScanOptions, ScoreReport};
 use serde_json::{Value, json};
+
+/// Scores `bytes` with the native engine, fed in 1 MiB chunks as the hosts feed the component.
+pub fn scan_natively(bytes: &[u8]) -> Result<ScoreReport, ScanError> {
+    let mut scan = Scan::new(ScanOptions::default())?;
+    scan.begin_source("synthetic.json")?;
+    for chunk in bytes.chunks(1 << 20) {
+        scan.feed(chunk)?;
+    }
+    scan.end_source()?;
+    scan.finish(ReportMeta::default())
+}
 
 /// Output shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,19 +13,14 @@
 //! callgrind prints `Collected : N`, the instructions of the toggled function alone (generating
 //! the input is not counted).
 
-use compliance_benches::{Shape, snapshot};
+use compliance_benches::{Shape, scan_natively, snapshot};
 use compliance_engine::render::{html, json};
-use compliance_engine::{ReportMeta, Scan, ScanOptions, ScoreReport};
+use compliance_engine::ScoreReport;
 
+/// The function callgrind's `--toggle-collect` names; kept out of line for that.
 #[inline(never)]
 fn scan(bytes: &[u8]) -> anyhow::Result<ScoreReport> {
-    let mut scan = Scan::new(ScanOptions::default())?;
-    scan.begin_source("synthetic.json")?;
-    for chunk in bytes.chunks(1 << 20) {
-        scan.feed(chunk)?;
-    }
-    scan.end_source()?;
-    Ok(scan.finish(ReportMeta::default())?)
+    Ok(scan_natively(bytes)?)
 }
 
 #[inline(never)]
