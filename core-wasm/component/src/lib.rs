@@ -2,13 +2,16 @@
 //! in `wit/`. It holds only the generated bindings, `impl Guest`, and WIT↔engine conversions;
 //! all logic lives (and is tested) in the engine crate.
 //!
-//! Built for `wasm32-wasip2` by `hosts/runtime/build.rs`; on other targets it is empty.
-#![cfg(target_arch = "wasm32")]
+//! Built for `wasm32-wasip2` by `hosts/runtime/build.rs`; on other targets it is empty (its
+//! tests run natively).
+#![cfg(any(target_arch = "wasm32", test))]
 #![allow(missing_docs)] // generated bindings
-// The generated canonical-ABI glue is unsafe by nature; no hand-written code here uses unsafe.
+// The generated canonical-ABI glue is unsafe by nature; the only hand-written unsafe code is
+// `memcmp`.
 #![allow(unsafe_code)]
 
 mod convert;
+mod memcmp;
 
 use std::cell::RefCell;
 
