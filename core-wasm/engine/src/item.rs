@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use bumpalo::Bump;
+
 use crate::value::{Map, Value, decode_embedded, path, text};
 
 /// Resource types the engine knows by name. Config sometimes upper-cases them
@@ -62,18 +64,22 @@ pub struct ConfigItem<'a> {
     pub configuration: Value<'a>,
     /// `supplementaryConfiguration`, every value decoded from its JSON string form.
     pub supplementary: Map<'a>,
+    /// Where documents the rules decode (IAM policies) are kept while the item is evaluated.
+    pub arena: &'a Bump,
 }
 
 impl<'a> ConfigItem<'a> {
     /// Normalises a raw item. `Err` carries a message for items whose identifying fields have
     /// the wrong type; `Ok(None)` means the value is not recognisable as an item.
-    pub fn from_value(raw: Value<'a>) -> Result<Option<ConfigItem<'a>>, String> {
-        let Value::Object(mut raw) = raw else {
-            return Err(format!("expected a JSON object, found {}", kind(&raw)));
+    /// Decoded parts of the item are kept in `arena`.
+    pub fn from_value(raw: Value<'a>, arena: &'a Bump) -> Result<Option<ConfigItem<'a>>, String> {
+        let raw = match decode_embedded(raw, arena) {
+            Value::Object(map) => map,
+            other => return Err(format!("expected a JSON object, found {}", kind(&other))),
         };
-        let configuration = decode_embedded(raw.remove("configuration").unwrap_or(Value::Null));
-        let supplementary = match decode_embedded(raw.remove("supplementaryConfiguration").unwrap_or(Value::Null)) {
-            Value::Object(map) => map.map_values(decode_embedded),
+        let configuration = decode_embedded(raw.get("configuration").cloned().unwrap_or(Value::Null), arena);
+        let supplementary = match decode_embedded(raw.get("supplementaryConfiguration").cloned().unwrap_or(Value::Null), arena) {
+            Value::Object(map) => map.map_values(arena, |value| decode_embedded(value, arena)),
             _ => Map::default(),
         };
         let field = |names: &[&str]| -> Result<Option<String>, String> {
@@ -137,6 +143,7 @@ impl<'a> ConfigItem<'a> {
             tags,
             configuration,
             supplementary,
+            arena,
         }))
     }
 }
@@ -303,7 +310,7 @@ mod tests {
     #[test]
     fn infers_type_of_projected_select_results() {
         let item = json!({"configuration": {"arn": "arn:aws:iam::1:role/r", "roleId": "AROA1"}});
-        let item = ConfigItem::from_value(item).ok().flatten();
+        let item = ConfigItem::from_value(item, crate::value::test_arena()).ok().flatten();
         assert_eq!(item.as_ref().map(|i| i.resource_type.as_str()), Some("AWS::IAM::Role"));
         assert_eq!(item.as_ref().map(|i| i.resource_id.as_str()), Some("AROA1"));
         assert_eq!(item.map(|i| i.account_id), Some("1".to_owned()));
@@ -313,7 +320,7 @@ mod tests {
     fn item_level_tag_map_wins_over_configuration_list() {
         let item = json!({"resourceType": "AWS::EC2::INSTANCE", "resourceId": "i-1", "availabilityZone": "us-west-2b",
             "tags": {"A": "map"}, "configuration": {"tags": [{"key": "A", "value": "list"}]}});
-        let item = ConfigItem::from_value(item).ok().flatten();
+        let item = ConfigItem::from_value(item, crate::value::test_arena()).ok().flatten();
         assert_eq!(item.as_ref().map(|i| i.resource_type.as_str()), Some("AWS::EC2::Instance"));
         assert_eq!(item.as_ref().map(|i| i.region.as_str()), Some("us-west-2"));
         assert_eq!(item.and_then(|i| i.tags.get("A").cloned()), Some("map".to_owned()));
@@ -321,7 +328,7 @@ mod tests {
 
     #[test]
     fn wrong_typed_id_is_an_error() {
-        let err = ConfigItem::from_value(json!({"resourceType": "AWS::S3::Bucket", "resourceId": {"x": 1}}));
+        let err = ConfigItem::from_value(json!({"resourceType": "AWS::S3::Bucket", "resourceId": {"x": 1}}), crate::value::test_arena());
         assert!(err.is_err());
     }
 }

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
+use bumpalo::Bump;
+
 use crate::error::{Position, ScanError};
 use crate::input::shape::{Found, items_in_document};
 use crate::input::split::{Piece, Splitter};
@@ -90,13 +92,16 @@ pub struct Scan {
     input: InputSummary,
     notices_seen: u64,
     open: Option<OpenSource>,
+    /// Holds the parsed form of one piece of input at a time; emptied (keeping its memory) after
+    /// each piece.
+    arena: Bump,
 }
 
 impl Scan {
     /// Starts a scan.
     pub fn new(options: ScanOptions) -> Result<Self, ScanError> {
         options.validate()?;
-        Ok(Self { options, resources: BTreeMap::new(), input: InputSummary::default(), notices_seen: 0, open: None })
+        Ok(Self { options, resources: BTreeMap::new(), input: InputSummary::default(), notices_seen: 0, open: None, arena: Bump::new() })
     }
 
     /// Starts reading the source named `name`.
@@ -141,17 +146,27 @@ impl Scan {
     }
 
     fn accept_piece(&mut self, open: &mut OpenSource, piece: Piece) -> Result<(), ScanError> {
+        // The arena is lent out for the piece, so the values it holds can live while the scan
+        // records them.
+        let mut arena = std::mem::take(&mut self.arena);
+        let result = self.accept_piece_in(open, piece, &arena);
+        arena.reset();
+        self.arena = arena;
+        result
+    }
+
+    fn accept_piece_in(&mut self, open: &mut OpenSource, piece: Piece, arena: &Bump) -> Result<(), ScanError> {
         let source = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
         let (bytes, offset, is_item) = match piece {
             Piece::Item { bytes, offset, .. } => (bytes, offset, true),
             Piece::Document { bytes, offset } => (bytes, offset, false),
         };
         let position = |item_index: Option<u64>| Position { source: source.clone(), offset: Some(offset), item_index };
-        let value = crate::value::Value::parse(&bytes).map_err(|e| parse_error(&e, &bytes, position(None)))?;
+        let value = crate::value::Value::parse(&bytes, arena).map_err(|e| parse_error(&e, &bytes, position(None)))?;
         let found = if is_item {
             vec![Found::Item(value)]
         } else {
-            items_in_document(value).map_err(|message| ScanError::UnsupportedShape { position: position(None), message })?
+            items_in_document(value, arena).map_err(|message| ScanError::UnsupportedShape { position: position(None), message })?
         };
         for entry in found {
             match entry {
@@ -159,7 +174,7 @@ impl Scan {
                     let index = open.items;
                     open.items += 1;
                     self.input.items += 1;
-                    let item = ConfigItem::from_value(crate::value::decode_embedded(raw))
+                    let item = ConfigItem::from_value(raw, arena)
                         .map_err(|message| ScanError::InvalidItem { position: position(Some(index)), message })?;
                     match item {
                         Some(item) => self.record(item),

@@ -2,19 +2,22 @@
 //! AWS Config produces: values that are sometimes JSON encoded inside strings (once or twice),
 //! booleans written as strings, and fields that hold either one value or a list.
 //!
-//! [`Value`] borrows keys and strings from the input bytes whenever they need no unescaping, and
-//! keeps objects as vectors instead of trees: parsing an item allocates a few vectors instead of
-//! one string per key and value and one tree node per member. Objects behave like `serde_json`'s
-//! default map (a later duplicate key replaces an earlier one, iteration is in key order), so
-//! the rules see exactly what they saw with `serde_json::Value`.
+//! [`Value`] borrows keys and strings from the input bytes whenever they need no unescaping;
+//! everything else it holds — arrays, objects, unescaped and decoded strings — lives in an arena
+//! ([`Bump`]) that the scan empties after each item. Parsing an item therefore costs no call to
+//! the allocator per string or container, and dropping it costs nothing at all. Objects behave
+//! like `serde_json`'s default map (a later duplicate key replaces an earlier one, iteration is
+//! in key order), so the rules see exactly what they saw with `serde_json::Value`.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use bumpalo::Bump;
+use bumpalo::collections::Vec as ArenaVec;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 pub use serde_json::Number;
 
-/// A JSON value whose strings may borrow from the bytes it was parsed from.
+/// A JSON value whose strings borrow from the bytes it was parsed from or from an arena.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value<'a> {
     /// `null`.
@@ -25,9 +28,9 @@ pub enum Value<'a> {
     /// A number, exactly as `serde_json` reads it.
     Number(Number),
     /// A string.
-    String(Cow<'a, str>),
+    String(&'a str),
     /// An array.
-    Array(Vec<Value<'a>>),
+    Array(&'a [Value<'a>]),
     /// An object.
     Object(Map<'a>),
 }
@@ -36,33 +39,20 @@ pub enum Value<'a> {
 /// are small, and comparing lengths first avoids most string comparisons); it behaves like
 /// `serde_json`'s default map: a later duplicate key replaces an earlier one, and iteration is
 /// in key order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Map<'a> {
-    members: Vec<(Cow<'a, str>, Value<'a>)>,
+    members: &'a [(&'a str, Value<'a>)],
 }
 
 impl<'a> Map<'a> {
-    fn position(&self, key: &str) -> Option<usize> {
-        self.members.iter().rposition(|(k, _)| k.len() == key.len() && k == key)
-    }
-
     /// The value of `key`.
-    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
-        self.position(key).and_then(|i| self.members.get(i)).map(|(_, v)| v)
-    }
-
-    /// Takes the value of `key` out of the object.
-    pub fn remove(&mut self, key: &str) -> Option<Value<'a>> {
-        let value = self.position(key).map(|i| self.members.remove(i).1);
-        if value.is_some() {
-            self.members.retain(|(k, _)| k != key); // earlier duplicates
-        }
-        value
+    pub fn get(&self, key: &str) -> Option<&'a Value<'a>> {
+        self.members.iter().rev().find(|(k, _)| k.len() == key.len() && *k == key).map(|(_, v)| v)
     }
 
     /// Whether the object has `key`.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.position(key).is_some()
+        self.get(key).is_some()
     }
 
     /// Whether the object has no members.
@@ -71,8 +61,8 @@ impl<'a> Map<'a> {
     }
 
     /// Members in key order, each key once (its last value).
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
-        let mut order: Vec<(&str, &Value<'a>)> = self.members.iter().map(|(k, v)| (k.as_ref(), v)).collect();
+    pub fn iter(self) -> impl Iterator<Item = (&'a str, &'a Value<'a>)> {
+        let mut order: Vec<(&'a str, &'a Value<'a>)> = self.members.iter().map(|(k, v)| (*k, v)).collect();
         // A stable sort keeps duplicates in input order; dedup then keeps the first of each
         // run, so the runs are reversed first to keep the last.
         order.reverse();
@@ -82,18 +72,18 @@ impl<'a> Map<'a> {
     }
 
     /// Keys in order.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
+    pub fn keys(self) -> impl Iterator<Item = &'a str> {
         self.iter().map(|(k, _)| k)
     }
 
     /// Values in key order.
-    pub fn values(&self) -> impl Iterator<Item = &Value<'a>> {
+    pub fn values(self) -> impl Iterator<Item = &'a Value<'a>> {
         self.iter().map(|(_, v)| v)
     }
 
-    /// Applies `f` to every value, keeping the keys.
-    pub fn map_values(self, mut f: impl FnMut(Value<'a>) -> Value<'a>) -> Self {
-        Self { members: self.members.into_iter().map(|(k, v)| (k, f(v))).collect() }
+    /// The same keys with `f` applied to every value, kept in `arena`.
+    pub fn map_values(self, arena: &'a Bump, mut f: impl FnMut(Value<'a>) -> Value<'a>) -> Self {
+        Self { members: arena.alloc_slice_fill_iter(self.members.iter().map(|(k, v)| (*k, f(v.clone())))) }
     }
 }
 
@@ -104,40 +94,43 @@ impl PartialEq for Map<'_> {
 }
 
 impl<'a> Value<'a> {
-    /// Parses JSON text; strings without escapes borrow from `bytes`.
-    pub fn parse(bytes: &'a [u8]) -> Result<Value<'a>, serde_json::Error> {
+    /// Parses JSON text; strings without escapes borrow from `bytes`, everything else is kept
+    /// in `arena`.
+    pub fn parse(bytes: &'a [u8], arena: &'a Bump) -> Result<Value<'a>, serde_json::Error> {
         // Checking the UTF-8 of the whole text at once is much faster than the parser checking
         // every string; text that is not UTF-8 is parsed as bytes, for the parser's own error.
         match std::str::from_utf8(bytes) {
-            Ok(text) => serde_json::from_str(text),
-            Err(_) => serde_json::from_slice(bytes),
+            Ok(text) => Value::parse_str(text, arena),
+            Err(_) => finish_parse(&mut serde_json::Deserializer::from_slice(bytes), arena),
         }
     }
 
-    /// Parses JSON text into a value that owns all its strings.
-    pub fn parse_owned(text: &str) -> Result<Value<'static>, serde_json::Error> {
-        serde_json::from_str::<Value<'_>>(text).map(Value::into_owned)
+    /// [`Value::parse`] for text known to be UTF-8.
+    pub fn parse_str(text: &'a str, arena: &'a Bump) -> Result<Value<'a>, serde_json::Error> {
+        finish_parse(&mut serde_json::Deserializer::from_str(text), arena)
     }
 
-    /// The same value, owning every string.
-    pub fn into_owned(self) -> Value<'static> {
-        match self {
-            Value::Null => Value::Null,
-            Value::Bool(b) => Value::Bool(b),
-            Value::Number(n) => Value::Number(n),
-            Value::String(s) => Value::String(Cow::Owned(s.into_owned())),
-            Value::Array(a) => Value::Array(a.into_iter().map(Value::into_owned).collect()),
-            Value::Object(m) => Value::Object(Map { members: m.members.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned())).collect() }),
+    /// A copy of a `serde_json` value, kept in `arena`.
+    pub fn from_json(value: &serde_json::Value, arena: &'a Bump) -> Value<'a> {
+        match value {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.clone()),
+            serde_json::Value::String(s) => Value::String(arena.alloc_str(s)),
+            serde_json::Value::Array(a) => Value::Array(arena.alloc_slice_fill_iter(a.iter().map(|v| Value::from_json(v, arena)))),
+            serde_json::Value::Object(m) => Value::Object(Map {
+                members: arena.alloc_slice_fill_iter(m.iter().map(|(k, v)| (&*arena.alloc_str(k), Value::from_json(v, arena)))),
+            }),
         }
     }
 
     /// The member `key` of an object.
-    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
+    pub fn get(&self, key: &str) -> Option<&'a Value<'a>> {
         self.as_object()?.get(key)
     }
 
     /// The text of a string.
-    pub fn as_str(&self) -> Option<&str> {
+    pub fn as_str(&self) -> Option<&'a str> {
         match self {
             Value::String(s) => Some(s),
             _ => None,
@@ -145,9 +138,9 @@ impl<'a> Value<'a> {
     }
 
     /// The members of an object.
-    pub fn as_object(&self) -> Option<&Map<'a>> {
+    pub fn as_object(&self) -> Option<Map<'a>> {
         match self {
-            Value::Object(map) => Some(map),
+            Value::Object(map) => Some(*map),
             _ => None,
         }
     }
@@ -171,114 +164,110 @@ impl<'a> Value<'a> {
     }
 }
 
-impl From<serde_json::Value> for Value<'static> {
-    fn from(value: serde_json::Value) -> Self {
-        match value {
-            serde_json::Value::Null => Value::Null,
-            serde_json::Value::Bool(b) => Value::Bool(b),
-            serde_json::Value::Number(n) => Value::Number(n),
-            serde_json::Value::String(s) => Value::String(Cow::Owned(s)),
-            serde_json::Value::Array(a) => Value::Array(a.into_iter().map(Value::from).collect()),
-            serde_json::Value::Object(m) => Value::Object(Map { members: m.into_iter().map(|(k, v)| (Cow::Owned(k), Value::from(v))).collect() }),
-        }
+/// One value and the end of the text (only whitespace may follow), as `serde_json::from_str`.
+fn finish_parse<'de: 'a, 'a, R: serde_json::de::Read<'de>>(deserializer: &mut serde_json::Deserializer<R>, arena: &'a Bump) -> Result<Value<'a>, serde_json::Error> {
+    let value = InArena(arena).deserialize(&mut *deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// Deserializes a [`Value`] into an arena.
+#[derive(Clone, Copy)]
+struct InArena<'a>(&'a Bump);
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for InArena<'a> {
+    type Value = Value<'a>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value<'a>, D::Error> {
+        deserializer.deserialize_any(self)
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Value<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value<'de>;
+impl<'de: 'a, 'a> Visitor<'de> for InArena<'a> {
+    type Value = Value<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, b: bool) -> Result<Value<'de>, E> {
+    fn visit_bool<E>(self, b: bool) -> Result<Value<'a>, E> {
         Ok(Value::Bool(b))
     }
 
-    fn visit_i64<E>(self, n: i64) -> Result<Value<'de>, E> {
+    fn visit_i64<E>(self, n: i64) -> Result<Value<'a>, E> {
         Ok(Value::Number(n.into()))
     }
 
-    fn visit_u64<E>(self, n: u64) -> Result<Value<'de>, E> {
+    fn visit_u64<E>(self, n: u64) -> Result<Value<'a>, E> {
         Ok(Value::Number(n.into()))
     }
 
-    fn visit_f64<E>(self, n: f64) -> Result<Value<'de>, E> {
+    fn visit_f64<E>(self, n: f64) -> Result<Value<'a>, E> {
         Ok(Number::from_f64(n).map_or(Value::Null, Value::Number))
     }
 
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Borrowed(s)))
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Value<'a>, E> {
+        Ok(Value::String(s))
     }
 
-    fn visit_str<E>(self, s: &str) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Owned(s.to_owned())))
+    fn visit_str<E>(self, s: &str) -> Result<Value<'a>, E> {
+        Ok(Value::String(self.0.alloc_str(s)))
     }
 
-    fn visit_string<E>(self, s: String) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Owned(s)))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value<'de>, E> {
+    fn visit_unit<E>(self) -> Result<Value<'a>, E> {
         Ok(Value::Null)
     }
 
-    fn visit_none<E>(self) -> Result<Value<'de>, E> {
+    fn visit_none<E>(self) -> Result<Value<'a>, E> {
         Ok(Value::Null)
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value<'de>, D::Error> {
-        Deserialize::deserialize(deserializer)
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value<'a>, D::Error> {
+        self.deserialize(deserializer)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
-        let mut elements = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(element) = seq.next_element()? {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'a>, A::Error> {
+        let mut elements = ArenaVec::new_in(self.0);
+        while let Some(element) = seq.next_element_seed(self)? {
             elements.push(element);
         }
-        Ok(Value::Array(elements))
+        Ok(Value::Array(elements.into_bump_slice()))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'a>, A::Error> {
         // JSON gives no size hint; most objects of an item have a handful of members.
-        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
-        while let Some(Key(key)) = map.next_key()? {
-            members.push((key, map.next_value()?));
+        let mut members = ArenaVec::with_capacity_in(8, self.0);
+        while let Some(key) = map.next_key_seed(Key(self.0))? {
+            members.push((key, map.next_value_seed(self)?));
         }
-        Ok(Value::Object(Map { members }))
+        Ok(Value::Object(Map { members: members.into_bump_slice() }))
     }
 }
 
-/// An object key, borrowed when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
+/// Deserializes an object key: borrowed when it has no escapes, else kept in the arena.
+struct Key<'a>(&'a Bump);
 
-impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object key")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s.to_owned())))
-            }
-            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s)))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
+impl<'de: 'a, 'a> DeserializeSeed<'de> for Key<'a> {
+    type Value = &'a str;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<&'a str, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for Key<'a> {
+    type Value = &'a str;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<&'a str, E> {
+        Ok(s)
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<&'a str, E> {
+        Ok(self.0.alloc_str(s))
     }
 }
 
@@ -286,11 +275,18 @@ impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
 #[cfg(test)]
 macro_rules! json {
     ($($t:tt)+) => {
-        $crate::value::Value::from(serde_json::json!($($t)+))
+        $crate::value::Value::from_json(&serde_json::json!($($t)+), $crate::value::test_arena())
     };
 }
 #[cfg(test)]
 pub(crate) use json;
+
+/// An arena that lives as long as the test: values from [`json!`] and items parsed in tests
+/// are kept in one.
+#[cfg(test)]
+pub(crate) fn test_arena() -> &'static Bump {
+    Box::leak(Box::default())
+}
 
 /// How many times a string may hold another layer of encoded JSON before we stop decoding.
 /// Real data has at most two layers (S3 `AccessControlList` in the API shape).
@@ -298,13 +294,14 @@ const MAX_EMBEDDED_LAYERS: usize = 4;
 
 /// Decodes `value` while it is a string that holds JSON (an object, array, string or literal).
 /// Plain strings such as `"Enabled"` or `"123"` are left alone.
-pub fn decode_embedded(mut value: Value<'_>) -> Value<'_> {
+/// Decoded values borrow from the string they were decoded from, or live in `arena`.
+pub fn decode_embedded<'a>(mut value: Value<'a>, arena: &'a Bump) -> Value<'a> {
     for _ in 0..MAX_EMBEDDED_LAYERS {
-        let Value::String(text) = &value else { break };
+        let Value::String(text) = value else { break };
         if !looks_like_json(text) {
             break;
         }
-        match Value::parse_owned(text) {
+        match Value::parse_str(text, arena) {
             Ok(decoded) => value = decoded,
             Err(_) => break,
         }
@@ -325,7 +322,7 @@ pub fn path<'v, 'a>(value: &'v Value<'a>, keys: &[&str]) -> Option<&'v Value<'a>
 /// A string, or a number rendered as text (ids sometimes arrive as numbers).
 pub fn text(value: &Value<'_>) -> Option<String> {
     match value {
-        Value::String(s) => Some(s.as_ref().to_owned()),
+        Value::String(s) => Some((*s).to_owned()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -362,20 +359,22 @@ pub fn non_blank<'v>(value: Option<&'v Value<'_>>) -> Option<&'v str> {
 
 /// Decodes an IAM policy document. Config delivers them RFC 3986 percent-encoded; some
 /// producers give plain JSON text or an already-decoded object. `+` is kept as `+`.
-pub fn policy_document<'a>(value: &Value<'a>) -> Result<Value<'a>, String> {
+/// A decoded document is kept in `arena`.
+pub fn policy_document<'a>(value: &Value<'a>, arena: &'a Bump) -> Result<Value<'a>, String> {
     match value {
         Value::Object(_) | Value::Array(_) => Ok(value.clone()),
         Value::String(text) => {
             let trimmed = text.trim();
-            let decoded = if trimmed.starts_with(['{', '[']) {
-                trimmed.to_owned()
+            let decoded: &'a str = if trimmed.starts_with(['{', '[']) {
+                trimmed
             } else {
-                percent_encoding::percent_decode_str(trimmed)
-                    .decode_utf8()
-                    .map_err(|e| format!("percent-decoded document is not UTF-8: {e}"))?
-                    .into_owned()
+                match percent_encoding::percent_decode_str(trimmed).decode_utf8() {
+                    Ok(Cow::Borrowed(plain)) => plain,
+                    Ok(Cow::Owned(decoded)) => arena.alloc_str(&decoded),
+                    Err(e) => return Err(format!("percent-decoded document is not UTF-8: {e}")),
+                }
             };
-            match decode_embedded(Value::String(Cow::Owned(decoded))) {
+            match decode_embedded(Value::String(decoded), arena) {
                 doc @ (Value::Object(_) | Value::Array(_)) => Ok(doc),
                 _ => Err("policy document is not a JSON object".to_owned()),
             }
@@ -393,36 +392,39 @@ mod tests {
     fn decodes_double_encoded_strings() {
         let inner = serde_json::json!({"grantList": []}).to_string();
         let twice = json!(serde_json::Value::String(inner).to_string());
-        assert_eq!(decode_embedded(twice), json!({"grantList": []}));
-        assert_eq!(decode_embedded(json!("Enabled")), json!("Enabled"));
-        assert_eq!(decode_embedded(json!("123")), json!("123"));
-        assert_eq!(decode_embedded(json!("null")), Value::Null);
+        let arena = Bump::new();
+        assert_eq!(decode_embedded(twice, &arena), json!({"grantList": []}));
+        assert_eq!(decode_embedded(json!("Enabled"), &arena), json!("Enabled"));
+        assert_eq!(decode_embedded(json!("123"), &arena), json!("123"));
+        assert_eq!(decode_embedded(json!("null"), &arena), Value::Null);
     }
 
     #[test]
     fn objects_behave_like_serde_json_maps() {
         let text = br#"{"b": 1, "a": "x", "b": {"c\u0041": "y"}, "c": [true, null, 2.5]}"#;
-        let ours = Value::parse(text).expect("valid JSON");
+        let arena = Bump::new();
+        let ours = Value::parse(text, &arena).expect("valid JSON");
         let theirs: serde_json::Value = serde_json::from_slice(text).expect("valid JSON");
-        assert_eq!(ours, Value::from(theirs.clone()));
+        assert_eq!(ours, Value::from_json(&theirs, &arena));
         let keys: Vec<&str> = ours.as_object().map(|m| m.keys().collect()).unwrap_or_default();
         assert_eq!(keys, ["a", "b", "c"], "sorted, the duplicate once");
         assert_eq!(path(&ours, &["b", "cA"]).and_then(Value::as_str), Some("y"), "the last duplicate wins, escapes decoded");
-        assert!(matches!(ours.get("a"), Some(Value::String(Cow::Borrowed("x")))), "plain strings borrow");
-        let mut map = Value::parse(br#"{"k": 1, "z": 0, "k": 2, "k": 3}"#).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default();
-        assert_eq!(map.remove("z"), Some(Value::Number(0.into())));
-        assert_eq!(map.get("k"), Some(&Value::Number(3.into())), "removing another key keeps the last duplicate last");
-        assert_eq!(map.remove("k"), Some(Value::Number(3.into())));
-        assert!(map.is_empty(), "removing a key removes its earlier duplicates too");
+        let x = ours.get("a").and_then(Value::as_str).unwrap_or_default();
+        assert!(text.as_ptr_range().contains(&x.as_ptr()), "plain strings borrow from the text");
+        assert_eq!(ours.get("k"), None);
+        assert_eq!(Value::parse(b" [1, {}] ", &arena).ok(), Some(json!([1, {}])), "whitespace around a value is fine");
+        assert!(Value::parse(b"[1] [2]", &arena).is_err(), "a second value is not");
+        assert!(Value::parse(b"\"\xff\"", &arena).is_err(), "text that is not UTF-8 is an error");
     }
 
     #[test]
     fn percent_decoding_keeps_plus() {
-        let doc = policy_document(&json!("%7B%22a%22%3A%22x+y%22%7D")).unwrap_or_default();
+        let arena = Bump::new();
+        let doc = policy_document(&json!("%7B%22a%22%3A%22x+y%22%7D"), &arena).unwrap_or_default();
         assert_eq!(doc, json!({"a": "x+y"}));
-        let plain = policy_document(&json!("{\"a\":1}")).unwrap_or_default();
+        let plain = policy_document(&json!("{\"a\":1}"), &arena).unwrap_or_default();
         assert_eq!(plain, json!({"a": 1}));
-        assert!(policy_document(&json!("%7Bnot json")).is_err());
+        assert!(policy_document(&json!("%7Bnot json"), &arena).is_err());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Recognises what a JSON document is (SPEC §3) and pulls the configuration items out of it.
 
+use bumpalo::Bump;
+
 use crate::item::kind;
 use crate::value::{Map, Value, decode_embedded};
 
@@ -18,56 +20,57 @@ pub enum Found<'a> {
 }
 
 /// The items (and notices) of a document, or a message saying why its shape is not supported.
-pub fn items_in_document(document: Value<'_>) -> Result<Vec<Found<'_>>, String> {
+/// Decoded wrappers are kept in `arena`.
+pub fn items_in_document<'a>(document: Value<'a>, arena: &'a Bump) -> Result<Vec<Found<'a>>, String> {
     let mut found = Vec::new();
-    collect(document, 0, &mut found)?;
+    collect(document, 0, arena, &mut found)?;
     Ok(found)
 }
 
-fn collect<'a>(document: Value<'a>, level: usize, found: &mut Vec<Found<'a>>) -> Result<(), String> {
+fn collect<'a>(document: Value<'a>, level: usize, arena: &'a Bump, found: &mut Vec<Found<'a>>) -> Result<(), String> {
     if level > MAX_WRAPPING {
         return Err(format!("more than {MAX_WRAPPING} levels of wrapping around the items"));
     }
-    match decode_embedded(document) {
-        Value::Array(elements) => elements.into_iter().try_for_each(|e| collect(e, level + 1, found)),
-        Value::Object(map) => collect_object(map, level, found),
+    match decode_embedded(document, arena) {
+        Value::Array(elements) => elements.iter().try_for_each(|e| collect(e.clone(), level + 1, arena, found)),
+        Value::Object(map) => collect_object(map, level, arena, found),
         other => Err(format!("expected an object or array, found {}", kind(&other))),
     }
 }
 
-fn collect_object<'a>(mut map: Map<'a>, level: usize, found: &mut Vec<Found<'a>>) -> Result<(), String> {
+fn collect_object<'a>(map: Map<'a>, level: usize, arena: &'a Bump, found: &mut Vec<Found<'a>>) -> Result<(), String> {
     for key in ["configurationItems", "baseConfigurationItems", "Results"] {
-        if let Some(list) = map.remove(key) {
-            let Value::Array(items) = decode_embedded(list) else {
+        if let Some(list) = map.get(key) {
+            let Value::Array(items) = decode_embedded(list.clone(), arena) else {
                 return Err(format!("`{key}` must be an array"));
             };
-            found.extend(items.into_iter().map(|i| Found::Item(decode_embedded(i))));
+            found.extend(items.iter().map(|i| Found::Item(i.clone())));
             return Ok(());
         }
     }
-    if let Some(data) = map.remove("data").filter(|d| d.is_object()) {
+    if let Some(data) = map.get("data").filter(|d| d.is_object()) {
         // A boto3 response recorded by placebo: {"status_code": 200, "data": {...}}.
-        return collect(data, level + 1, found);
+        return collect(data.clone(), level + 1, arena, found);
     }
-    if let Some(Value::Array(messages)) = map.remove("Messages") {
+    if let Some(Value::Array(messages)) = map.get("Messages") {
         // SQS ReceiveMessage output: each Body holds an SNS envelope.
-        for message in messages {
+        for message in *messages {
             let body = message.get("Body").cloned().ok_or("an SQS message has no Body")?;
-            collect(body, level + 1, found)?;
+            collect(body, level + 1, arena, found)?;
         }
         return Ok(());
     }
-    if let Some(message) = map.remove("Message") {
-        return collect(message, level + 1, found);
+    if let Some(message) = map.get("Message") {
+        return collect(message.clone(), level + 1, arena, found);
     }
-    if let Some(event) = map.remove("invokingEvent") {
-        return collect(event, level + 1, found);
+    if let Some(event) = map.get("invokingEvent") {
+        return collect(event.clone(), level + 1, arena, found);
     }
-    if let Some(message_type) = map.get("messageType").and_then(Value::as_str).map(str::to_owned) {
-        return notification(&message_type, map, found);
+    if let Some(message_type) = map.get("messageType").and_then(Value::as_str) {
+        return notification(message_type, map, arena, found);
     }
     if map.contains_key("configurationItem") {
-        return notification("ConfigurationItemChangeNotification", map, found);
+        return notification("ConfigurationItemChangeNotification", map, arena, found);
     }
     if map.contains_key("resourceType") || map.contains_key("configuration") {
         found.push(Found::Item(Value::Object(map)));
@@ -80,10 +83,10 @@ fn collect_object<'a>(mut map: Map<'a>, level: usize, found: &mut Vec<Found<'a>>
     ))
 }
 
-fn notification<'a>(message_type: &str, mut map: Map<'a>, found: &mut Vec<Found<'a>>) -> Result<(), String> {
+fn notification<'a>(message_type: &str, map: Map<'a>, arena: &'a Bump, found: &mut Vec<Found<'a>>) -> Result<(), String> {
     match message_type {
-        "ConfigurationItemChangeNotification" => match map.remove("configurationItem").map(decode_embedded) {
-            Some(Value::Array(items)) => found.extend(items.into_iter().map(Found::Item)),
+        "ConfigurationItemChangeNotification" => match map.get("configurationItem").map(|item| decode_embedded(item.clone(), arena)) {
+            Some(Value::Array(items)) => found.extend(items.iter().cloned().map(Found::Item)),
             Some(item @ Value::Object(_)) => found.push(Found::Item(item)),
             _ => return Err("a change notification without a configurationItem".to_owned()),
         },
@@ -108,7 +111,8 @@ mod tests {
     use serde_json::json;
 
     fn items_in(document: serde_json::Value) -> Result<Vec<Found<'static>>, String> {
-        items_in_document(Value::from(document))
+        let arena = crate::value::test_arena();
+        items_in_document(Value::from_json(&document, arena), arena)
     }
 
     fn count_items(found: &[Found]) -> usize {

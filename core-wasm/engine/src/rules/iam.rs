@@ -1,5 +1,7 @@
 //! IAM policy, role, user and group rules.
 
+use bumpalo::Bump;
+
 use super::policy::{Statement, statements};
 use super::{Check, Outcome, Status};
 use crate::item::ConfigItem;
@@ -20,7 +22,7 @@ pub fn checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
         Err(outcome) => POLICY_RULES.iter().map(|id| (*id, Check::Done(outcome.clone()))).collect(),
     };
     match item.resource_type.as_str() {
-        "AWS::IAM::Role" => checks.push(("iam-role-trust-no-public-principal", Check::Done(trust_policy(&item.configuration)))),
+        "AWS::IAM::Role" => checks.push(("iam-role-trust-no-public-principal", Check::Done(trust_policy(&item.configuration, item.arena)))),
         "AWS::IAM::User" => checks.push(("iam-user-no-direct-policies", Check::Done(direct_policies(&item.configuration)))),
         _ => {}
     }
@@ -50,7 +52,7 @@ fn documents<'a>(item: &ConfigItem<'a>) -> Result<Documents<'a>, Outcome> {
     }
     let mut docs = Documents { decoded: Vec::new(), unreadable: None };
     for (at, raw) in sources {
-        match policy_document(raw) {
+        match policy_document(raw, item.arena) {
             Ok(doc) => docs.decoded.push((at, doc)),
             Err(e) => {
                 docs.unreadable.get_or_insert((at, e));
@@ -98,13 +100,13 @@ fn wildcard_service_action(s: &Statement<'_, '_>) -> Option<Outcome> {
     Some(Outcome::new(Status::NonCompliant, format!("{}.Action", s.path), format!("an Allow statement grants {}", action.to_ascii_lowercase())))
 }
 
-fn trust_policy(config: &Value<'_>) -> Outcome {
+fn trust_policy<'a>(config: &Value<'a>, arena: &'a Bump) -> Outcome {
     let at = "configuration.assumeRolePolicyDocument";
     let raw = config.get("assumeRolePolicyDocument").filter(|v| !v.is_null());
     let Some(raw) = raw else {
         return Outcome::new(Status::InsufficientData, at, "the trust policy is not recorded");
     };
-    let document = match policy_document(raw) {
+    let document = match policy_document(raw, arena) {
         Ok(doc) => doc,
         Err(e) => return Outcome::new(Status::InsufficientData, at, format!("the trust policy cannot be read: {e}")),
     };

@@ -317,7 +317,8 @@ pub(crate) mod test_support {
 
     /// Runs one item through both phases with the given context.
     pub fn evaluate_with(item: Value, ctx: &Context) -> BTreeMap<&'static str, Outcome> {
-        let item = ConfigItem::from_value(crate::value::Value::from(item)).ok().flatten().expect("test item normalises");
+        let arena = crate::value::test_arena();
+        let item = ConfigItem::from_value(crate::value::Value::from_json(&item, arena), arena).ok().flatten().expect("test item normalises");
         extract(&item, &RuleParams::default())
             .into_iter()
             .map(|(index, check)| (rule(index).id, check.resolve(ctx, &item.account_id)))

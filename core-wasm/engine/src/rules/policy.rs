@@ -74,7 +74,7 @@ impl Statement<'_, '_> {
     /// Whether the principal is everyone: `"*"`, `{"AWS": "*"}` or `{"AWS": [..., "*", ...]}`.
     pub fn principal_is_public(&self) -> bool {
         match self.body.get("Principal") {
-            Some(Value::String(p)) => p == "*",
+            Some(Value::String(p)) => *p == "*",
             Some(Value::Object(map)) => strings(map.get("AWS")).contains(&"*"),
             Some(Value::Array(list)) => list.iter().any(|p| p.as_str() == Some("*")),
             _ => false,

@@ -3,6 +3,8 @@
 use super::policy::statements;
 use super::{Check, Outcome, Status};
 use crate::item::ConfigItem;
+use bumpalo::Bump;
+
 use crate::value::{Value, flag, non_blank, one_or_many, path, policy_document};
 
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
@@ -54,7 +56,7 @@ pub fn bucket_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
         ("s3-bucket-sse-kms", Check::Done(sse_kms(supp("ServerSideEncryptionConfiguration")))),
         ("s3-bucket-public-access-blocked", Check::BucketPublicAccess(bucket_flags)),
         ("s3-bucket-no-public-acl", Check::BucketAcl { public_grant: public_grant(supp("AccessControlList")), bucket_ignore: bucket_flags.ignore_public_acls }),
-        ("s3-bucket-ssl-only", Check::Done(ssl_only(supp("BucketPolicy")))),
+        ("s3-bucket-ssl-only", Check::Done(ssl_only(supp("BucketPolicy"), item.arena))),
         ("s3-bucket-versioning-enabled", Check::Done(versioning(supp("BucketVersioningConfiguration")))),
         ("s3-bucket-logging-enabled", Check::Done(logging(supp("BucketLoggingConfiguration")))),
     ]
@@ -102,7 +104,7 @@ fn public_grant(acl: Option<&Value<'_>>) -> Option<(String, String)> {
     grants.iter().enumerate().find_map(|(i, grant)| {
         let grantee = grant.get("grantee")?;
         let group = match grantee {
-            Value::String(s) if s == "AllUsers" || s == "AuthenticatedUsers" => s.as_ref().to_owned(),
+            Value::String(s) if *s == "AllUsers" || *s == "AuthenticatedUsers" => (*s).to_owned(),
             Value::Object(map) => map.values().filter_map(Value::as_str).find(|v| *v == ALL_USERS || *v == AUTHENTICATED_USERS)?.rsplit('/').next()?.to_owned(),
             _ => return None,
         };
@@ -121,12 +123,12 @@ pub fn resolve_acl(public_grant: Option<(String, String)>, bucket_ignore: Option
     }
 }
 
-fn ssl_only(bucket_policy: Option<&Value<'_>>) -> Outcome {
+fn ssl_only<'a>(bucket_policy: Option<&Value<'a>>, arena: &'a Bump) -> Outcome {
     let at = "supplementaryConfiguration.BucketPolicy.policyText";
     let Some(text) = bucket_policy.and_then(|p| p.get("policyText")).filter(|t| !t.is_null()) else {
         return Outcome::new(Status::NonCompliant, at, "the bucket has no policy, so plain HTTP is allowed");
     };
-    let document = match policy_document(text) {
+    let document = match policy_document(text, arena) {
         Ok(doc) => doc,
         Err(e) => return Outcome::new(Status::NonCompliant, at, format!("the bucket policy cannot be read ({e}), so it cannot deny plain HTTP")),
     };
