@@ -172,33 +172,37 @@ impl Splitter {
         if self.offset < 3 {
             return 0; // the byte order mark check looks at single bytes
         }
+        // The state lives in locals for the loop (the compiler cannot keep fields of `self` in
+        // registers across the string search), and goes back into `self` at the end.
+        let (mut depth, mut in_string, mut escaped) = (self.depth, self.in_string, self.escaped);
         let mut i = 0;
-        while let Some(&byte) = bytes.get(i) {
-            if self.in_string {
-                if self.escaped {
-                    self.escaped = false;
+        let end = loop {
+            let Some(&byte) = bytes.get(i) else { break i };
+            if in_string {
+                if escaped {
+                    escaped = false;
                     i += 1;
                     continue;
                 }
-                let Some(at) = memchr::memchr2(b'"', b'\\', bytes.get(i..).unwrap_or_default()) else { return bytes.len() };
-                i += at;
-                match bytes.get(i) {
-                    Some(b'\\') => self.escaped = true,
-                    _ => self.in_string = false,
+                let Some(at) = string_stop(bytes, i) else { break bytes.len() };
+                match bytes.get(at) {
+                    Some(b'\\') => escaped = true,
+                    _ => in_string = false,
                 }
-                i += 1;
+                i = at + 1;
                 continue;
             }
             match byte {
-                b'"' => self.in_string = true,
-                b'{' | b'[' => self.depth += 1,
-                b',' | b'}' | b']' if self.depth == base => return i,
-                b'}' | b']' => self.depth -= 1,
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b',' | b'}' | b']' if depth == base => break i,
+                b'}' | b']' => depth -= 1,
                 _ => {}
             }
             i += 1;
-        }
-        i
+        };
+        (self.depth, self.in_string, self.escaped) = (depth, in_string, escaped);
+        end
     }
 
     fn capture(&mut self, byte: u8) -> Result<(), ScanError> {
@@ -441,6 +445,28 @@ impl Splitter {
     }
 }
 
+/// The index of the first `"` or `\\` at or after `from`: the end of a string or an escape.
+/// Most strings in Config items (keys, ids, enum values) are short, so the first bytes are
+/// looked at eight at a time without a call; longer strings go to `memchr`'s vector search.
+fn string_stop(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut at = from;
+    for _ in 0..2 {
+        let Some(word) = bytes.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) else { break };
+        let word = u64::from_le_bytes(word);
+        // A byte of `x` is zero where `word` holds the byte searched for; `(x - 1) & !x` sets the
+        // high bit of the lowest zero byte (higher ones may be false positives, never lower).
+        let (quote, backslash) = (word ^ (ONES * u64::from(b'"')), word ^ (ONES * u64::from(b'\\')));
+        let found = (quote.wrapping_sub(ONES) & !quote | backslash.wrapping_sub(ONES) & !backslash) & HIGHS;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr::memchr2(b'"', b'\\', bytes.get(at..)?).map(|found| at + found)
+}
+
 fn describe(byte: u8) -> String {
     if byte.is_ascii_graphic() { format!("`{}`", char::from(byte)) } else { format!("byte 0x{byte:02x}") }
 }
@@ -470,6 +496,28 @@ mod tests {
                 Piece::Document { bytes, .. } => format!("doc:{}", String::from_utf8_lossy(bytes)),
             })
             .collect()
+    }
+
+    #[test]
+    fn string_stop_finds_the_first_quote_or_backslash() {
+        // Every position of the stop in and beyond the first two words, with bytes around it
+        // that are near `"` (0x22) and `\` (0x5c) or have the high bit set.
+        for len in 0..40 {
+            for stop in 0..=len {
+                for (filler, found) in [(b'a', b'"'), (0x21, b'\\'), (0x5d, b'"'), (0xe2, b'\\'), (0x23, b'"')] {
+                    let mut bytes = vec![filler; len];
+                    if let Some(b) = bytes.get_mut(stop) {
+                        *b = found;
+                    }
+                    for from in 0..=len.min(9) {
+                        let expected = bytes.iter().skip(from).position(|&c| c == b'"' || c == b'\\').map(|p| p + from);
+                        assert_eq!(string_stop(&bytes, from), expected, "len {len}, stop {stop}, filler {filler:#x}, from {from}");
+                    }
+                }
+            }
+        }
+        assert_eq!(string_stop(br#"abc\"def""#, 0), Some(3));
+        assert_eq!(string_stop(b"ab", 3), None);
     }
 
     #[test]
