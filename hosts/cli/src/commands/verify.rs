@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 
 use anyhow::{Context, bail};
 use compliance_runtime::{InputSource, ReportFormat, ScanRequest, collect_sources, file_sha256};
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::Outcome;
@@ -21,7 +21,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let open = || File::open(&args.report).with_context(|| format!("reading {}", args.report.display()));
     // Everything but the resource and finding lists, read as a stream: a report of a million
     // resources is gigabytes, and verifying it must not need that much memory.
-    let ReportHead(report) = serde_json::from_reader(BufReader::new(open()?)).with_context(|| format!("{} is not JSON", args.report.display()))?;
+    let report = read_head(BufReader::new(open()?)).with_context(|| format!("{} is not JSON", args.report.display()))?;
     let field = |pointer: &str| report.pointer(pointer).with_context(|| format!("{} has no `{pointer}`: not a compliance report", args.report.display()));
     if field("/schema")?.as_str() != Some("compliance-report/v1") {
         bail!("{} is not a compliance-report/v1 report", args.report.display());
@@ -119,30 +119,57 @@ fn name_by_content(sources: &mut [InputSource], reported: &[(String, String)]) -
     Ok(())
 }
 
-/// A report's top-level members except `resources` and `findings`, which are skipped unread.
-struct ReportHead(Value);
+/// Top-level members verify reads from a stored report.
+const HEAD_MEMBERS: [&str; 7] = ["schema", "engine", "threshold_bp", "options", "generated_at", "input", "score_bp"];
 
-impl<'de> Deserialize<'de> for ReportHead {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Members;
-        impl<'de> Visitor<'de> for Members {
-            type Value = ReportHead;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReportHead, A::Error> {
-                let mut head = serde_json::Map::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    if key == "resources" || key == "findings" {
-                        map.next_value::<IgnoredAny>()?;
-                    } else {
-                        head.insert(key, map.next_value()?);
-                    }
+/// A report's top-level members except `resources` and `findings`, which are skipped unread.
+/// The engine writes those two lists last, so reading usually stops where they begin: the rest
+/// of a report is nearly all of its bytes, and the comparison reads them anyway.
+fn read_head(reader: impl Read) -> serde_json::Result<Value> {
+    let mut head = None;
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    let result = ReportHead(&mut head).deserialize(&mut deserializer).and_then(|value| deserializer.end().map(|()| value));
+    match (result, head) {
+        // Stopped on purpose: everything needed was read before the lists.
+        (Err(_), Some(head)) => Ok(head),
+        (Err(e), None) => Err(e),
+        (Ok(head), _) => Ok(head),
+    }
+}
+
+/// Reads the head; when the lists begin after every member verify needs, it keeps the head in
+/// the slot and stops the parser with an error that [`read_head`] recognises by the full slot.
+struct ReportHead<'s>(&'s mut Option<Value>);
+
+impl<'de> DeserializeSeed<'de> for ReportHead<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ReportHead<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut head = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "resources" || key == "findings" {
+                if HEAD_MEMBERS.iter().all(|m| head.contains_key(*m)) {
+                    *self.0 = Some(Value::Object(head));
+                    return Err(A::Error::custom("the report's head is read"));
                 }
-                Ok(ReportHead(Value::Object(head)))
+                map.next_value::<IgnoredAny>()?;
+            } else {
+                head.insert(key, map.next_value()?);
             }
         }
-        deserializer.deserialize_map(Members)
+        Ok(Value::Object(head))
     }
 }
 
@@ -242,4 +269,32 @@ fn differences(stored: &Value, fresh: &Value, stored_bytes: &[u8], fresh_bytes: 
         lines.push(format!("inputs: {}", excerpt(fresh_bytes)));
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = r#""schema": "compliance-report/v1", "engine": {}, "threshold_bp": 7000, "options": {},
+        "generated_at": "t", "input": {"sources": []}, "score_bp": 1"#;
+
+    #[test]
+    fn the_head_is_read_up_to_the_lists() {
+        // Nothing after the start of the lists is read: here it is not even JSON.
+        let report = format!(r#"{{{HEAD}, "resources": [ not read"#);
+        let head = read_head(report.as_bytes()).expect("head");
+        assert_eq!(head.get("score_bp"), Some(&Value::from(1)));
+        assert!(head.get("resources").is_none());
+    }
+
+    #[test]
+    fn members_after_the_lists_are_read_when_the_head_is_not_complete() {
+        let report = r#"{"schema": "compliance-report/v1", "resources": [{"a": 1}], "findings": [], "score_bp": 5}"#;
+        let head = read_head(report.as_bytes()).expect("head");
+        assert_eq!(head.get("score_bp"), Some(&Value::from(5)));
+        assert!(head.get("resources").is_none(), "the lists are skipped");
+        assert!(read_head(&br#"{"schema": "x", "resources": [1, }"#[..]).is_err(), "a list is still parsed when skipped");
+        assert!(read_head(&b"not json"[..]).is_err());
+        assert!(read_head(format!("{{{HEAD}}} trailing").as_bytes()).is_err());
+    }
 }
