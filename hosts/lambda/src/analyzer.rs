@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sns::types::MessageAttributeValue;
+use bytes::Bytes;
 use compliance_runtime::{
     Finding, InputSource, ReportFormat, ReportSummary, ResourceResult, Runtime, ScanRequest, Status, TrendPoint, format_utc_millis, now_millis, now_utc, parse_utc_millis,
 };
@@ -74,8 +75,9 @@ struct Scored {
     input_sha256: String,
     resources: Vec<ResourceResult>,
     failing: Vec<Finding>,
-    json: Vec<u8>,
-    html: Vec<u8>,
+    /// Reports as shared buffers: each is stored under two keys without being copied.
+    json: Bytes,
+    html: Bytes,
 }
 
 fn is_account(text: &str) -> bool {
@@ -296,8 +298,8 @@ impl<C: ConfigApi> Analyzer<C> {
                 input_sha256: scan.meta.input_sha256.clone(),
                 resources,
                 failing,
-                json,
-                html,
+                json: Bytes::from(json),
+                html: Bytes::from(html),
             })
         })
         .await
