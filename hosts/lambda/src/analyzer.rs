@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sns::types::MessageAttributeValue;
 use bytes::Bytes;
 use compliance_runtime::{
@@ -23,6 +22,7 @@ use crate::alert::{self, AlertInput, ReportLocation};
 use crate::config_api::ConfigApi;
 use crate::emf::{self, Unit};
 use crate::history::{self, Item, ScanInfo, percent};
+use crate::report_upload::{self, PartWriter, Pending, Target, UploadError};
 use crate::settings::AnalyzerSettings;
 
 const DAY_MS: i64 = 86_400_000;
@@ -75,8 +75,7 @@ struct Scored {
     input_sha256: String,
     resources: Vec<ResourceResult>,
     failing: Vec<Finding>,
-    /// Reports as shared buffers: each is stored under two keys without being copied.
-    json: Bytes,
+    /// The HTML report (a shared buffer: it is stored under two keys without being copied).
     html: Bytes,
 }
 
@@ -149,7 +148,16 @@ impl<C: ConfigApi> Analyzer<C> {
         let since = format_utc_millis(parse_utc_millis(&generated_at).unwrap_or_default() - 7 * DAY_MS);
         let trend = history::trend(&self.clients.dynamodb, &self.settings.history_table, &summary_key, &since, &generated_at).await?;
 
-        let (scored, snapshot) = self.score(snapshot, &generated_at, trend).await?;
+        let keys = report_keys(&account, &region, &generated_at);
+        let target = |(key, content_type): &(String, &'static str)| Target {
+            s3: self.clients.s3.clone(),
+            bucket: self.settings.reports_bucket.clone(),
+            key: key.clone(),
+            content_type,
+            scan_id: scan_id(&generated_at),
+        };
+        let (json_target, html_target) = (target(&keys[0]), target(&keys[1]));
+        let (scored, json_report, snapshot) = self.score(snapshot, &generated_at, trend, &json_target).await?;
         let scan = ScanInfo {
             timestamp: generated_at.clone(),
             scan_id: scan_id(&generated_at),
@@ -157,23 +165,17 @@ impl<C: ConfigApi> Analyzer<C> {
             input_sha256: scored.input_sha256.clone(),
         };
         let items: Vec<Item> = scored.resources.iter().map(|r| history::resource_item(r, &scan)).collect();
-        let written = history::write_all(&self.clients.dynamodb, &self.settings.history_table, items).await?;
+        let written = match history::write_all(&self.clients.dynamodb, &self.settings.history_table, items).await {
+            Ok(written) => written,
+            Err(error) => {
+                json_report.discard(&json_target).await; // no report for a scan without history
+                return Err(error);
+            }
+        };
 
-        let keys = report_keys(&account, &region, &generated_at);
-        for (i, (key, content_type)) in keys.iter().enumerate() {
-            let body = if i % 2 == 0 { &scored.json } else { &scored.html };
-            self.clients
-                .s3
-                .put_object()
-                .bucket(&self.settings.reports_bucket)
-                .key(key)
-                .content_type(*content_type)
-                .metadata("scan-id", &scan.scan_id)
-                .body(ByteStream::from(body.clone()))
-                .send()
-                .await
-                .with_context(|| format!("storing report s3://{}/{key}", self.settings.reports_bucket))?;
-        }
+        json_report.store(&json_target, &keys[2].0).await?;
+        html_target.put(&keys[1].0, scored.html.clone()).await?;
+        html_target.put(&keys[3].0, scored.html).await?;
         let location = ReportLocation { bucket: self.settings.reports_bucket.clone(), json_key: keys[0].0.clone(), html_key: keys[1].0.clone() };
 
         let summary_item = self.summary_item(&summary_key, &scan, &scored.summary, &location, &snapshot, started.elapsed().as_millis() as u64);
@@ -264,7 +266,8 @@ impl<C: ConfigApi> Analyzer<C> {
 
     /// Streams the snapshot (gunzip and sha256 on the runtime's reader thread) through the
     /// component and collects what the rest of the scan needs.
-    async fn score(&self, snapshot: Snapshot, generated_at: &str, mut trend: Vec<TrendPoint>) -> anyhow::Result<(Scored, Snapshot)> {
+    /// The JSON report is uploaded to `json_target` as it is rendered, and left pending.
+    async fn score(&self, snapshot: Snapshot, generated_at: &str, mut trend: Vec<TrendPoint>, json_target: &Target) -> anyhow::Result<(Scored, Pending, Snapshot)> {
         let bucket = &self.settings.config_bucket;
         let object = self
             .clients
@@ -285,11 +288,14 @@ impl<C: ConfigApi> Analyzer<C> {
             required_tags: Vec::new(),
             generated_at: generated_at.to_owned(),
         };
-        let scored = tokio::task::spawn_blocking(move || -> anyhow::Result<Scored> {
+        let (tx, rx) = report_upload::channel();
+        let scoring = tokio::task::spawn_blocking(move || -> anyhow::Result<Scored> {
             let mut scan = runtime.scan(&request, vec![source], &mut |_| {}).with_context(|| format!("scoring {name}"))?;
             let resources = scan.resources()?;
             let failing = scan.findings(&[Status::NonCompliant])?;
-            let json = scan.render(ReportFormat::Json, &[])?;
+            let mut parts = PartWriter::new(tx);
+            scan.render_to(ReportFormat::Json, &[], &mut parts, "the JSON report")?;
+            parts.finish().context("rendering the JSON report")?;
             trend.push(TrendPoint { generated_at: request.generated_at.clone(), score_bp: scan.summary.score_bp });
             let html = scan.render(ReportFormat::Html, &trend)?;
             Ok(Scored {
@@ -298,13 +304,22 @@ impl<C: ConfigApi> Analyzer<C> {
                 input_sha256: scan.meta.input_sha256.clone(),
                 resources,
                 failing,
-                json: Bytes::from(json),
                 html: Bytes::from(html),
             })
-        })
-        .await
-        .context("the scoring task stopped")??;
-        Ok((scored, snapshot))
+        });
+        let (scoring, uploaded) = tokio::join!(scoring, report_upload::upload(json_target, rx));
+        let scoring = scoring.context("the scoring task stopped").and_then(|scored| scored);
+        match (scoring, uploaded) {
+            (Ok(scored), Ok(json)) => Ok((scored, json, snapshot)),
+            (Err(error), Ok(json)) => {
+                json.discard(json_target).await;
+                Err(error)
+            }
+            // S3 failed: rendering then stopped for want of a reader, which says less.
+            (_, Err(UploadError::Failed(error))) => Err(error),
+            (Err(error), Err(UploadError::Abandoned)) => Err(error),
+            (Ok(_), Err(UploadError::Abandoned)) => Err(anyhow::anyhow!("the JSON report ended without its end marker")),
+        }
     }
 
     fn summary_item(&self, key: &str, scan: &ScanInfo, s: &ReportSummary, report: &ReportLocation, snapshot: &Snapshot, duration_ms: u64) -> Item {

@@ -15,6 +15,7 @@ pub mod emf;
 pub mod evaluator;
 pub mod history;
 pub mod remediator;
+pub mod report_upload;
 pub mod settings;
 
 use std::sync::Arc;

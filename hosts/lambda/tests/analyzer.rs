@@ -188,6 +188,39 @@ async fn ten_thousand_resources() {
     let evaluated = outcome["resources_evaluated"].as_u64().unwrap() as usize;
     assert!(evaluated > 9_000, "{outcome}");
     assert_eq!(s.moto.scan_table(TABLE).await.len(), evaluated + 1);
+
+    // The 17 MB JSON report went up in parts as it was rendered (three of them), then was
+    // completed and copied to latest/.
+    let dated = outcome["reports"]["json_key"].as_str().unwrap().to_owned();
+    let latest = format!("reports/{ACCOUNT}/{REGION}/latest/report.json");
+    let report = s.moto.get(REPORTS, &dated).await;
+    assert!(report.len() > 2 * compliance_lambda::report_upload::PART_BYTES, "{} bytes", report.len());
+    assert!(report == s.moto.get(REPORTS, &latest).await, "latest/ holds the same report");
+    let parsed: Value = serde_json::from_slice(&report).unwrap();
+    assert_eq!(parsed["resources"].as_array().map(Vec::len), Some(evaluated));
+    for key in [&dated, &latest] {
+        let head = s.moto.s3().head_object().bucket(REPORTS).key(key).send().await.unwrap();
+        assert_eq!(head.content_type(), Some("application/json"), "{key}");
+        assert_eq!(head.metadata().and_then(|m| m.get("scan-id")).map(String::as_str), Some("20261128T170000000Z"), "{key}");
+    }
+    assert_eq!(pending_uploads(&s).await, 0);
+}
+
+/// Multipart uploads of the reports bucket not completed or aborted.
+async fn pending_uploads(s: &Setup) -> usize {
+    s.moto.s3().list_multipart_uploads().bucket(REPORTS).send().await.unwrap().uploads().len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_report_of_a_scan_whose_history_fails_is_never_visible() {
+    let s = setup("70", false).await; // no table: the history write fails after scoring
+    let snapshot = compliance_benches::snapshot(10_000, 7, compliance_benches::Shape::Snapshot, true);
+    s.moto.put(CONFIG, &snapshot_key("2026/11/28", "20261128T160000Z"), snapshot).await;
+    let error = format!("{:#}", s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap_err());
+    assert!(error.contains(TABLE), "{error}");
+    let listed = s.moto.s3().list_objects_v2().bucket(REPORTS).send().await.unwrap();
+    assert!(listed.contents().is_empty(), "no report may be stored for a failed scan");
+    assert_eq!(pending_uploads(&s).await, 0, "the report's upload is aborted");
 }
 
 // Faults injected in front of the emulator (moto_launcher.py's fault plan): retries where they
@@ -282,4 +315,26 @@ async fn fault_report_write_failure_fails_the_invocation_before_the_summary() {
     s.moto.faults(json!([]));
     let outcome = s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap();
     assert_complete_once(&s, &outcome).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fault_a_report_part_that_cannot_be_stored_fails_the_invocation_and_aborts_the_upload() {
+    let s = setup("70", true).await;
+    let snapshot = compliance_benches::snapshot(10_000, 7, compliance_benches::Shape::Snapshot, true);
+    s.moto.put(CONFIG, &snapshot_key("2026/11/28", "20261128T160000Z"), snapshot).await;
+    s.moto.faults(json!([{"method": "PUT", "path_prefix": format!("/{REPORTS}/"), "query": "partNumber=2", "status": 500,
+                          "body": "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"}]));
+    let error = format!("{:#}", s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap_err());
+    assert!(error.contains("/report.json (part 2)"), "{error}");
+    assert_eq!(s.moto.fault_hits(), vec![3], "the SDK's three attempts");
+    assert_eq!(summaries(&s.moto.scan_table(TABLE).await), 0);
+    let listed = s.moto.s3().list_objects_v2().bucket(REPORTS).send().await.unwrap();
+    assert!(listed.contents().is_empty(), "no report may be stored for a failed scan");
+    assert_eq!(pending_uploads(&s).await, 0, "the report's upload is aborted");
+
+    s.moto.faults(json!([]));
+    let outcome = s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap();
+    assert_eq!(outcome["status"], "scored");
+    assert_eq!(summaries(&s.moto.scan_table(TABLE).await), 1);
+    assert_eq!(pending_uploads(&s).await, 0);
 }
