@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use bumpalo::Bump;
 
-use crate::value::{Map, Value, decode_embedded, path, text};
+use crate::value::{Map, Value, decode_embedded, path, text_in};
 
 /// Resource types the engine knows by name. Config sometimes upper-cases them
 /// (`AWS::EC2::VOLUME` in 2014-era notifications), so matching is case-insensitive.
@@ -39,27 +39,27 @@ pub struct Version {
     pub state_id: u128,
 }
 
-/// One normalised configuration item.
+/// One normalised configuration item. Its texts borrow from the item's bytes or its arena.
 #[derive(Debug, Clone)]
 pub struct ConfigItem<'a> {
     /// Canonical resource type, e.g. `AWS::S3::Bucket`.
-    pub resource_type: String,
+    pub resource_type: &'a str,
     /// Config's resource id (bucket name, instance id, IAM unique id, ...).
-    pub resource_id: String,
+    pub resource_id: &'a str,
     /// `resourceName` when given.
-    pub resource_name: Option<String>,
+    pub resource_name: Option<&'a str>,
     /// `ARN` / `arn` when given.
-    pub arn: Option<String>,
+    pub arn: Option<&'a str>,
     /// `awsAccountId` / `accountId` ("" when unknown).
-    pub account_id: String,
+    pub account_id: &'a str,
     /// `awsRegion` ("" when unknown).
-    pub region: String,
+    pub region: &'a str,
     /// Whether the resource still exists.
     pub status: ItemStatus,
     /// Which version of the resource this is.
     pub version: Version,
     /// Tags: the item-level map when present, else `configuration.tags`.
-    pub tags: BTreeMap<String, String>,
+    pub tags: BTreeMap<&'a str, &'a str>,
     /// `configuration`, decoded from its JSON string form when needed.
     pub configuration: Value<'a>,
     /// `supplementaryConfiguration`, every value decoded from its JSON string form.
@@ -82,7 +82,8 @@ impl<'a> ConfigItem<'a> {
             Value::Object(map) => map.map_values(arena, |value| decode_embedded(value, arena)),
             _ => Map::default(),
         };
-        let field = |names: &[&str]| -> Result<Option<String>, String> {
+        let text = |value: &Value<'a>| text_in(value, arena);
+        let field = |names: &[&str]| -> Result<Option<&'a str>, String> {
             for name in names {
                 match raw.get(name) {
                     None | Some(Value::Null) => continue,
@@ -99,25 +100,23 @@ impl<'a> ConfigItem<'a> {
         let Some(resource_type) = declared_type.map(canonical_type).or_else(|| infer_type(&configuration, &supplementary)) else {
             return Ok(None);
         };
-        let arn = field(&["ARN", "arn"])?.or_else(|| path(&configuration, &["arn"]).and_then(Value::as_str).map(str::to_owned));
+        let arn = field(&["ARN", "arn"])?.or_else(|| path(&configuration, &["arn"]).and_then(Value::as_str));
         let resource_id = match field(&["resourceId"])? {
             Some(id) => id,
-            None => match infer_id(&resource_type, &configuration) {
+            None => match infer_id(resource_type, &configuration, arena) {
                 Some(id) => id,
                 None => return Err(format!("{resource_type} item has no resourceId")),
             },
         };
         let account_id = field(&["awsAccountId", "accountId"])?
-            .or_else(|| arn.as_deref().and_then(|a| a.split(':').nth(4)).filter(|a| !a.is_empty()).map(str::to_owned))
-            .or_else(|| path(&configuration, &["ownerId"]).and_then(Value::as_str).map(str::to_owned))
+            .or_else(|| arn.and_then(|a| a.split(':').nth(4)).filter(|a| !a.is_empty()))
+            .or_else(|| path(&configuration, &["ownerId"]).and_then(Value::as_str))
             .unwrap_or_default();
         let region = match field(&["awsRegion"])? {
             Some(region) => region,
-            None => region_from_zone(field(&["availabilityZone"])?.as_deref())
-                .or_else(|| resource_type.starts_with("AWS::IAM::").then(|| "global".to_owned()))
-                .unwrap_or_default(),
+            None => region_from_zone(field(&["availabilityZone"])?).or_else(|| resource_type.starts_with("AWS::IAM::").then_some("global")).unwrap_or_default(),
         };
-        let status = match field(&["configurationItemStatus", "configurationItemState"])?.as_deref() {
+        let status = match field(&["configurationItemStatus", "configurationItemState"])? {
             Some("ResourceDeleted" | "ResourceDeletedNotRecorded" | "ResourceNotRecorded") => ItemStatus::Gone,
             _ => ItemStatus::Live,
         };
@@ -128,8 +127,8 @@ impl<'a> ConfigItem<'a> {
                 .unwrap_or(0),
         };
         let tags = match raw.get("tags") {
-            Some(Value::Object(map)) => map.iter().filter_map(|(k, v)| Some((k.to_owned(), text(v)?))).collect(),
-            _ => tag_list(path(&configuration, &["tags"])),
+            Some(Value::Object(map)) => map.iter().filter_map(|(k, v)| Some((k, text(v)?))).collect(),
+            _ => tag_list(path(&configuration, &["tags"]), arena),
         };
         Ok(Some(ConfigItem {
             resource_type,
@@ -160,15 +159,12 @@ pub fn kind(value: &Value<'_>) -> &'static str {
     }
 }
 
-fn canonical_type(declared: String) -> String {
-    KNOWN_TYPES
-        .iter()
-        .find(|known| known.eq_ignore_ascii_case(&declared))
-        .map_or(declared, |known| (*known).to_owned())
+fn canonical_type(declared: &str) -> &str {
+    KNOWN_TYPES.iter().find(|known| known.eq_ignore_ascii_case(declared)).map_or(declared, |known| known)
 }
 
 /// SelectResourceConfig projections may omit `resourceType`; recognise our types by shape.
-fn infer_type(configuration: &Value<'_>, supplementary: &Map<'_>) -> Option<String> {
+fn infer_type(configuration: &Value<'_>, supplementary: &Map<'_>) -> Option<&'static str> {
     let has = |key: &str| path(configuration, &[key]).is_some();
     let arn_kind = path(configuration, &["arn"])
         .and_then(Value::as_str)
@@ -186,10 +182,10 @@ fn infer_type(configuration: &Value<'_>, supplementary: &Map<'_>) -> Option<Stri
         _ if has("name") && has("creationDate") && (supplementary.contains_key("AccessControlList") || supplementary.contains_key("BucketPolicy")) => "AWS::S3::Bucket",
         _ => return None,
     };
-    Some(inferred.to_owned())
+    Some(inferred)
 }
 
-fn infer_id(resource_type: &str, configuration: &Value<'_>) -> Option<String> {
+fn infer_id<'a>(resource_type: &str, configuration: &Value<'a>, arena: &'a Bump) -> Option<&'a str> {
     let key = match resource_type {
         "AWS::IAM::Role" => "roleId",
         "AWS::IAM::User" => "userId",
@@ -201,22 +197,22 @@ fn infer_id(resource_type: &str, configuration: &Value<'_>) -> Option<String> {
         "AWS::S3::Bucket" => "name",
         _ => return None,
     };
-    path(configuration, &[key]).and_then(text)
+    path(configuration, &[key]).and_then(|id| text_in(id, arena))
 }
 
-fn region_from_zone(zone: Option<&str>) -> Option<String> {
+fn region_from_zone(zone: Option<&str>) -> Option<&str> {
     let zone = zone?;
     let region = zone.trim_end_matches(|c: char| c.is_ascii_lowercase());
-    (zone.len() > region.len() && region.ends_with(|c: char| c.is_ascii_digit())).then(|| region.to_owned())
+    (zone.len() > region.len() && region.ends_with(|c: char| c.is_ascii_digit())).then_some(region)
 }
 
 /// `configuration.tags` as a list of `{key, value}` (also `Key`/`Value`, `tagName`/`tagValue`).
-fn tag_list(value: Option<&Value<'_>>) -> BTreeMap<String, String> {
+fn tag_list<'a>(value: Option<&Value<'a>>, arena: &'a Bump) -> BTreeMap<&'a str, &'a str> {
     let Some(Value::Array(entries)) = value else { return BTreeMap::new() };
     entries
         .iter()
         .filter_map(|entry| {
-            let pick = |names: [&str; 3]| names.iter().find_map(|n| entry.get(n)).and_then(text);
+            let pick = |names: [&str; 3]| names.iter().find_map(|n| entry.get(n)).and_then(|v| text_in(v, arena));
             Some((pick(["key", "Key", "tagName"])?, pick(["value", "Value", "tagValue"]).unwrap_or_default()))
         })
         .collect()
@@ -311,9 +307,9 @@ mod tests {
     fn infers_type_of_projected_select_results() {
         let item = json!({"configuration": {"arn": "arn:aws:iam::1:role/r", "roleId": "AROA1"}});
         let item = ConfigItem::from_value(item, crate::value::test_arena()).ok().flatten();
-        assert_eq!(item.as_ref().map(|i| i.resource_type.as_str()), Some("AWS::IAM::Role"));
-        assert_eq!(item.as_ref().map(|i| i.resource_id.as_str()), Some("AROA1"));
-        assert_eq!(item.map(|i| i.account_id), Some("1".to_owned()));
+        assert_eq!(item.as_ref().map(|i| i.resource_type), Some("AWS::IAM::Role"));
+        assert_eq!(item.as_ref().map(|i| i.resource_id), Some("AROA1"));
+        assert_eq!(item.map(|i| i.account_id), Some("1"));
     }
 
     #[test]
@@ -321,9 +317,19 @@ mod tests {
         let item = json!({"resourceType": "AWS::EC2::INSTANCE", "resourceId": "i-1", "availabilityZone": "us-west-2b",
             "tags": {"A": "map"}, "configuration": {"tags": [{"key": "A", "value": "list"}]}});
         let item = ConfigItem::from_value(item, crate::value::test_arena()).ok().flatten();
-        assert_eq!(item.as_ref().map(|i| i.resource_type.as_str()), Some("AWS::EC2::Instance"));
-        assert_eq!(item.as_ref().map(|i| i.region.as_str()), Some("us-west-2"));
-        assert_eq!(item.and_then(|i| i.tags.get("A").cloned()), Some("map".to_owned()));
+        assert_eq!(item.as_ref().map(|i| i.resource_type), Some("AWS::EC2::Instance"));
+        assert_eq!(item.as_ref().map(|i| i.region), Some("us-west-2"));
+        assert_eq!(item.and_then(|i| i.tags.get("A").copied()), Some("map"));
+    }
+
+    #[test]
+    fn numbers_stand_for_their_text() {
+        let item = json!({"resourceType": "AWS::IAM::User", "resourceId": 123_456, "awsAccountId": 111_122_223_333_u64,
+            "configurationStateId": 17, "tags": {"Criticality": 5}});
+        let item = ConfigItem::from_value(item, crate::value::test_arena()).ok().flatten();
+        assert_eq!(item.as_ref().map(|i| (i.resource_id, i.account_id, i.region)), Some(("123456", "111122223333", "global")));
+        assert_eq!(item.as_ref().map(|i| i.version.state_id), Some(17));
+        assert_eq!(item.and_then(|i| i.tags.get("Criticality").copied()), Some("5"));
     }
 
     #[test]

@@ -193,7 +193,7 @@ impl Scan {
     }
 
     fn record(&mut self, item: ConfigItem<'_>) {
-        let key = (item.resource_type.clone(), item.resource_id.clone(), item.account_id.clone(), item.region.clone());
+        let key = (item.resource_type.to_owned(), item.resource_id.to_owned(), item.account_id.to_owned(), item.region.to_owned());
         // One search of the map per item: on this hot path string comparisons are most of the cost.
         match self.resources.entry(key) {
             Entry::Occupied(mut existing) => {
@@ -296,11 +296,11 @@ fn recorded(options: &ScanOptions, item: ConfigItem<'_>) -> Recorded {
     let state = match item.status {
         ItemStatus::Gone => State::Gone,
         ItemStatus::Live => State::Live {
-            criticality: Criticality::from_tag(item.tags.get(&options.criticality_tag).map(String::as_str)),
+            criticality: Criticality::from_tag(item.tags.get(options.criticality_tag.as_str()).copied()),
             checks: rules::extract(&item, &options.params),
             contribution: rules::contribution(&item),
-            arn: item.arn,
-            name: item.resource_name,
+            arn: item.arn.map(str::to_owned),
+            name: item.resource_name.map(str::to_owned),
         },
     };
     Recorded { version: item.version, state }

@@ -328,6 +328,15 @@ pub fn text(value: &Value<'_>) -> Option<String> {
     }
 }
 
+/// [`text`] without a copy: a string as it is, a number rendered into `arena`.
+pub fn text_in<'a>(value: &Value<'a>, arena: &'a Bump) -> Option<&'a str> {
+    match value {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(arena.alloc_str(&n.to_string())),
+        _ => None,
+    }
+}
+
 /// `true`/`false`, or the strings `"true"`/`"false"` in any case.
 pub fn flag(value: &Value<'_>) -> Option<bool> {
     match value {

@@ -21,7 +21,7 @@ pub fn checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
         Ok(docs) => POLICY_RULES.iter().map(|id| (*id, Check::Done(evaluate_policy_rule(id, &docs)))).collect(),
         Err(outcome) => POLICY_RULES.iter().map(|id| (*id, Check::Done(outcome.clone()))).collect(),
     };
-    match item.resource_type.as_str() {
+    match item.resource_type {
         "AWS::IAM::Role" => checks.push(("iam-role-trust-no-public-principal", Check::Done(trust_policy(&item.configuration, item.arena)))),
         "AWS::IAM::User" => checks.push(("iam-user-no-direct-policies", Check::Done(direct_policies(&item.configuration)))),
         _ => {}
@@ -41,7 +41,7 @@ fn documents<'a>(item: &ConfigItem<'a>) -> Result<Documents<'a>, Outcome> {
         let at = format!("configuration.policyVersionList[{i}].document");
         sources.push((at, version.get("document").unwrap_or(&Value::Null)));
     } else {
-        let list = match item.resource_type.as_str() {
+        let list = match item.resource_type {
             "AWS::IAM::Role" => "rolePolicyList",
             "AWS::IAM::User" => "userPolicyList",
             _ => "groupPolicyList",

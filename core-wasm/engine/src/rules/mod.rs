@@ -251,7 +251,7 @@ pub enum Contribution {
 
 /// The contribution of `item` to other resources' checks, if any.
 pub fn contribution(item: &ConfigItem) -> Option<Contribution> {
-    match item.resource_type.as_str() {
+    match item.resource_type {
         "AWS::S3::AccountPublicAccessBlock" => Some(Contribution::AccountPublicAccess(s3::account_flags(item))),
         "AWS::EC2::Volume" => Some(Contribution::VolumeEncrypted(ec2::volume_encrypted(item) == Some(true))),
         _ => None,
@@ -289,7 +289,7 @@ impl Check {
 
 /// Phase one: the checks of every rule that applies to the item's type (none for other types).
 pub fn extract(item: &ConfigItem, params: &RuleParams) -> Vec<(RuleIndex, Check)> {
-    let checks = match item.resource_type.as_str() {
+    let checks = match item.resource_type {
         "AWS::S3::Bucket" => s3::bucket_checks(item),
         "AWS::EC2::Instance" => ec2::instance_checks(item, params),
         "AWS::EC2::Volume" => ec2::volume_checks(item),
@@ -321,7 +321,7 @@ pub(crate) mod test_support {
         let item = ConfigItem::from_value(crate::value::Value::from_json(&item, arena), arena).ok().flatten().expect("test item normalises");
         extract(&item, &RuleParams::default())
             .into_iter()
-            .map(|(index, check)| (rule(index).id, check.resolve(ctx, &item.account_id)))
+            .map(|(index, check)| (rule(index).id, check.resolve(ctx, item.account_id)))
             .collect()
     }
 
