@@ -84,6 +84,9 @@ struct OpenSource {
     items: u64,
 }
 
+/// The most arena memory kept from one piece of input to the next (items are a few KB).
+const KEPT_ARENA_BYTES: usize = 16 << 20;
+
 /// An in-progress scan.
 #[derive(Debug)]
 pub struct Scan {
@@ -150,8 +153,12 @@ impl Scan {
         // records them.
         let mut arena = std::mem::take(&mut self.arena);
         let result = self.accept_piece_in(open, piece, &arena);
-        arena.reset();
-        self.arena = arena;
+        // Reset keeps the arena's largest block for the next piece; after an exceptionally large
+        // document that memory is given back instead.
+        if arena.allocated_bytes() <= KEPT_ARENA_BYTES {
+            arena.reset();
+            self.arena = arena;
+        }
         result
     }
 
@@ -323,4 +330,28 @@ fn parse_error(error: &serde_json::Error, bytes: &[u8], mut position: Position) 
         return ScanError::LimitExceeded { position, message: "JSON nesting is deeper than 128 levels".to_owned() };
     }
     ScanError::MalformedJson { position, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(configuration: &str) -> Vec<u8> {
+        format!(r#"{{"configurationItems": [{{"resourceType": "AWS::EC2::Volume", "resourceId": "vol-1", "configuration": {configuration}}}]}}"#).into_bytes()
+    }
+
+    #[test]
+    fn the_arena_keeps_its_memory_between_items_unless_one_was_huge() {
+        let mut scan = Scan::new(ScanOptions::default()).expect("options");
+        scan.begin_source("small.json").expect("begin");
+        scan.feed(&item(r#"{"encrypted": true}"#)).expect("small item");
+        let kept = scan.arena.allocated_bytes();
+        assert!(kept > 0, "the arena is kept for the next item");
+        // A million numbers: tens of MB of values in the arena, which are given back after.
+        let huge = format!(r#"{{"encrypted": true, "list": [{}0]}}"#, "0,".repeat(1_000_000));
+        scan.feed(&item(&huge)).expect("huge item");
+        assert!(scan.arena.allocated_bytes() <= kept, "{} bytes kept", scan.arena.allocated_bytes());
+        scan.end_source().expect("end");
+        assert_eq!(scan.input.items, 2);
+    }
 }
