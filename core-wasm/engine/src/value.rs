@@ -320,21 +320,20 @@ pub fn path<'v, 'a>(value: &'v Value<'a>, keys: &[&str]) -> Option<&'v Value<'a>
 }
 
 /// A string, or a number rendered as text (ids sometimes arrive as numbers).
-pub fn text(value: &Value<'_>) -> Option<String> {
+pub fn text<'a>(value: &Value<'a>) -> Option<Cow<'a, str>> {
     match value {
-        Value::String(s) => Some((*s).to_owned()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
         _ => None,
     }
 }
 
-/// [`text`] without a copy: a string as it is, a number rendered into `arena`.
+/// [`text`] that lives as long as the value: a number's text is kept in `arena`.
 pub fn text_in<'a>(value: &Value<'a>, arena: &'a Bump) -> Option<&'a str> {
-    match value {
-        Value::String(s) => Some(s),
-        Value::Number(n) => Some(arena.alloc_str(&n.to_string())),
-        _ => None,
-    }
+    text(value).map(|text| match text {
+        Cow::Borrowed(s) => s,
+        Cow::Owned(s) => &*arena.alloc_str(&s),
+    })
 }
 
 /// `true`/`false`, or the strings `"true"`/`"false"` in any case.

@@ -53,7 +53,7 @@ fn attached_volumes(config: &Value<'_>) -> Check {
     let volumes: Vec<(String, String)> = mappings
         .iter()
         .enumerate()
-        .filter_map(|(i, m)| Some((format!("configuration.blockDeviceMappings[{i}].ebs.volumeId"), path(m, &["ebs", "volumeId"]).and_then(text)?)))
+        .filter_map(|(i, m)| Some((format!("configuration.blockDeviceMappings[{i}].ebs.volumeId"), path(m, &["ebs", "volumeId"]).and_then(text)?.into_owned())))
         .collect();
     if volumes.is_empty() {
         return Check::Done(Outcome::new(Status::NotApplicable, "configuration.blockDeviceMappings", "no EBS volumes are attached"));
