@@ -148,19 +148,20 @@ impl<C: ConfigApi> Analyzer<C> {
         let since = format_utc_millis(parse_utc_millis(&generated_at).unwrap_or_default() - 7 * DAY_MS);
         let trend = history::trend(&self.clients.dynamodb, &self.settings.history_table, &summary_key, &since, &generated_at).await?;
 
+        let id = scan_id(&generated_at);
         let keys = report_keys(&account, &region, &generated_at);
         let target = |(key, content_type): &(String, &'static str)| Target {
             s3: self.clients.s3.clone(),
             bucket: self.settings.reports_bucket.clone(),
             key: key.clone(),
             content_type,
-            scan_id: scan_id(&generated_at),
+            scan_id: id.clone(),
         };
         let (json_target, html_target) = (target(&keys[0]), target(&keys[1]));
         let (scored, json_report, snapshot) = self.score(snapshot, &generated_at, trend, &json_target).await?;
         let scan = ScanInfo {
             timestamp: generated_at.clone(),
-            scan_id: scan_id(&generated_at),
+            scan_id: id,
             component_sha256: scored.component_sha256.clone(),
             input_sha256: scored.input_sha256.clone(),
         };
