@@ -134,3 +134,40 @@ fn score_matches_the_hand_computed_value() {
     assert_eq!(report["by_resource_type"]["AWS::EC2::SecurityGroup"]["score_bp"], 3333); // ⌊10000 × 12 / 36⌋
     assert_eq!(report["below_threshold"], true);
 }
+
+/// Rule pack 1.1.0's verdict changes (CHANGELOG.md), each pinned through the current component
+/// and through the archived last 1.0.0 component, in the snapshot and the API shape.
+#[test]
+fn rule_pack_1_1_changes_verdicts_exactly_as_the_changelog_says() {
+    use compliance_runtime::{InputSource, Limits, ReportFormat, Runtime};
+    const CHANGES: [(&str, &str, &str, &str); 13] = [
+        ("i-secondary-eip", "ec2-no-public-ip", "COMPLIANT", "NON_COMPLIANT"),
+        ("i-private-only", "ec2-no-public-ip", "COMPLIANT", "COMPLIANT"),
+        ("sg-slash-zero", "ec2-sg-no-public-admin-ports", "COMPLIANT", "NON_COMPLIANT"),
+        ("sg-slash-one", "ec2-sg-no-public-admin-ports", "COMPLIANT", "COMPLIANT"),
+        ("sg-v6-slash-zero", "ec2-sg-no-public-admin-ports", "COMPLIANT", "NON_COMPLIANT"),
+        ("sg-unparsable", "ec2-sg-no-public-admin-ports", "COMPLIANT", "INSUFFICIENT_DATA"),
+        ("sg-from-only-80", "ec2-sg-no-public-admin-ports", "NON_COMPLIANT", "COMPLIANT"),
+        ("sg-to-only-3389", "ec2-sg-no-public-admin-ports", "NON_COMPLIANT", "NON_COMPLIANT"),
+        ("sg-no-ports", "ec2-sg-no-public-admin-ports", "NON_COMPLIANT", "NON_COMPLIANT"),
+        ("ANPA-NOTRESOURCE", "iam-no-admin-access", "COMPLIANT", "NON_COMPLIANT"),
+        ("ANPA-SCOPED", "iam-no-admin-access", "COMPLIANT", "COMPLIANT"),
+        ("ANPA-DOUBLE-STAR", "iam-no-wildcard-service-actions", "COMPLIANT", "NON_COMPLIANT"),
+        ("ANPA-PREFIX-STAR", "iam-no-wildcard-service-actions", "COMPLIANT", "COMPLIANT"),
+    ];
+    let archived = fixtures().join("archive/rule-pack-1.0.0-wit-1.1.0/component.wasm");
+    let old = Runtime::from_file(&archived, Limits::default()).expect("the archived 1.0.0 component loads");
+    for (file, prefix) in [("rule-pack-1-1-snapshot-shape.json", "snap-"), ("rule-pack-1-1-api-shape.json", "api-")] {
+        let new_report = case(file);
+        assert_eq!(new_report["engine"]["rule_pack"]["version"], "1.1.0");
+        let bytes = std::fs::read(fixtures().join("cases").join(file)).expect("case file");
+        let mut finished = old.scan(&compliance_tests::request(), vec![InputSource::bytes(file, bytes)], &mut |_| {}).expect("1.0.0 scans");
+        let old_report: Value = serde_json::from_slice(&finished.render(ReportFormat::Json, &[]).expect("renders")).expect("json");
+        assert_eq!(old_report["engine"]["rule_pack"]["version"], "1.0.0");
+        for (resource, rule, was, now) in CHANGES {
+            let resource = format!("{prefix}{resource}");
+            assert_eq!(status(&old_report, &resource, rule), was, "1.0.0: {rule} on {resource}");
+            assert_eq!(status(&new_report, &resource, rule), now, "1.1.0: {rule} on {resource}");
+        }
+    }
+}

@@ -114,7 +114,7 @@ fn the_component_reports_the_whole_rule_pack() {
     assert_eq!(rules.len(), 17);
     assert_eq!(rules.iter().filter(|r| r.remediable).map(|r| r.id.as_str()).collect::<Vec<_>>(), ["s3-bucket-sse-kms"]);
     let about = runtime().about().expect("about");
-    assert_eq!((about.rule_pack_id.as_str(), about.rule_pack_version.as_str()), ("default", "1.0.0"));
+    assert_eq!((about.rule_pack_id.as_str(), about.rule_pack_version.as_str()), ("default", "1.1.0"));
 }
 
 #[test]
@@ -155,7 +155,7 @@ fn rendered_both_ways(runtime: &Runtime) -> Vec<(Vec<u8>, Vec<u8>)> {
 #[test]
 fn reports_rendered_in_pieces_are_the_whole_report() {
     let current = runtime();
-    assert!(current.renders_in_pages(), "the embedded component is compliance:engine@1.1.0");
+    assert!(current.renders_in_pages(), "the embedded component is compliance:engine@1.2.0");
     for (paged, whole) in rendered_both_ways(current) {
         assert_eq!(paged, whole);
     }
@@ -168,4 +168,91 @@ fn reports_rendered_in_pieces_are_the_whole_report() {
     for (paged, whole) in rendered_both_ways(&archived) {
         assert_eq!(paged, whole);
     }
+}
+
+#[test]
+fn the_roll_up_is_the_same_through_the_component_and_archived_components_say_they_lack_it() {
+    use compliance_engine::report::GroupSummary;
+    use compliance_engine::rollup::{AccountRegionPart, RollupInput, RollupRequest, roll_up};
+    use compliance_engine::score::Tally;
+    use compliance_runtime::rollup::{Part, Request, RollupFormat, Summary};
+
+    let parts = [("111", "us-east-1", 7, 9, 3, 1), ("111", "global", 2, 5, 2, 1), ("222", "eu-west-1", 40, 40, 4, 0)];
+    let summary = Summary {
+        name: "reports/a/report.json".into(),
+        report_sha256: "ab".repeat(32),
+        generated_at: "2026-12-01T10:00:00.000Z".into(),
+        component_sha256: "cd".repeat(32),
+        input_sha256: "ef".repeat(32),
+        rule_pack_version: "1.1.0".into(),
+        score_bp: 8055,
+        parts: parts
+            .iter()
+            .map(|&(account, region, compliant, decided, resources, failing)| Part {
+                account_id: account.into(),
+                region: region.into(),
+                weight_compliant: compliant,
+                weight_decided: decided,
+                resources,
+                non_compliant: failing,
+            })
+            .collect(),
+    };
+    let request = Request {
+        org_id: "o-test".into(),
+        threshold_bp: 9000,
+        generated_at: "2026-12-01T10:30:00.000Z".into(),
+        window_start: None,
+        forget_after_hours: 24,
+        expected: Vec::new(),
+        component_sha256: runtime().sha256().to_owned(),
+    };
+    let current = runtime();
+    assert!(current.rolls_up());
+    let outcome = current.roll_up(&request, std::slice::from_ref(&summary), &[RollupFormat::Json, RollupFormat::Html]).expect("rolls up");
+    assert_eq!((outcome.weight_compliant, outcome.weight_decided, outcome.score_bp), (49, 54, 9074));
+    assert!(!outcome.below_threshold && outcome.alert, "account 111 is below 90 %");
+    assert_eq!(outcome.accounts_below_threshold, ["111"]);
+
+    let native_input = RollupInput {
+        name: summary.name.clone(),
+        report_sha256: summary.report_sha256.clone(),
+        generated_at: summary.generated_at.clone(),
+        component_sha256: summary.component_sha256.clone(),
+        input_sha256: summary.input_sha256.clone(),
+        rule_pack_version: summary.rule_pack_version.clone(),
+        score_bp: summary.score_bp,
+        parts: parts
+            .iter()
+            .map(|&(account, region, compliant, decided, resources, failing)| AccountRegionPart {
+                account_id: account.into(),
+                region: region.into(),
+                summary: GroupSummary { tally: Tally { compliant, decided }, resources, non_compliant: failing },
+            })
+            .collect(),
+    };
+    let native_request = RollupRequest {
+        org_id: request.org_id.clone(),
+        threshold_bp: request.threshold_bp,
+        generated_at: request.generated_at.clone(),
+        window_start: None,
+        forget_after_hours: 24,
+        expected: Vec::new(),
+        component_sha256: request.component_sha256.clone(),
+    };
+    let native = roll_up(native_request, vec![native_input]).expect("native roll-up");
+    assert_eq!(outcome.rendered.first(), Some(&compliance_engine::render::rollup::json(&native).expect("json")));
+    assert_eq!(outcome.rendered.get(1), Some(&compliance_engine::render::rollup::html(&native)));
+
+    for archived in ["fixtures/archive/component.wasm", "fixtures/archive/rule-pack-1.0.0-wit-1.1.0/component.wasm"] {
+        let old = Runtime::from_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join(archived), Limits::default()).expect("loads");
+        assert!(!old.rolls_up(), "{archived}");
+        let error = old.roll_up(&request, std::slice::from_ref(&summary), &[RollupFormat::Json]).expect_err("no roll-up before 1.2.0");
+        assert!(error.to_string().contains("does not provide the organization roll-up"), "{error}");
+    }
+    // A bad summary is the input's fault, named.
+    let mut bad = summary;
+    bad.generated_at = "last tuesday".into();
+    let error = current.roll_up(&request, &[bad], &[RollupFormat::Json]).expect_err("refused");
+    assert!(error.is_input_error() && error.to_string().contains("reports/a/report.json"), "{error}");
 }

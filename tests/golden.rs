@@ -1,15 +1,20 @@
-//! Golden report: the demo snapshot with a fixed `generated_at` must render to a JSON report
+//! Golden reports. The demo snapshot with a fixed `generated_at` must render to a JSON report
 //! whose sha256 is committed. Any change in scoring behaviour changes it, and must be made
 //! deliberately: re-bless with `BLESS=1 cargo test -p compliance-tests --test golden`, review
-//! the diff of `fixtures/golden/demo-report.json`, and bump `RULE_PACK_VERSION` when the
-//! semantics of a rule changed. The component digest is fixed to a placeholder so that
-//! refactorings which do not change behaviour do not change the golden file.
+//! the diff of `fixtures/golden/demo-report.json`, bump `RULE_PACK_VERSION` when the semantics
+//! of a rule changed, and say what changed in `CHANGELOG.md`. The component digest is fixed to
+//! a placeholder so that refactorings which do not change behaviour do not change the golden.
+//!
+//! The golden of each earlier rule pack is kept, with the archived component that produced it
+//! and the demo snapshot as it was: that component must still render it byte for byte.
 
 use std::path::Path;
 
 use compliance_engine::render::json;
 use compliance_engine::{RULE_PACK_VERSION, ReportMeta, Scan, ScanOptions, SourceDigest};
-use compliance_runtime::{input_digest, sha256_hex};
+use compliance_runtime::{InputSource, Limits, ReportFormat, Runtime, input_digest, sha256_hex};
+
+const PLACEHOLDER: &str = "golden-placeholder";
 
 #[test]
 fn demo_report_matches_the_committed_digest() {
@@ -24,7 +29,7 @@ fn demo_report_matches_the_committed_digest() {
     let report = scan
         .finish(ReportMeta {
             generated_at: compliance_tests::GENERATED_AT.into(),
-            component_sha256: "golden-placeholder".into(),
+            component_sha256: PLACEHOLDER.into(),
             input_sha256: input_digest(&[(name.to_owned(), sha.clone())]),
             sources: vec![SourceDigest { name: name.into(), sha256: sha, bytes: input.len() as u64 }],
         })
@@ -42,6 +47,23 @@ fn demo_report_matches_the_committed_digest() {
     assert_eq!(
         digest, committed,
         "scoring output changed. If deliberate: BLESS=1, review the diff of tests/fixtures/golden/demo-report.json, \
-         and bump RULE_PACK_VERSION if a rule's semantics changed"
+         bump RULE_PACK_VERSION if a rule's semantics changed, and record it in CHANGELOG.md"
     );
+}
+
+#[test]
+fn the_rule_pack_1_0_0_golden_is_still_rendered_by_its_archived_component() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let archive = root.join("fixtures/archive/rule-pack-1.0.0-wit-1.1.0");
+    let runtime = Runtime::from_file(&archive.join("component.wasm"), Limits::default()).expect("the archived component loads");
+    assert_eq!(runtime.about().expect("about").rule_pack_version, "1.0.0");
+    let input = std::fs::read(archive.join("config-snapshot-demo.json")).expect("archived demo snapshot");
+    let source = InputSource::bytes("config-snapshot-demo.json", input);
+    let mut finished = runtime.scan(&compliance_tests::request(), vec![source], &mut |_| {}).expect("scans");
+    let rendered = finished.render(ReportFormat::Json, &[]).expect("renders");
+    let rendered = String::from_utf8(rendered).expect("utf-8").replace(runtime.sha256(), PLACEHOLDER);
+    let golden = std::fs::read_to_string(root.join("fixtures/golden/demo-report-rule-pack-1.0.0.json")).expect("old golden kept");
+    assert!(rendered == golden, "the archived 1.0.0 component no longer renders its golden report");
+    let digest = std::fs::read_to_string(root.join("fixtures/golden/demo-report-rule-pack-1.0.0.sha256")).expect("old digest kept");
+    assert_eq!(digest, format!("{}  rule-pack 1.0.0\n", sha256_hex(golden.as_bytes())));
 }

@@ -78,7 +78,7 @@ def bucket(name, crit, kms=True, sse=True, pab=True, acl_public=False, ssl=True,
                 tags=tags if tags is not None else std_tags(crit, "data-platform"), supp=supp, arn=f"arn:aws:s3:::{name}")
 
 
-def instance(iid, crit, imds="required", public_ip=None, volumes=(), state="running", tags=None, metadata=True):
+def instance(iid, crit, imds="required", public_ip=None, volumes=(), state="running", tags=None, metadata=True, secondary_public_ip=None):
     config = {
         "instanceId": iid, "instanceType": "m6i.large", "imageId": "ami-0abcdef1234567890",
         "state": {"code": 16 if state == "running" else 48, "name": state},
@@ -88,6 +88,12 @@ def instance(iid, crit, imds="required", public_ip=None, volumes=(), state="runn
         "networkInterfaces": [{"networkInterfaceId": "eni-" + iid[2:], "association": {"publicIp": public_ip, "ipOwnerId": "amazon"} if public_ip else None}],
         "tags": [{"key": k, "value": v} for k, v in sorted((tags or {}).items())],
     }
+    if secondary_public_ip:
+        # An Elastic IP on a secondary private address (rule pack 1.1.0 catches it).
+        config["networkInterfaces"][0]["privateIpAddresses"] = [
+            {"privateIpAddress": "10.20.1.15", "primary": True, "association": None},
+            {"privateIpAddress": "10.20.1.16", "primary": False, "association": {"publicIp": secondary_public_ip, "ipOwnerId": ACCOUNT}},
+        ]
     if metadata:
         config["metadataOptions"] = {"state": "applied", "httpTokens": imds, "httpPutResponseHopLimit": 2, "httpEndpoint": "enabled"}
     return item("AWS::EC2::Instance", iid, config, tags=tags, arn=f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{iid}")
@@ -106,8 +112,9 @@ def sg(gid, name, permissions, crit="medium"):
 
 
 def perm(proto, lo, hi, cidrs=(), cidrs6=()):
-    return {"ipProtocol": proto, "fromPort": lo, "toPort": hi, "ipv4Ranges": [{"cidrIp": c} for c in cidrs],
-            "ipRanges": list(cidrs), "ipv6Ranges": [{"cidrIpv6": c} for c in cidrs6], "userIdGroupPairs": [], "prefixListIds": []}
+    p = {"ipProtocol": proto, "fromPort": lo, "toPort": hi, "ipv4Ranges": [{"cidrIp": c} for c in cidrs],
+         "ipRanges": list(cidrs), "ipv6Ranges": [{"cidrIpv6": c} for c in cidrs6], "userIdGroupPairs": [], "prefixListIds": []}
+    return {k: v for k, v in p.items() if v is not None}
 
 
 def doc(*statements):
@@ -158,6 +165,7 @@ items = [
     instance("i-0a11ce0000000003", "medium", volumes=["vol-0e0000000000003", "vol-0e00000000000ff"], tags={"Owner": "batch", "CostCenter": "cc-4410"}),
     instance("i-0a11ce0000000004", "low", metadata=False, volumes=[], tags={"Criticality": "low", "CostCenter": "", "Compliance": "pci-dss"}),
     instance("i-0a11ce0000000005", "medium", state="terminated", public_ip=None, volumes=["vol-0e0000000000001"], tags={"Name": "old-bastion"}),
+    instance("i-0a11ce0000000006", "high", volumes=[], secondary_public_ip="198.51.100.44", tags=std_tags("high", "payments-gateway")),
     volume("vol-0e0000000000001", True, "critical"),
     volume("vol-0e0000000000002", False, "high"),
     volume("vol-0e0000000000003", True),
@@ -167,12 +175,19 @@ items = [
     sg("sg-0b0000000000003", "windows-jump", [perm("tcp", 3000, 3999, [], ["::/0"])]),
     sg("sg-0b0000000000004", "all-open-test", [perm("-1", -1, -1, ["0.0.0.0/0"])], "low"),
     sg("sg-0b0000000000005", "public-web", [perm("tcp", 443, 443, ["0.0.0.0/0"]), perm("tcp", 80, 80, ["0.0.0.0/0"])]),
+    # Rule pack 1.1.0: a /0 range is the whole address space whatever its address bits;
+    # one port bound alone is that one port (80 only, so no admin port).
+    sg("sg-0b0000000000006", "partner-ssh", [perm("tcp", 22, 22, ["15.0.0.0/0"])], "high"),
+    sg("sg-0b0000000000007", "legacy-http", [perm("tcp", 80, None, ["0.0.0.0/0"])], "low"),
     # IAM
     managed_policy("ANPA0000000000000001", "ReadOnlyLedger", doc({"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "arn:aws:s3:::example-bank-ledger-archive*"}), crit="high"),
     managed_policy("ANPA0000000000000002", "BreakGlassAdmin", doc({"Effect": "Allow", "Action": "*", "Resource": "*"}), crit="critical"),
     managed_policy("ANPA0000000000000003", "DataEngineering", doc({"Effect": "Allow", "Action": ["S3:*", "glue:Get*"], "Resource": "*"})),
     managed_policy("ANPA0000000000000004", "DraftPolicy", doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}), default=False),
     managed_policy("ANPA0000000000000005", "EverythingButIam", doc({"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"})),
+    # Rule pack 1.1.0: * on everything but one bucket is still administrative; sqs:** is a service wildcard.
+    managed_policy("ANPA0000000000000006", "AdminExceptAudit", doc({"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::example-bank-audit/*"}), crit="high"),
+    managed_policy("ANPA0000000000000007", "QueueWorkers", doc({"Effect": "Allow", "Action": ["sqs:**"], "Resource": f"arn:aws:sqs:{REGION}:{ACCOUNT}:workers-*"})),
     role("AROA0000000000000001", "payments-processor", lambda_trust, [doc({"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:GetItem"], "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/payments"})], "critical"),
     role("AROA0000000000000002", "vendor-integration", doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}), crit="high"),
     role("AROA0000000000000003", "partner-readonly", doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "example-bank-7731"}}})),

@@ -31,12 +31,12 @@ fn scan_without_input_scans_the_demo_and_writes_both_reports() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("bundled demo snapshot"));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("Compliance score: 77.30% (threshold 70.00%)"), "{stdout}");
+    assert!(stdout.contains("Compliance score: 74.92% (threshold 70.00%)"), "{stdout}");
     assert!(stdout.contains("Worst resources"));
     let raw = std::fs::read_to_string(dir.path().join("compliance-report/report.json")).expect("json written");
-    assert!(raw.contains("\"score\": 77.30,"), "score is written with two decimals");
+    assert!(raw.contains("\"score\": 74.92,"), "score is written with two decimals");
     let html = std::fs::read_to_string(dir.path().join("compliance-report/report.html")).expect("html written");
-    assert!(html.contains("77.30%") && html.contains("Provenance"));
+    assert!(html.contains("74.92%") && html.contains("Provenance"));
     assert!(html.contains("&lt;script&gt;alert(&#39;owner&#39;)") || !html.contains("<script"), "hostile demo tag escaped");
     assert!(!dir.path().join("compliance-report/findings.csv").exists(), "csv is not a default format");
 }
@@ -60,7 +60,7 @@ fn fail_under_exits_one() {
     let out = compliance(&["scan", "--format", "json", "--fail-under", "90"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("below --fail-under 90.00%"));
-    let out = compliance(&["scan", "--format", "json", "--fail-under", "77.30"], dir.path());
+    let out = compliance(&["scan", "--format", "json", "--fail-under", "74.92"], dir.path());
     assert_eq!(out.status.code(), Some(0), "equal to the bar passes");
     let out = compliance(&["scan", "--threshold", "101"], dir.path());
     assert_eq!(out.status.code(), Some(2));
@@ -100,7 +100,7 @@ fn gzip_directories_and_stdin_are_read() {
     let out = compliance(&["scan", "AWSLogs", "--format", "json", "--out-dir", "out"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/report.json")).expect("json")).expect("json");
-    assert_eq!(report["score_bp"], 7730);
+    assert_eq!(report["score_bp"], 7492);
     assert_eq!(report["input"]["sources"][0]["name"], "111122223333/Config/us-east-1/2026/11/28/ConfigSnapshot/111122223333_Config_us-east-1_ConfigSnapshot_demo.json.gz");
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_compliance"))
@@ -143,7 +143,7 @@ fn rules_and_component_commands() {
     let out = compliance(&["component", "--export", "engine.wasm"], dir.path());
     assert_eq!(out.status.code(), Some(0));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("compliance:engine@1.1.0"));
+    assert!(stdout.contains("compliance:engine@1.2.0"));
     let exported = std::fs::read(dir.path().join("engine.wasm")).expect("exported");
     let sha = stdout.lines().find_map(|l| l.strip_prefix("sha256:")).map(str::trim).expect("sha line").to_owned();
     let scan = compliance(&["scan", "--component", "engine.wasm", "--format", "json", "--generated-at", GENERATED_AT], dir.path());

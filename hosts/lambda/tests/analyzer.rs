@@ -58,7 +58,7 @@ async fn below_threshold_writes_history_reports_and_alerts() {
     let key = snapshot_key("2026/11/28", "20261128T160000Z");
     s.moto.put(CONFIG, &key, gzip(&demo_snapshot())).await;
     let outcome = s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap();
-    assert_eq!(outcome["score"], "77.30");
+    assert_eq!(outcome["score"], "74.92");
     assert_eq!(outcome["alert_sent"], true);
     assert_eq!(outcome["snapshot"]["key"], key.as_str());
     assert_eq!(s.analyzer_config_calls(), vec![Call::Deliver("default".to_owned())]);
@@ -69,7 +69,7 @@ async fn below_threshold_writes_history_reports_and_alerts() {
     assert_eq!(items.len(), evaluated + 1);
     let summary = items.iter().find(|i| i["ResourceId"].as_s().unwrap() == &format!("SUMMARY#{ACCOUNT}#{REGION}")).unwrap();
     assert_eq!(summary["Timestamp"].as_s().unwrap(), "2026-11-28T17:00:00.000Z");
-    assert_eq!(summary["Score"].as_n().unwrap(), "77.30");
+    assert_eq!(summary["Score"].as_n().unwrap(), "74.92");
     assert_eq!(summary["SnapshotKey"].as_s().unwrap(), &key);
     let resource = items.iter().find(|i| i["Kind"].as_s().unwrap() == "RESOURCE").unwrap();
     for attribute in ["Score", "Criticality", "ScanId", "ComponentSha256", "InputSha256"] {
@@ -79,7 +79,7 @@ async fn below_threshold_writes_history_reports_and_alerts() {
     // Reports: dated and latest, the JSON naming the exact snapshot object.
     let json_key = outcome["reports"]["json_key"].as_str().unwrap();
     let report: Value = serde_json::from_slice(&s.moto.get(REPORTS, json_key).await).unwrap();
-    assert_eq!(report["score_bp"], 7730);
+    assert_eq!(report["score_bp"], 7492);
     assert_eq!(report.pointer("/input/sources/0/name").unwrap(), &json!(format!("s3://{CONFIG}/{key}")));
     let latest = s.moto.get(REPORTS, &format!("reports/{ACCOUNT}/{REGION}/latest/report.json")).await;
     assert_eq!(serde_json::from_slice::<Value>(&latest).unwrap(), report);
@@ -91,9 +91,9 @@ async fn below_threshold_writes_history_reports_and_alerts() {
     assert_eq!(messages.len(), 1, "{messages:?}");
     let envelope: Value = serde_json::from_str(&messages[0]).unwrap();
     let text = envelope["Message"].as_str().unwrap();
-    assert!(text.contains("77.30 % is below the threshold of 80.00 %"), "{text}");
+    assert!(text.contains("74.92 % is below the threshold of 80.00 %"), "{text}");
     assert!(text.contains(json_key), "{text}");
-    assert_eq!(envelope["MessageAttributes"]["score"]["Value"], "77.30");
+    assert_eq!(envelope["MessageAttributes"]["score"]["Value"], "74.92");
 }
 
 impl Setup {
@@ -150,7 +150,7 @@ async fn the_newest_of_several_snapshots_is_scored() {
     s.moto.put(CONFIG, &format!("AWSLogs/{ACCOUNT}/Config/{REGION}/2026/11/28/ConfigHistory/history.json.gz"), gzip(empty)).await;
     let outcome = s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap();
     assert_eq!(outcome["snapshot"]["key"], newest.as_str());
-    assert_eq!(outcome["score"], "77.30");
+    assert_eq!(outcome["score"], "74.92");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -261,7 +261,7 @@ async fn fault_throttling_and_5xx_on_the_first_requests_are_retried() {
     ]));
     let outcome = s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap();
     assert_eq!(s.moto.fault_hits(), vec![1, 2, 1], "every fault was served");
-    assert_eq!(outcome["score"], "77.30");
+    assert_eq!(outcome["score"], "74.92");
     assert_complete_once(&s, &outcome).await;
 }
 

@@ -236,7 +236,7 @@ def setUpModule():
         "HISTORY_TABLE": TABLE,
         "REPORTS_BUCKET": REPORTS_BUCKET,
         "ALERT_TOPIC_ARN": TOPIC,
-        "SCORE_THRESHOLD": "80",  # the demo account scores 77.30 %: an alert must go out
+        "SCORE_THRESHOLD": "80",  # the demo account scores 74.92 %: an alert must go out
         "ENVIRONMENT_SUFFIX": "e2e",
         "REMEDIATION_MODE": "enforce",
         "MAX_REMEDIATIONS_PER_INVOCATION": "5",
@@ -278,7 +278,7 @@ class Analyzer(unittest.TestCase):
     def test_hourly_scan_writes_history_reports_and_alerts(self):
         outcome = invoke("analyzer", scheduled_event("2026-11-28T17:00:00Z"))
         self.assertEqual(outcome["status"], "scored")
-        self.assertEqual(outcome["score"], "77.30")
+        self.assertEqual(outcome["score"], "74.92")
         self.assertTrue(outcome["below_threshold"])
         self.assertEqual(outcome["snapshot"]["key"], SNAPSHOT_KEY)
         items = history_items()
@@ -294,7 +294,7 @@ class Analyzer(unittest.TestCase):
         self.assertEqual([src["name"] for src in report["input"]["sources"]], [f"s3://{CONFIG_BUCKET}/{SNAPSHOT_KEY}"])
         messages = client("sqs").receive_message(QueueUrl=QUEUE, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
         self.assertEqual(len(messages), 1, messages)
-        self.assertIn("77.30", json.loads(messages[0]["Body"])["Message"])
+        self.assertIn("74.92", json.loads(messages[0]["Body"])["Message"])
 
         # An auditor reproduces the score offline: the stored report and a downloaded copy of the
         # snapshot object, through the CLI's `verify`, bit for bit.
@@ -309,7 +309,7 @@ class Analyzer(unittest.TestCase):
 
         # The same event again (EventBridge retry): the same items, no second summary.
         again = invoke("analyzer", scheduled_event("2026-11-28T17:00:00Z"))
-        self.assertEqual(again["score"], "77.30")
+        self.assertEqual(again["score"], "74.92")
         self.assertEqual(len(history_items()), len(items))
         assert_loaded_precompiled(self)
 

@@ -40,12 +40,31 @@ fn public_ip(config: &Value<'_>) -> Outcome {
     }
     let interfaces = one_or_many(config.get("networkInterfaces"));
     for (i, interface) in interfaces.iter().enumerate() {
-        if let Some(ip) = non_blank(path(interface, &["association", "publicIp"])) {
-            return Outcome::new(Status::NonCompliant, format!("configuration.networkInterfaces[{i}].association.publicIp"),
-                format!("network interface {i} has public IP {ip}"));
+        if let Some((key, ip)) = association_address(interface) {
+            return Outcome::new(Status::NonCompliant, format!("configuration.networkInterfaces[{i}].association.{key}"),
+                format!("network interface {i} has public address {ip}"));
+        }
+        // An Elastic IP on a secondary private address is as public as one on the primary
+        // (rule pack 1.1.0).
+        let addresses = one_or_many(interface.get("privateIpAddresses").or_else(|| interface.get("PrivateIpAddresses")));
+        for (j, address) in addresses.iter().enumerate() {
+            if let Some((key, ip)) = association_address(address) {
+                return Outcome::new(Status::NonCompliant, format!("configuration.networkInterfaces[{i}].privateIpAddresses[{j}].association.{key}"),
+                    format!("private address {j} of network interface {i} has public address {ip}"));
+            }
         }
     }
     Outcome::new(Status::Compliant, "configuration.publicIpAddress", "no public IP address")
+}
+
+/// The public address an `association` holds: `publicIp`, or `carrierIp` (a Wavelength carrier
+/// address, reachable from outside the VPC just the same). Both spellings occur: Config's
+/// camelCase and the EC2 API's PascalCase (describe-instances output fed as items).
+fn association_address<'v>(holder: &'v Value<'_>) -> Option<(&'static str, &'v str)> {
+    let association = holder.get("association").or_else(|| holder.get("Association"))?;
+    [("publicIp", "PublicIp"), ("carrierIp", "CarrierIp")]
+        .into_iter()
+        .find_map(|(key, pascal)| Some((key, non_blank(association.get(key).or_else(|| association.get(pascal)))?)))
 }
 
 fn attached_volumes(config: &Value<'_>) -> Check {
@@ -103,38 +122,75 @@ pub fn volume_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
 
 const ADMIN_PORTS: [i64; 2] = [22, 3389];
 
-/// Phase-one checks of a security group.
+/// Phase-one checks of a security group. Rule pack 1.1.0: "open to the world" is any range
+/// whose prefix length is 0 (parsed, so `15.0.0.0/0` counts), and an unparsable range that
+/// covers an admin port leaves the verdict open instead of passing.
 pub fn security_group_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
     let permissions = one_or_many(item.configuration.get("ipPermissions"));
-    let violation = permissions.iter().enumerate().find_map(|(i, permission)| {
-        let port = exposed_admin_port(permission)?;
-        let source = open_source(permission)?;
-        Some(Outcome::new(Status::NonCompliant, format!("configuration.ipPermissions[{i}]"), format!("port {port} is open to {source}")))
-    });
-    let outcome = violation.unwrap_or_else(|| Outcome::new(Status::Compliant, "configuration.ipPermissions", "no ingress opens port 22 or 3389 to the internet"));
+    let mut unreadable: Option<Outcome> = None;
+    for (i, permission) in permissions.iter().enumerate() {
+        let Some(port) = exposed_admin_port(permission) else { continue };
+        for cidr in source_ranges(permission) {
+            match world_open(cidr) {
+                Some(true) => {
+                    let outcome = Outcome::new(Status::NonCompliant, format!("configuration.ipPermissions[{i}]"), format!("port {port} is open to {cidr}"));
+                    return vec![("ec2-sg-no-public-admin-ports", Check::Done(outcome))];
+                }
+                Some(false) => {}
+                None => {
+                    unreadable.get_or_insert_with(|| {
+                        Outcome::new(Status::InsufficientData, format!("configuration.ipPermissions[{i}]"), format!("port {port} is open to `{cidr}`, which is not a CIDR range"))
+                    });
+                }
+            }
+        }
+    }
+    let outcome = unreadable.unwrap_or_else(|| Outcome::new(Status::Compliant, "configuration.ipPermissions", "no ingress opens port 22 or 3389 to the internet"));
     vec![("ec2-sg-no-public-admin-ports", Check::Done(outcome))]
 }
 
+/// The first admin port a permission covers. `-1`/`all` covers every port; TCP and UDP cover
+/// `fromPort..=toPort`, one port when only one bound is given, and every port when neither is
+/// (or both are -1): a permission whose range is not recorded is taken as the widest.
 fn exposed_admin_port(permission: &Value<'_>) -> Option<i64> {
     let protocol = permission.get("ipProtocol").and_then(text)?;
     match protocol.to_ascii_lowercase().as_str() {
         "-1" | "all" => ADMIN_PORTS.first().copied(),
         "tcp" | "6" | "udp" | "17" => {
-            let port = |key: &str| permission.get(key).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
-            // A missing bound or -1 means the whole range, as EC2 reports it for "all ports".
-            let from = port("fromPort").filter(|p| *p >= 0).unwrap_or(0);
-            let to = port("toPort").filter(|p| *p >= 0).unwrap_or(65_535);
+            let port = |key: &str| permission.get(key).and_then(|v| v.as_i64().or_else(|| v.as_str()?.trim().parse().ok())).filter(|p| *p >= 0);
+            let (from, to) = match (port("fromPort"), port("toPort")) {
+                (None, None) => (0, 65_535),
+                (Some(only), None) | (None, Some(only)) => (only, only),
+                (Some(a), Some(b)) => (a.min(b), a.max(b)),
+            };
             ADMIN_PORTS.into_iter().find(|p| (from..=to).contains(p))
         }
         _ => None,
     }
 }
 
-fn open_source(permission: &Value<'_>) -> Option<String> {
+/// Every source range of a permission: `ipv4Ranges[].cidrIp`, legacy `ipRanges[]` strings and
+/// `ipv6Ranges[].cidrIpv6`.
+fn source_ranges<'v>(permission: &'v Value<'_>) -> impl Iterator<Item = &'v str> {
     let ipv4 = one_or_many(permission.get("ipv4Ranges")).into_iter().filter_map(|r| r.get("cidrIp")?.as_str());
     let legacy = strings(permission.get("ipRanges")).into_iter();
     let ipv6 = one_or_many(permission.get("ipv6Ranges")).into_iter().filter_map(|r| r.get("cidrIpv6")?.as_str());
-    ipv4.chain(legacy).chain(ipv6).find(|cidr| matches!(*cidr, "0.0.0.0/0" | "::/0")).map(str::to_owned)
+    ipv4.chain(legacy).chain(ipv6)
+}
+
+/// Whether a CIDR range is the whole address space (prefix length 0, whatever the address
+/// bits say); `None` when it is not a CIDR range at all.
+fn world_open(cidr: &str) -> Option<bool> {
+    let (address, prefix) = cidr.trim().split_once('/')?;
+    let prefix: u8 = prefix.parse().ok()?;
+    let max = if address.parse::<std::net::Ipv4Addr>().is_ok() {
+        32
+    } else if address.parse::<std::net::Ipv6Addr>().is_ok() {
+        128
+    } else {
+        return None;
+    };
+    (prefix <= max).then_some(prefix == 0)
 }
 
 #[cfg(test)]
@@ -177,6 +233,24 @@ mod tests {
         let eni = json!({"networkInterfaces": [{"association": null}, {"association": {"publicIp": "3.3.3.3"}}]});
         assert_eq!(status(&evaluate(instance(eni, json!({}))), "ec2-no-public-ip"), NonCompliant);
         assert_eq!(status(&evaluate(instance(json!({"publicIpAddress": null}), json!({}))), "ec2-no-public-ip"), Compliant);
+    }
+
+    #[test]
+    fn public_ip_on_a_secondary_private_address() {
+        // 1.1.0: an Elastic IP on a secondary address, in both shapes and both spellings.
+        let secondary = json!({"networkInterfaces": [{"association": null, "privateIpAddresses": [
+            {"privateIpAddress": "10.0.0.5", "primary": true, "association": null},
+            {"privateIpAddress": "10.0.0.6", "primary": false, "association": {"publicIp": "198.51.100.7"}}]}]});
+        let pascal = json!({"NetworkInterfaces": [], "networkInterfaces": [{"PrivateIpAddresses": [{"Association": {"PublicIp": "198.51.100.7"}}]}]});
+        let carrier = json!({"networkInterfaces": [{"association": {"carrierIp": "155.146.10.1"}}]});
+        for config in [secondary, pascal, carrier] {
+            assert_eq!(status(&evaluate(instance(config.clone(), json!({}))), "ec2-no-public-ip"), NonCompliant, "{config}");
+            assert_eq!(status(&evaluate(api_instance(config)), "ec2-no-public-ip"), NonCompliant);
+        }
+        let private_only = json!({"networkInterfaces": [{"privateIpAddresses": [{"privateIpAddress": "10.0.0.5", "association": null},
+            {"privateIpAddress": "10.0.0.6", "association": {"publicIp": ""}}]}]});
+        assert_eq!(status(&evaluate(instance(private_only.clone(), json!({}))), "ec2-no-public-ip"), Compliant);
+        assert_eq!(status(&evaluate(api_instance(private_only)), "ec2-no-public-ip"), Compliant);
     }
 
     #[test]
@@ -227,6 +301,22 @@ mod tests {
             (json!([{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipv4Ranges": [{"cidrIp": "10.0.0.0/8"}]}]), Compliant),
             (json!([{"ipProtocol": "icmp", "fromPort": -1, "toPort": -1, "ipRanges": ["0.0.0.0/0"]}]), Compliant),
             (json!([]), Compliant),
+            // 1.1.0: the prefix length decides, not the text.
+            (json!([{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipv4Ranges": [{"cidrIp": "15.0.0.0/0"}]}]), NonCompliant),
+            (json!([{"ipProtocol": "tcp", "fromPort": 3389, "toPort": 3389, "ipv6Ranges": [{"cidrIpv6": "2001:db8::/0"}]}]), NonCompliant),
+            (json!([{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": ["0.0.0.0/1", "128.0.0.0/1"]}]), Compliant),
+            (json!([{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipv4Ranges": [{"cidrIp": "not-a-range"}]}]), InsufficientData),
+            (json!([{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipv4Ranges": [{"cidrIp": "0.0.0.0/33"}]}]), InsufficientData),
+            (json!([{"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "ipv4Ranges": [{"cidrIp": "garbage"}]}]), Compliant),
+            // NON_COMPLIANT wins over an unreadable range, in either order.
+            (json!([{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipv4Ranges": [{"cidrIp": "garbage"}]},
+                    {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}]), NonCompliant),
+            // 1.1.0: one bound alone is one port; no bounds (or both -1) is every port.
+            (json!([{"ipProtocol": "tcp", "fromPort": 3389, "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}]), NonCompliant),
+            (json!([{"ipProtocol": "tcp", "toPort": 22, "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}]), NonCompliant),
+            (json!([{"ipProtocol": "tcp", "fromPort": 80, "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}]), Compliant),
+            (json!([{"ipProtocol": "tcp", "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}]), NonCompliant),
+            (json!([{"ipProtocol": "udp", "fromPort": -1, "toPort": -1, "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}]), NonCompliant),
         ];
         for (permissions, expected) in cases {
             assert_eq!(status(&evaluate(sg(permissions.clone())), "ec2-sg-no-public-admin-ports"), expected, "{permissions}");

@@ -85,16 +85,38 @@ fn evaluate_policy_rule(id: &str, docs: &Documents<'_>) -> Outcome {
     Outcome::new(Status::Compliant, at, message)
 }
 
+/// Rule pack 1.1.0: `NotResource` with every action is administrative too (everything but a
+/// few ARNs is still everything), and `**`-style spellings of the full wildcard count.
 fn admin_access(s: &Statement<'_, '_>) -> Option<Outcome> {
-    let all_actions = s.actions().iter().any(|a| *a == "*" || *a == "*:*");
-    let all_resources = s.resources().contains(&"*");
-    (all_actions && all_resources).then(|| Outcome::new(Status::NonCompliant, format!("{}.Action", s.path), "an Allow statement grants every action on every resource"))
+    if !s.actions().iter().any(|a| is_every_action(a)) {
+        return None;
+    }
+    if s.resources().contains(&"*") {
+        return Some(Outcome::new(Status::NonCompliant, format!("{}.Action", s.path), "an Allow statement grants every action on every resource"));
+    }
+    s.has_not_resource().then(|| {
+        Outcome::new(Status::NonCompliant, format!("{}.NotResource", s.path), "an Allow statement grants every action on every resource but those in NotResource")
+    })
 }
 
+/// `*`, `*:*`, or the same with repeated stars (`**`, `*:**`): IAM matches each of them
+/// against every action.
+fn is_every_action(action: &str) -> bool {
+    let stars = |part: &str| !part.is_empty() && part.bytes().all(|b| b == b'*');
+    match action.split_once(':') {
+        Some((service, name)) => stars(service) && stars(name),
+        None => stars(action),
+    }
+}
+
+/// Rule pack 1.1.0: `service:` followed only by `*` characters (`s3:*`, `s3:**`).
 fn wildcard_service_action(s: &Statement<'_, '_>) -> Option<Outcome> {
     let action = s.actions().into_iter().find(|a| {
         a.split_once(':').is_some_and(|(service, rest)| {
-            rest == "*" && !service.is_empty() && service.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            !rest.is_empty()
+                && rest.bytes().all(|b| b == b'*')
+                && !service.is_empty()
+                && service.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
     })?;
     Some(Outcome::new(Status::NonCompliant, format!("{}.Action", s.path), format!("an Allow statement grants {}", action.to_ascii_lowercase())))
@@ -174,8 +196,23 @@ mod tests {
     }
 
     #[test]
+    fn admin_access_through_not_resource() {
+        // 1.1.0: everything except a few ARNs is still everything.
+        let not_resource = doc(json!({"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::audit-logs/*"}));
+        assert_eq!(status(&evaluate(policy(not_resource.clone(), true)), "iam-no-admin-access"), NonCompliant);
+        assert_eq!(status(&evaluate(role(vec![not_resource], Some(service_trust()))), "iam-no-admin-access"), NonCompliant);
+        let not_resource_scoped_actions = doc(json!({"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::x/*"}));
+        assert_eq!(status(&evaluate(policy(not_resource_scoped_actions, true)), "iam-no-admin-access"), Compliant);
+        for every in ["**", "*:**", "**:*"] {
+            let d = doc(json!({"Effect": "Allow", "Action": every, "Resource": "*"}));
+            assert_eq!(status(&evaluate(policy(d, true)), "iam-no-admin-access"), NonCompliant, "{every}");
+        }
+    }
+
+    #[test]
     fn wildcard_service_actions_case_insensitive() {
-        let cases = [("S3:*", NonCompliant), ("ec2:*", NonCompliant), ("s3:Get*", Compliant), ("*", Compliant), ("*:*", Compliant)];
+        let cases = [("S3:*", NonCompliant), ("ec2:*", NonCompliant), ("s3:Get*", Compliant), ("*", Compliant), ("*:*", Compliant),
+            ("s3:**", NonCompliant), ("IAM:***", NonCompliant), ("s3:", Compliant), ("**:*", Compliant), ("s3:*Object", Compliant)];
         for (action, expected) in cases {
             let d = doc(json!({"Effect": "Allow", "Action": [action], "Resource": "arn:aws:s3:::b"}));
             assert_eq!(status(&evaluate(policy(d, true)), "iam-no-wildcard-service-actions"), expected, "{action}");

@@ -1,4 +1,4 @@
-//! The `default` rule pack (version 1.0.0): rule metadata, and the two phases of evaluation.
+//! The `default` rule pack (version 1.1.0; `CHANGELOG.md` at the workspace root says what each version changed): rule metadata, and the two phases of evaluation.
 //!
 //! Phase one (`extract`) reads one item and produces a [`Check`] per applicable rule. Most checks
 //! are decided at once; three need other resources of the same input (the account-level public
@@ -21,7 +21,7 @@ pub use s3::PublicAccessFlags;
 /// Rule pack id, part of every report's provenance.
 pub const RULE_PACK_ID: &str = "default";
 /// Rule pack version; bump it whenever any rule's semantics change.
-pub const RULE_PACK_VERSION: &str = "1.0.0";
+pub const RULE_PACK_VERSION: &str = "1.1.0";
 /// Tag keys `ec2-required-tags` demands unless the scan options say otherwise.
 pub const DEFAULT_REQUIRED_TAGS: [&str; 2] = ["CostCenter", "Compliance"];
 
@@ -135,7 +135,7 @@ pub const RULES: [RuleDef; 17] = [
         compliant_when: "metadataOptions.httpTokens is required",
         remediation: "Run `aws ec2 modify-instance-metadata-options --http-tokens required` after checking the workload uses IMDSv2." },
     RuleDef { id: "ec2-no-public-ip", title: "EC2 instance has no public IP", resource_types: INSTANCE, severity: Severity::High, remediable: false,
-        compliant_when: "no public IP on the instance or its network interfaces",
+        compliant_when: "no public (or carrier) IP on the instance, its network interfaces, or their secondary private addresses",
         remediation: "Move the instance to a private subnet behind a load balancer or NAT; release public addresses." },
     RuleDef { id: "ec2-instance-ebs-encrypted", title: "EC2 instance volumes encrypted", resource_types: INSTANCE, severity: Severity::Medium, remediable: false,
         compliant_when: "every attached EBS volume is recorded and encrypted",
@@ -147,13 +147,13 @@ pub const RULES: [RuleDef; 17] = [
         compliant_when: "the volume is encrypted",
         remediation: "Replace the volume with an encrypted copy; enable EBS encryption by default in the region." },
     RuleDef { id: "ec2-sg-no-public-admin-ports", title: "Security group keeps SSH/RDP private", resource_types: &["AWS::EC2::SecurityGroup"], severity: Severity::High, remediable: false,
-        compliant_when: "no ingress from 0.0.0.0/0 or ::/0 covers port 22 or 3389",
+        compliant_when: "no ingress from a world-open range (IPv4 or IPv6 prefix length 0) covers port 22 or 3389",
         remediation: "Restrict the ingress rule to known CIDRs, or use SSM Session Manager instead of open SSH/RDP." },
     RuleDef { id: "iam-no-admin-access", title: "IAM policy grants no full admin", resource_types: IAM_ALL, severity: Severity::Critical, remediable: false,
-        compliant_when: "no Allow statement grants * on *",
+        compliant_when: "no Allow statement grants * on * (or * with NotResource)",
         remediation: "Replace Action * / Resource * with the specific actions and resources the principal needs." },
     RuleDef { id: "iam-no-wildcard-service-actions", title: "IAM policy names actions explicitly", resource_types: IAM_ALL, severity: Severity::Medium, remediable: false,
-        compliant_when: "no Allow statement uses an action of the form service:*",
+        compliant_when: "no Allow statement uses an action of the form service:* (any number of *)",
         remediation: "List the service's actions the principal needs instead of service:*." },
     RuleDef { id: "iam-no-allow-notaction", title: "IAM policy does not Allow with NotAction", resource_types: IAM_ALL, severity: Severity::Medium, remediable: false,
         compliant_when: "no Allow statement uses NotAction",

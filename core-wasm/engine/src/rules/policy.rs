@@ -57,6 +57,11 @@ impl Statement<'_, '_> {
         strings(self.body.get("Resource"))
     }
 
+    /// Whether the statement uses `NotResource`.
+    pub fn has_not_resource(&self) -> bool {
+        self.body.get("NotResource").is_some_and(|v| !v.is_null())
+    }
+
     /// Whether the statement uses `NotAction`.
     pub fn has_not_action(&self) -> bool {
         self.body.get("NotAction").is_some_and(|v| !v.is_null())
