@@ -12,6 +12,7 @@
 
 mod convert;
 mod memcmp;
+mod rollup;
 
 use std::cell::RefCell;
 
@@ -67,6 +68,16 @@ impl Guest for Component {
             rule_pack_id: engine::RULE_PACK_ID.to_owned(),
             rule_pack_version: engine::RULE_PACK_VERSION.to_owned(),
         }
+    }
+}
+
+impl exports::compliance::engine::rollup::Guest for Component {
+    fn roll_up(
+        request: exports::compliance::engine::rollup::Request,
+        summaries: Vec<exports::compliance::engine::rollup::Summary>,
+        formats: Vec<exports::compliance::engine::rollup::RollupFormat>,
+    ) -> Result<exports::compliance::engine::rollup::Outcome, exports::compliance::engine::rollup::RollupError> {
+        rollup::roll_up(request, summaries, formats)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod input;
 pub mod item;
 pub mod render;
 pub mod report;
+pub mod rollup;
 pub mod rules;
 pub mod scan;
 pub mod score;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use crate::rules::{RuleIndex, Severity, Status, rule};
-use crate::score::Criticality;
+use crate::score::{Criticality, Tally};
 
 /// Schema id written into JSON reports.
 pub const REPORT_SCHEMA: &str = "compliance-report/v1";
@@ -160,16 +160,36 @@ impl StatusCounts {
     }
 }
 
-/// Score and counts for one resource type.
+/// Score, weights and counts of one part of a report: a resource type, an account, a region,
+/// or an account-region. The weights are the integer sums behind the score, so parts (and
+/// reports) can be added up exactly: never average percentages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TypeSummary {
-    /// Score over the type's findings.
-    pub score_bp: u32,
-    /// Resources of the type.
+pub struct GroupSummary {
+    /// Σ weight of the part's COMPLIANT findings, and of its COMPLIANT or NON_COMPLIANT ones.
+    pub tally: Tally,
+    /// Resources in the part.
     pub resources: u64,
-    /// Resources of the type failing at least one rule.
+    /// Resources in the part failing at least one rule.
     pub non_compliant: u64,
 }
+
+impl GroupSummary {
+    /// The part's score.
+    pub fn score_bp(&self) -> u32 {
+        self.tally.score_bp()
+    }
+
+    /// Counts one more resource with its tally.
+    pub fn add(&mut self, tally: Tally, failing: bool) {
+        self.tally.merge(tally);
+        self.resources += 1;
+        self.non_compliant += u64::from(failing);
+    }
+}
+
+/// Region that global resource types (`AWS::IAM::*`) are reported in, whichever regions
+/// recorded them: one IAM role is one resource of its account, scored once.
+pub const GLOBAL_REGION: &str = "global";
 
 /// The complete result of a scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,6 +200,8 @@ pub struct ScoreReport {
     pub threshold_bp: u32,
     /// Overall score in basis points.
     pub score_bp: u32,
+    /// The weight sums behind the overall score.
+    pub tally: Tally,
     /// Criticality tag key used.
     pub criticality_tag: String,
     /// Tag keys `ec2-required-tags` demanded.
@@ -191,7 +213,13 @@ pub struct ScoreReport {
     /// Findings by severity, most severe first.
     pub by_severity: [(Severity, StatusCounts); 4],
     /// Per resource type.
-    pub by_resource_type: BTreeMap<String, TypeSummary>,
+    pub by_resource_type: BTreeMap<String, GroupSummary>,
+    /// Per account.
+    pub by_account: BTreeMap<String, GroupSummary>,
+    /// Per region (global resource types under [`GLOBAL_REGION`]).
+    pub by_region: BTreeMap<String, GroupSummary>,
+    /// Per (account, region): the unit an organization roll-up adds up.
+    pub by_account_region: BTreeMap<(String, String), GroupSummary>,
     /// Evaluated resources sorted by (type, id, account, region).
     pub resources: Vec<ResourceResult>,
 }

@@ -11,7 +11,7 @@ use crate::error::{Position, ScanError};
 use crate::input::shape::{Found, items_in_document};
 use crate::input::split::{Piece, Splitter};
 use crate::item::{ConfigItem, ItemStatus, Version};
-use crate::report::{InputSummary, ReportMeta, ResourceResult, ScoreReport, SourceStats, StatusCounts, TypeSummary};
+use crate::report::{GLOBAL_REGION, GroupSummary, InputSummary, ReportMeta, ResourceResult, ScoreReport, SourceStats, StatusCounts};
 use crate::rules::{self, Check, Context, Contribution, RuleIndex, RuleParams, Severity, rule};
 use crate::score::{Criticality, Tally, weight};
 
@@ -200,7 +200,10 @@ impl Scan {
     }
 
     fn record(&mut self, item: ConfigItem<'_>) {
-        let key = (item.resource_type.to_owned(), item.resource_id.to_owned(), item.account_id.to_owned(), item.region.to_owned());
+        // Global types are recorded by every region that records them: one resource of the
+        // account, whose newest item wins whichever region delivered it.
+        let region = if item.resource_type.starts_with("AWS::IAM::") { GLOBAL_REGION } else { item.region };
+        let key = (item.resource_type.to_owned(), item.resource_id.to_owned(), item.account_id.to_owned(), region.to_owned());
         // One search of the map per item: on this hot path string comparisons are most of the cost.
         match self.resources.entry(key) {
             Entry::Occupied(mut existing) => {
@@ -246,7 +249,8 @@ impl Scan {
         let mut overall = Tally::default();
         let mut totals = StatusCounts::default();
         let mut by_severity = Severity::ALL.map(|s| (s, StatusCounts::default()));
-        let mut type_tallies: BTreeMap<String, (Tally, TypeSummary)> = BTreeMap::new();
+        let mut by_resource_type: BTreeMap<String, GroupSummary> = BTreeMap::new();
+        let mut by_account_region: BTreeMap<(String, String), GroupSummary> = BTreeMap::new();
         let mut results = Vec::with_capacity(resources.len());
         for ((resource_type, resource_id, account_id, region), recorded) in resources {
             let State::Live { arn, name, criticality, checks, .. } = recorded.state else {
@@ -273,29 +277,41 @@ impl Scan {
                 .collect();
             findings.sort_by_key(|f| rule(f.rule).id);
             overall.merge(tally);
-            let (type_tally, summary) = type_tallies.entry(resource_type.clone()).or_default();
-            type_tally.merge(tally);
-            summary.resources += 1;
-            let result = ResourceResult { resource_type, resource_id, resource_name: name, arn, account_id, region, criticality, score_bp: tally.score_bp(), findings };
-            if result.failed_rules().next().is_some() {
-                summary.non_compliant += 1;
-            }
-            results.push(result);
+            let failing = findings.iter().any(|f| f.status == crate::rules::Status::NonCompliant);
+            by_resource_type.entry(resource_type.clone()).or_default().add(tally, failing);
+            by_account_region.entry((account_id.clone(), region.clone())).or_default().add(tally, failing);
+            results.push(ResourceResult { resource_type, resource_id, resource_name: name, arn, account_id, region, criticality, score_bp: tally.score_bp(), findings });
         }
         input.evaluated_resources = results.len() as u64;
         Ok(ScoreReport {
             meta,
             threshold_bp: options.threshold_bp,
             score_bp: overall.score_bp(),
+            tally: overall,
             criticality_tag: options.criticality_tag,
             required_tags: options.params.required_tags,
             input,
             totals,
             by_severity,
-            by_resource_type: type_tallies.into_iter().map(|(t, (tally, summary))| (t, TypeSummary { score_bp: tally.score_bp(), ..summary })).collect(),
+            by_resource_type,
+            by_account: merged(&by_account_region, |(account, _)| account),
+            by_region: merged(&by_account_region, |(_, region)| region),
+            by_account_region,
             resources: results,
         })
     }
+}
+
+/// Account-region parts added up by account or by region.
+fn merged(parts: &BTreeMap<(String, String), GroupSummary>, key: impl Fn(&(String, String)) -> &String) -> BTreeMap<String, GroupSummary> {
+    let mut out: BTreeMap<String, GroupSummary> = BTreeMap::new();
+    for (part, summary) in parts {
+        let entry = out.entry(key(part).clone()).or_default();
+        entry.tally.merge(summary.tally);
+        entry.resources += summary.resources;
+        entry.non_compliant += summary.non_compliant;
+    }
+    out
 }
 
 /// What the scan keeps of an item: its version, and for a live resource the rule evidence.

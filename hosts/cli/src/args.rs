@@ -18,8 +18,11 @@ pub struct Cli {
 pub enum Command {
     /// Score AWS Config data (snapshot/history files, API output, events; .json, .json.gz, NDJSON).
     Scan(ScanArgs),
-    /// Re-score the inputs of a report with the component it names and compare byte for byte.
+    /// Re-score the inputs of a report (or re-compute an org roll-up from its reports) with the
+    /// component it names and compare byte for byte.
     Verify(VerifyArgs),
+    /// Roll per-account reports up into one organization report (exact integer sums).
+    Rollup(RollupArgs),
     /// Show the rule pack.
     Rules(RulesArgs),
     /// Show the embedded scoring component, or export it for archiving.
@@ -88,12 +91,62 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The report.json to reproduce.
+    /// The report.json (or org rollup.json) to reproduce.
     #[arg(value_name = "REPORT.json")]
     pub report: PathBuf,
-    /// The inputs the report was computed from (same files; names must match the report's sources).
+    /// The inputs the report was computed from (same files; names must match the report's
+    /// sources): Config data for a report, the per-account reports for an org roll-up.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Output formats of `rollup`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RollupFormat {
+    /// `rollup.json`, the canonical org report.
+    Json,
+    /// `rollup.html`, self-contained.
+    Html,
+    /// Summary on stdout.
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct RollupArgs {
+    /// Per-account reports (`report.json` of `compliance scan` or of the analyzer), or
+    /// directories holding them (every `report.json` below, `latest/` copies aside).
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// The previous org report: its account-regions are expected, and listed when missing.
+    #[arg(long, value_name = "PREVIOUS_ROLLUP.json")]
+    pub expect_from: Option<PathBuf>,
+    /// Output formats, comma-separated; the flag may repeat. Default: json, html and table.
+    #[arg(long, short, value_enum, value_delimiter = ',')]
+    pub format: Vec<RollupFormat>,
+    /// Directory for rollup.json and rollup.html.
+    #[arg(long, short, value_name = "DIR", default_value = "compliance-report")]
+    pub out_dir: PathBuf,
+    /// The organization's id or name, shown in the report.
+    #[arg(long, value_name = "ID", default_value = "organization")]
+    pub org_id: String,
+    /// Alert threshold in percent (up to two decimals), for the org and each account.
+    #[arg(long, value_name = "PERCENT", default_value = "70", value_parser = parse_percent_bp)]
+    pub threshold: u32,
+    /// Reports generated more than this many hours before `--generated-at` are stale: listed,
+    /// not counted. Default: every report counts however old.
+    #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=8784))]
+    pub window_hours: Option<u32>,
+    /// Expected account-regions unseen for longer than this are forgotten, not listed missing.
+    #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=8784))]
+    pub forget_after_hours: u32,
+    /// Exit with code 1 when the org score is below this percentage.
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent_bp)]
+    pub fail_under: Option<u32>,
+    /// Use this `generated_at` (ISO-8601 UTC) instead of the current time, for reproducible runs.
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub generated_at: Option<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }

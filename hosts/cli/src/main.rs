@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(args),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Rollup(args) => commands::rollup::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Component(args) => commands::component::run(args),
     };

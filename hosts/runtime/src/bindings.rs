@@ -1,6 +1,8 @@
 //! Host-side bindings, generated from the 1.0.0 contract that every 1.x component exports
 //! (`wit-1.0.0/`). Functions added later (`render-page` in 1.1.0) are looked up at load time
-//! and called when the component has them.
+//! and called when the component has them; interfaces added later (`rollup` in 1.2.0) are bound
+//! from the current contract through a world of their own, used only when the component
+//! exports them.
 #![allow(missing_docs)]
 
 wasmtime::component::bindgen!({
@@ -9,3 +11,13 @@ wasmtime::component::bindgen!({
 });
 
 pub use compliance::engine::types;
+
+/// The `org-rollup` world of the current contract (`wit/`): the `rollup` interface alone.
+pub mod org {
+    wasmtime::component::bindgen!({
+        world: "org-rollup",
+        path: "../../wit",
+    });
+
+    pub use exports::compliance::engine::rollup::{Expected, Outcome, Part, Request, RollupError, RollupFormat, Summary};
+}

@@ -99,6 +99,19 @@ pub enum RuntimeError {
     /// The component answered out of protocol (a bug in host or component).
     #[error("scoring component protocol error: {0}")]
     Protocol(String),
+    /// The component predates a function the host asked for.
+    #[error("the scoring component {sha256} does not provide {what} (it needs WIT {since} or later)")]
+    Unsupported {
+        /// The component's sha256.
+        sha256: String,
+        /// The missing function.
+        what: &'static str,
+        /// The WIT version that added it.
+        since: &'static str,
+    },
+    /// The roll-up refused its summaries or options.
+    #[error("roll-up: {0}")]
+    Rollup(String),
     /// wasmtime could not be set up.
     #[error("wasmtime: {0}")]
     Engine(String),
@@ -107,7 +120,10 @@ pub enum RuntimeError {
 impl RuntimeError {
     /// Whether the error is the input's fault (exit code 2 in the CLI, no retry in Lambda).
     pub fn is_input_error(&self) -> bool {
-        matches!(self, Self::Input { .. } | Self::InputTooLarge { .. } | Self::Io { .. } | Self::InvalidOption(_) | Self::Timeout { .. })
+        matches!(
+            self,
+            Self::Input { .. } | Self::InputTooLarge { .. } | Self::Io { .. } | Self::InvalidOption(_) | Self::Timeout { .. } | Self::Rollup(_)
+        )
     }
 }
 
@@ -127,6 +143,16 @@ impl From<ScanError> for RuntimeError {
             ScanError::LimitExceeded(p) => input(InputErrorKind::LimitExceeded, p),
             ScanError::InvalidOption(m) => RuntimeError::InvalidOption(m),
             ScanError::InvalidState(m) | ScanError::RenderFailed(m) => RuntimeError::Protocol(m),
+        }
+    }
+}
+
+impl From<crate::bindings::org::RollupError> for RuntimeError {
+    fn from(error: crate::bindings::org::RollupError) -> Self {
+        use crate::bindings::org::RollupError as E;
+        match error {
+            E::InvalidInput(m) | E::InvalidOption(m) => RuntimeError::Rollup(m),
+            E::RenderFailed(m) => RuntimeError::Protocol(m),
         }
     }
 }

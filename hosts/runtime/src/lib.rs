@@ -17,6 +17,7 @@ mod time;
 pub use bindings::types::{
     EngineInfo, Finding, ReportFormat, ReportSummary, ResourceResult, RuleInfo, Severity, Status, StatusCounts, TrendPoint,
 };
+pub use bindings::org as rollup;
 pub use error::{InputErrorKind, RuntimeError};
 pub use limits::Limits;
 pub use runtime::{FinishedScan, Runtime, ScanRequest, WIT_PACKAGE, WORLD_EXPORT};

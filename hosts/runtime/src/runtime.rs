@@ -13,13 +13,14 @@ use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::types::{EngineInfo, Finding, ReportFormat, ReportMeta, ReportSummary, ResourceResult, RuleInfo, ScanError, ScanOptions, SourceDigest, Status, TrendPoint};
+use crate::bindings::org::{OrgRollupPre, Outcome, Request, RollupFormat, Summary};
 use crate::bindings::{Engine as EngineWorld, EnginePre};
 use crate::error::RuntimeError;
 use crate::limits::Limits;
 use crate::sources::{Chunk, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
 
 /// The WIT package the embedded component implements; hosts load any 1.x component.
-pub const WIT_PACKAGE: &str = "compliance:engine@1.1.0";
+pub const WIT_PACKAGE: &str = "compliance:engine@1.2.0";
 /// The interface every component must export (any 1.x version; the host binds 1.0.0's functions).
 pub const WORLD_EXPORT: &str = "compliance:engine/scanner@1.0.0";
 /// The interface version that added `scan.render-page`.
@@ -82,6 +83,8 @@ pub struct Runtime {
     is_precompiled: bool,
     /// `scan.render-page`, when the component is 1.1.0 or later.
     render_page: Option<ComponentExportIndex>,
+    /// The `rollup` interface, when the component is 1.2.0 or later.
+    rollup: Option<OrgRollupPre<HostState>>,
     _ticker: Ticker,
 }
 
@@ -134,6 +137,7 @@ impl Runtime {
         let instance_pre = linker
             .instantiate_pre(&component)
             .map_err(|e| RuntimeError::InvalidComponent(format!("it imports something this host does not provide: {e:#}")))?;
+        let rollup = OrgRollupPre::new(instance_pre.clone()).ok();
         let pre = EnginePre::new(instance_pre)
             .map_err(|e| RuntimeError::InvalidComponent(format!("it does not export {WORLD_EXPORT} as this host expects: {e:#}")))?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -149,7 +153,7 @@ impl Runtime {
             })
             .map_err(|e| RuntimeError::Engine(format!("cannot start the deadline thread: {e}")))?;
         let sha256 = sha256_hex(&bytes);
-        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, _ticker: Ticker { stop, thread: Some(thread) } })
+        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, rollup, _ticker: Ticker { stop, thread: Some(thread) } })
     }
 
     /// Whether the component was loaded from its build-time precompiled artifact.
@@ -178,7 +182,20 @@ impl Runtime {
         self.limits
     }
 
-    fn instantiate(&self) -> Result<(Store<HostState>, EngineWorld, Instance), RuntimeError> {
+    /// Whether the component computes organization roll-ups (WIT 1.2.0).
+    pub fn rolls_up(&self) -> bool {
+        self.rollup.is_some()
+    }
+
+    /// Computes the org report from per-account summaries and renders it in each format.
+    pub fn roll_up(&self, request: &Request, summaries: &[Summary], formats: &[RollupFormat]) -> Result<Outcome, RuntimeError> {
+        let pre = self.rollup.as_ref().ok_or_else(|| RuntimeError::Unsupported { sha256: self.sha256.clone(), what: "the organization roll-up", since: "1.2.0" })?;
+        let mut store = self.new_store();
+        let world = pre.instantiate(&mut store).map_err(|e| RuntimeError::Trap { context: "instantiation".to_owned(), message: format!("{e:#}") })?;
+        Ok(world.compliance_engine_rollup().call_roll_up(&mut store, request, summaries, formats).map_err(|e| self.call_error(e, "roll-up"))??)
+    }
+
+    fn new_store(&self) -> Store<HostState> {
         let mut wasi = WasiCtx::builder();
         wasi.inherit_stderr(); // a guest panic message is the best clue there is
         let state = HostState {
@@ -190,6 +207,11 @@ impl Runtime {
         store.limiter(|s| &mut s.limits);
         store.set_hostcall_fuel(self.limits.max_result_bytes);
         store.set_epoch_deadline(self.deadline_ticks());
+        store
+    }
+
+    fn instantiate(&self) -> Result<(Store<HostState>, EngineWorld, Instance), RuntimeError> {
+        let mut store = self.new_store();
         let trap = |e: wasmtime::Error| RuntimeError::Trap { context: "instantiation".to_owned(), message: format!("{e:#}") };
         let instance = self.pre.instance_pre().instantiate(&mut store).map_err(trap)?;
         let world = EngineWorld::new(&mut store, &instance).map_err(trap)?;

@@ -1,9 +1,11 @@
 //! A whole scan of arbitrary input, then every renderer on the report. Checks the invariants a
 //! report must keep whatever the input: scores within 0..=10000, every finding counted, JSON
-//! output that parses back.
+//! output that parses back, account-region sums that add up to the report's, and an org
+//! roll-up of the report alone that scores exactly what the report does.
 #![no_main]
 
-use compliance_engine::render::{TrendPoint, csv, html, json, table};
+use compliance_engine::render::{TrendPoint, csv, html, json, rollup as render_rollup, table};
+use compliance_engine::rollup::{AccountRegionPart, RollupInput, RollupRequest, roll_up};
 use compliance_engine::{ReportMeta, ScanOptions, evaluate_document};
 use libfuzzer_sys::fuzz_target;
 
@@ -21,4 +23,19 @@ fuzz_target!(|data: &[u8]| {
     assert!(!page.contains("<script"), "a script tag reached the HTML");
     let _ = csv::render(&report);
     let _ = table::render(&report);
+
+    let parts: Vec<AccountRegionPart> = report
+        .by_account_region
+        .iter()
+        .map(|((account_id, region), summary)| AccountRegionPart { account_id: account_id.clone(), region: region.clone(), summary: *summary })
+        .collect();
+    let (compliant, decided) = parts.iter().fold((0u64, 0u64), |(c, d), p| (c + p.summary.tally.compliant, d + p.summary.tally.decided));
+    assert_eq!((compliant, decided), (report.tally.compliant, report.tally.decided), "account-region sums add up to the report's");
+    let at = "2026-01-01T00:00:00Z".to_owned();
+    let input = RollupInput { name: "fuzz.json".into(), generated_at: at.clone(), parts, ..RollupInput::default() };
+    let org = roll_up(RollupRequest { generated_at: at, ..RollupRequest::default() }, vec![input]).expect("a report's own parts always roll up");
+    assert_eq!(org.score_bp(), report.score_bp, "the roll-up of one report is that report's score");
+    let rendered = render_rollup::json(&org).expect("an org report always renders");
+    serde_json::from_slice::<serde_json::Value>(&rendered).expect("rendered org JSON parses");
+    assert!(!String::from_utf8(render_rollup::html(&org)).expect("UTF-8").contains("<script"));
 });

@@ -12,7 +12,7 @@ use crate::ENGINE_VERSION;
 /// Resources listed in the "worst resources" table.
 const WORST: usize = 15;
 
-const STYLE: &str = "
+pub(crate) const STYLE: &str = "
 :root{--ok:#1a7f37;--bad:#c4320a;--warn:#9a6700;--ink:#1f2328;--muted:#59636e;--line:#d1d9e0}
 *{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--ink);margin:0 auto;max-width:1100px;padding:24px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
@@ -59,6 +59,7 @@ pub fn render(report: &ScoreReport, trend: &[TrendPoint]) -> Vec<u8> {
     trend_section(&mut h, report, trend);
     severity_section(&mut h, report);
     type_section(&mut h, report);
+    account_section(&mut h, report);
     worst_section(&mut h, report);
     findings_section(&mut h, report);
     provenance_section(&mut h, report);
@@ -89,7 +90,7 @@ fn header(h: &mut String, report: &ScoreReport) {
 }
 
 /// A ring gauge: the score as an arc, the threshold as a tick.
-fn gauge(score_bp: u32, threshold_bp: u32) -> String {
+pub(crate) fn gauge(score_bp: u32, threshold_bp: u32) -> String {
     let circumference = 301.59_f64; // 2π × 48
     let filled = circumference * f64::from(score_bp) / 10_000.0;
     let angle = 360.0 * f64::from(threshold_bp) / 10_000.0 - 90.0;
@@ -154,7 +155,35 @@ fn severity_section(h: &mut String, report: &ScoreReport) {
 fn type_section(h: &mut String, report: &ScoreReport) {
     h.push_str("<h2>By resource type</h2><table><tr><th>Resource type</th><th class=\"num\">Score</th><th class=\"num\">Resources</th><th class=\"num\">Non-compliant resources</th></tr>");
     for (resource_type, s) in &report.by_resource_type {
-        let _ = write!(h, "<tr><td>{}</td><td class=\"num\">{}%</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>", escape(resource_type), percent(s.score_bp), s.resources, s.non_compliant);
+        let _ = write!(h, "<tr><td>{}</td><td class=\"num\">{}%</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>", escape(resource_type), percent(s.score_bp()), s.resources, s.non_compliant);
+    }
+    h.push_str("</table>\n");
+}
+
+/// Accounts, worst first, when the report spans more than one (an organization export).
+fn account_section(h: &mut String, report: &ScoreReport) {
+    if report.by_account.len() < 2 {
+        return;
+    }
+    let mut accounts: Vec<_> = report.by_account.iter().collect();
+    accounts.sort_by(|(a_id, a), (b_id, b)| a.score_bp().cmp(&b.score_bp()).then_with(|| a_id.cmp(b_id)));
+    let _ = write!(
+        h,
+        "<h2>By account ({})</h2><table><tr><th>Account</th><th class=\"num\">Score</th><th class=\"num\">Weight compliant / decided</th><th class=\"num\">Resources</th><th class=\"num\">Non-compliant resources</th></tr>",
+        accounts.len()
+    );
+    for (account, g) in accounts {
+        let class = if g.score_bp() < report.threshold_bp { " class=\"below\"" } else { "" };
+        let _ = write!(
+            h,
+            "<tr><td><code>{}</code></td><td class=\"num\"><span{class}>{}%</span></td><td class=\"num\">{} / {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            escape(account),
+            percent(g.score_bp()),
+            g.tally.compliant,
+            g.tally.decided,
+            g.resources,
+            g.non_compliant
+        );
     }
     h.push_str("</table>\n");
 }

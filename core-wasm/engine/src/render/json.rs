@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::report::{ResourceResult, ScoreReport, StatusCounts};
+use crate::report::{GroupSummary, ResourceResult, ScoreReport, StatusCounts};
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, rule};
 use crate::score::percent;
 use crate::ENGINE_VERSION;
 
 /// A score as a JSON number with exactly two decimals (`73.40`, not `73.4`).
-struct Score(u32);
+pub(crate) struct Score(pub(crate) u32);
 
 impl Serialize for Score {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -30,12 +30,17 @@ struct Report<'a> {
     score: Score,
     score_bp: u32,
     below_threshold: bool,
+    weight_compliant: u64,
+    weight_decided: u64,
     engine: Engine<'a>,
     options: Options<'a>,
     input: Input<'a>,
     totals: Totals,
     by_severity: BySeverity,
-    by_resource_type: BTreeMap<&'a str, TypeEntry>,
+    by_resource_type: BTreeMap<&'a str, GroupEntry>,
+    by_account: BTreeMap<&'a str, GroupEntry>,
+    by_region: BTreeMap<&'a str, GroupEntry>,
+    by_account_region: Vec<AccountRegionEntry<'a>>,
     resources: Vec<Resource<'a>>,
     findings: Vec<Finding<'a>>,
 }
@@ -104,12 +109,41 @@ struct SeverityCounts {
     insufficient_data: u64,
 }
 
+/// One part of a breakdown, with the integer sums behind its score.
 #[derive(Serialize)]
-struct TypeEntry {
+pub(crate) struct GroupEntry {
     score: Score,
     score_bp: u32,
+    weight_compliant: u64,
+    weight_decided: u64,
     resources: u64,
     non_compliant: u64,
+}
+
+impl GroupEntry {
+    pub(crate) fn new(g: &GroupSummary) -> Self {
+        GroupEntry {
+            score: Score(g.score_bp()),
+            score_bp: g.score_bp(),
+            weight_compliant: g.tally.compliant,
+            weight_decided: g.tally.decided,
+            resources: g.resources,
+            non_compliant: g.non_compliant,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct AccountRegionEntry<'a> {
+    account_id: &'a str,
+    region: &'a str,
+    #[serde(flatten)]
+    summary: GroupEntry,
+}
+
+/// A breakdown keyed by name.
+fn groups(parts: &BTreeMap<String, GroupSummary>) -> BTreeMap<&str, GroupEntry> {
+    parts.iter().map(|(name, g)| (name.as_str(), GroupEntry::new(g))).collect()
 }
 
 #[derive(Serialize)]
@@ -385,6 +419,8 @@ fn head_view(report: &ScoreReport) -> Report<'_> {
         score: Score(report.score_bp),
         score_bp: report.score_bp,
         below_threshold: report.below_threshold(),
+        weight_compliant: report.tally.compliant,
+        weight_decided: report.tally.decided,
         engine: Engine { version: ENGINE_VERSION, component_sha256: &meta.component_sha256, rule_pack: RulePack { id: RULE_PACK_ID, version: RULE_PACK_VERSION } },
         options: Options { criticality_tag: &report.criticality_tag, required_tags: &report.required_tags },
         input: Input {
@@ -408,10 +444,13 @@ fn head_view(report: &ScoreReport) -> Report<'_> {
             let [critical, high, medium, low] = &report.by_severity;
             BySeverity { critical: counts(&critical.1), high: counts(&high.1), medium: counts(&medium.1), low: counts(&low.1) }
         },
-        by_resource_type: report
-            .by_resource_type
+        by_resource_type: groups(&report.by_resource_type),
+        by_account: groups(&report.by_account),
+        by_region: groups(&report.by_region),
+        by_account_region: report
+            .by_account_region
             .iter()
-            .map(|(t, s)| (t.as_str(), TypeEntry { score: Score(s.score_bp), score_bp: s.score_bp, resources: s.resources, non_compliant: s.non_compliant }))
+            .map(|((account_id, region), g)| AccountRegionEntry { account_id, region, summary: GroupEntry::new(g) })
             .collect(),
         resources: Vec::new(),
         findings: Vec::new(),

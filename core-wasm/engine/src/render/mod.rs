@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod rollup;
 pub mod table;
 
 /// One point of the score trend (from the history of earlier scans).

@@ -37,7 +37,18 @@ pub fn render(report: &ScoreReport) -> Vec<u8> {
     }
     let _ = writeln!(out, "\n{:<36} {:>8} {:>9} {:>13}", "RESOURCE TYPE", "SCORE", "RESOURCES", "NON_COMPLIANT");
     for (resource_type, s) in &report.by_resource_type {
-        let _ = writeln!(out, "{:<36} {:>7}% {:>9} {:>13}", clean(resource_type, 36), percent(s.score_bp), s.resources, s.non_compliant);
+        let _ = writeln!(out, "{:<36} {:>7}% {:>9} {:>13}", clean(resource_type, 36), percent(s.score_bp()), s.resources, s.non_compliant);
+    }
+    if report.by_account.len() > 1 {
+        let mut accounts: Vec<_> = report.by_account.iter().collect();
+        accounts.sort_by(|(a_id, a), (b_id, b)| a.score_bp().cmp(&b.score_bp()).then_with(|| a_id.cmp(b_id)));
+        let _ = writeln!(out, "\n{:<36} {:>8} {:>9} {:>13}", "ACCOUNT (worst first)", "SCORE", "RESOURCES", "NON_COMPLIANT");
+        for (account, g) in accounts.iter().take(WORST) {
+            let _ = writeln!(out, "{:<36} {:>7}% {:>9} {:>13}", clean(account, 36), percent(g.score_bp()), g.resources, g.non_compliant);
+        }
+        if accounts.len() > WORST {
+            let _ = writeln!(out, "… and {} more accounts (see the HTML or JSON report)", accounts.len() - WORST);
+        }
     }
     let mut worst: Vec<_> = report.resources.iter().filter(|r| r.failed_rules().next().is_some()).collect();
     worst.sort_by(|a, b| a.score_bp.cmp(&b.score_bp).then_with(|| a.criticality.cmp(&b.criticality)));

@@ -7,8 +7,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 
 use anyhow::{Context, bail};
 use compliance_runtime::{InputSource, ReportFormat, ScanRequest, collect_sources, file_sha256};
-use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
+
+use super::report_head::{VERIFY_MEMBERS, read_head};
 
 use crate::Outcome;
 use crate::args::VerifyArgs;
@@ -21,10 +22,16 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let open = || File::open(&args.report).with_context(|| format!("reading {}", args.report.display()));
     // Everything but the resource and finding lists, read as a stream: a report of a million
     // resources is gigabytes, and verifying it must not need that much memory.
-    let report = read_head(BufReader::new(open()?)).with_context(|| format!("{} is not JSON", args.report.display()))?;
+    let report = read_head(BufReader::new(open()?), VERIFY_MEMBERS).with_context(|| format!("{} is not JSON", args.report.display()))?;
     let field = |pointer: &str| report.pointer(pointer).with_context(|| format!("{} has no `{pointer}`: not a compliance report", args.report.display()));
-    if field("/schema")?.as_str() != Some("compliance-report/v1") {
-        bail!("{} is not a compliance-report/v1 report", args.report.display());
+    match field("/schema")?.as_str() {
+        Some("compliance-report/v1") => {}
+        Some("compliance-rollup/v1") => return super::rollup::verify(&args, report),
+        other => bail!(
+            "{} has schema {}, which this version does not know (it verifies compliance-report/v1 and compliance-rollup/v1)",
+            args.report.display(),
+            other.map_or_else(|| "(not a string)".to_owned(), |s| format!("`{s}`"))
+        ),
     }
     let wanted_component = field("/engine/component_sha256")?.as_str().unwrap_or_default().to_owned();
     let request = ScanRequest {
@@ -34,17 +41,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         generated_at: field("/generated_at")?.as_str().context("generated_at is not a string")?.to_owned(),
     };
 
-    let runtime = super::load_runtime(&args.engine)?;
-    if runtime.sha256() != wanted_component {
-        match &args.engine.component {
-            Some(path) => bail!("{} has sha256 {}, but the report was scored by component {wanted_component}", path.display(), runtime.sha256()),
-            None => bail!(
-                "the report was scored by component {wanted_component}; this binary embeds {}. \
-                 Supply the archived component with --component FILE.wasm (its sha256 must be {wanted_component})",
-                runtime.sha256()
-            ),
-        }
-    }
+    let runtime = runtime_for(&args.engine, &wanted_component)?;
 
     let report_sources = reported_sources(&report);
     let sources = if args.inputs.is_empty() {
@@ -84,8 +81,25 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Failed)
 }
 
+/// The component a stored report names: the embedded one, or the archived file given, which
+/// must be exactly that component.
+pub fn runtime_for(engine: &crate::args::EngineArgs, wanted_component: &str) -> anyhow::Result<compliance_runtime::Runtime> {
+    let runtime = super::load_runtime(engine)?;
+    if runtime.sha256() != wanted_component {
+        match &engine.component {
+            Some(path) => bail!("{} has sha256 {}, but the report was scored by component {wanted_component}", path.display(), runtime.sha256()),
+            None => bail!(
+                "the report was scored by component {wanted_component}; this binary embeds {}. \
+                 Supply the archived component with --component FILE.wasm (its sha256 must be {wanted_component})",
+                runtime.sha256()
+            ),
+        }
+    }
+    Ok(runtime)
+}
+
 /// The report's sources as (name, sha256 of the raw bytes), in report order.
-fn reported_sources(report: &Value) -> Vec<(String, String)> {
+pub fn reported_sources(report: &Value) -> Vec<(String, String)> {
     report
         .pointer("/input/sources")
         .and_then(Value::as_array)
@@ -99,7 +113,7 @@ fn reported_sources(report: &Value) -> Vec<(String, String)> {
 /// Source names are part of the input digest, and the analyzer Lambda names its snapshot
 /// `s3://bucket/key`: an auditor who downloads that object verifies the local copy, matched to
 /// the report's source by sha256. Files whose names the report already uses are left alone.
-fn name_by_content(sources: &mut [InputSource], reported: &[(String, String)]) -> anyhow::Result<()> {
+pub fn name_by_content(sources: &mut [InputSource], reported: &[(String, String)]) -> anyhow::Result<()> {
     let given: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let mut unmatched: Vec<&(String, String)> = reported.iter().filter(|(name, _)| !given.contains(name)).collect();
     for source in sources.iter_mut() {
@@ -117,60 +131,6 @@ fn name_by_content(sources: &mut [InputSource], reported: &[(String, String)]) -
     let position = |name: &str| reported.iter().position(|(n, _)| n == name).unwrap_or(usize::MAX);
     sources.sort_by(|a, b| (position(&a.name), &a.name).cmp(&(position(&b.name), &b.name)));
     Ok(())
-}
-
-/// Top-level members verify reads from a stored report.
-const HEAD_MEMBERS: [&str; 7] = ["schema", "engine", "threshold_bp", "options", "generated_at", "input", "score_bp"];
-
-/// A report's top-level members except `resources` and `findings`, which are skipped unread.
-/// The engine writes those two lists last, so reading usually stops where they begin: the rest
-/// of a report is nearly all of its bytes, and the comparison reads them anyway.
-fn read_head(reader: impl Read) -> serde_json::Result<Value> {
-    let mut head = None;
-    let mut deserializer = serde_json::Deserializer::from_reader(reader);
-    let result = ReportHead(&mut head).deserialize(&mut deserializer).and_then(|value| deserializer.end().map(|()| value));
-    match (result, head) {
-        // Stopped on purpose: everything needed was read before the lists.
-        (Err(_), Some(head)) => Ok(head),
-        (Err(e), None) => Err(e),
-        (Ok(head), _) => Ok(head),
-    }
-}
-
-/// Reads the head; when the lists begin after every member verify needs, it keeps the head in
-/// the slot and stops the parser with an error that [`read_head`] recognises by the full slot.
-struct ReportHead<'s>(&'s mut Option<Value>);
-
-impl<'de> DeserializeSeed<'de> for ReportHead<'_> {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ReportHead<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut head = serde_json::Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "resources" || key == "findings" {
-                if HEAD_MEMBERS.iter().all(|m| head.contains_key(*m)) {
-                    *self.0 = Some(Value::Object(head));
-                    return Err(A::Error::custom("the report's head is read"));
-                }
-                map.next_value::<IgnoredAny>()?;
-            } else {
-                head.insert(key, map.next_value()?);
-            }
-        }
-        Ok(Value::Object(head))
-    }
 }
 
 /// A writer that compares what is written with the stored report, reading it as it goes.
@@ -271,30 +231,3 @@ fn differences(stored: &Value, fresh: &Value, stored_bytes: &[u8], fresh_bytes: 
     lines
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const HEAD: &str = r#""schema": "compliance-report/v1", "engine": {}, "threshold_bp": 7000, "options": {},
-        "generated_at": "t", "input": {"sources": []}, "score_bp": 1"#;
-
-    #[test]
-    fn the_head_is_read_up_to_the_lists() {
-        // Nothing after the start of the lists is read: here it is not even JSON.
-        let report = format!(r#"{{{HEAD}, "resources": [ not read"#);
-        let head = read_head(report.as_bytes()).expect("head");
-        assert_eq!(head.get("score_bp"), Some(&Value::from(1)));
-        assert!(head.get("resources").is_none());
-    }
-
-    #[test]
-    fn members_after_the_lists_are_read_when_the_head_is_not_complete() {
-        let report = r#"{"schema": "compliance-report/v1", "resources": [{"a": 1}], "findings": [], "score_bp": 5}"#;
-        let head = read_head(report.as_bytes()).expect("head");
-        assert_eq!(head.get("score_bp"), Some(&Value::from(5)));
-        assert!(head.get("resources").is_none(), "the lists are skipped");
-        assert!(read_head(&br#"{"schema": "x", "resources": [1, }"#[..]).is_err(), "a list is still parsed when skipped");
-        assert!(read_head(&b"not json"[..]).is_err());
-        assert!(read_head(format!("{{{HEAD}}} trailing").as_bytes()).is_err());
-    }
-}
