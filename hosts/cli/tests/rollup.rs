@@ -43,8 +43,12 @@ fn snapshot(account: &str, region: &str, buckets: usize, failing: usize, roles: 
     json!({"fileVersion": "1.0", "configSnapshotId": format!("{account}-{region}"), "configurationItems": items})
 }
 
+/// One account-region of a test estate: account, region, buckets, failing buckets, IAM roles
+/// (name, administrator).
+type AccountRegion = (&'static str, &'static str, usize, usize, Vec<(&'static str, bool)>);
+
 /// Scans each account-region into `reports/<account>/<region>/report.json`; returns the paths.
-fn scan_estate(dir: &Path, estate: &[(&str, &str, usize, usize, Vec<(&str, bool)>)]) -> Vec<PathBuf> {
+fn scan_estate(dir: &Path, estate: &[AccountRegion]) -> Vec<PathBuf> {
     let mut reports = Vec::new();
     for (account, region, buckets, failing, roles) in estate {
         let input = dir.join(format!("{account}_Config_{region}_ConfigSnapshot.json"));
@@ -57,7 +61,7 @@ fn scan_estate(dir: &Path, estate: &[(&str, &str, usize, usize, Vec<(&str, bool)
     reports
 }
 
-fn estate() -> Vec<(&'static str, &'static str, usize, usize, Vec<(&'static str, bool)>)> {
+fn estate() -> Vec<AccountRegion> {
     vec![
         // Account 1 records its IAM roles in both regions: they must count once.
         ("111111111111", "us-east-1", 10, 1, vec![("admin", true), ("reader", false)]),
