@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::TrendPoint;
-use crate::report::{ResourceResult, ScoreReport};
+use crate::report::{GroupSummary, ResourceResult, ScoreReport};
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, Status, rule};
 use crate::score::percent;
 use crate::ENGINE_VERSION;
@@ -173,19 +173,26 @@ fn account_section(h: &mut String, report: &ScoreReport) {
         accounts.len()
     );
     for (account, g) in accounts {
-        let class = if g.score_bp() < report.threshold_bp { " class=\"below\"" } else { "" };
-        let _ = write!(
-            h,
-            "<tr><td><code>{}</code></td><td class=\"num\"><span{class}>{}%</span></td><td class=\"num\">{} / {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            escape(account),
-            percent(g.score_bp()),
-            g.tally.compliant,
-            g.tally.decided,
-            g.resources,
-            g.non_compliant
-        );
+        group_row(h, &format!("<code>{}</code>", escape(account)), g, report.threshold_bp, None);
     }
     h.push_str("</table>\n");
+}
+
+/// A table row of one part of a breakdown: `name_cell` (already HTML), the score (marked when
+/// below the threshold), the weights behind it, `extra` (a count) when given, resources and
+/// non-compliant resources.
+pub(crate) fn group_row(h: &mut String, name_cell: &str, g: &GroupSummary, threshold_bp: u32, extra: Option<u64>) {
+    let class = if g.score_bp() < threshold_bp { " class=\"below\"" } else { "" };
+    let extra = extra.map_or_else(String::new, |n| format!("<td class=\"num\">{n}</td>"));
+    let _ = write!(
+        h,
+        "<tr><td>{name_cell}</td><td class=\"num\"><span{class}>{}%</span></td><td class=\"num\">{} / {}</td>{extra}<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+        percent(g.score_bp()),
+        g.tally.compliant,
+        g.tally.decided,
+        g.resources,
+        g.non_compliant
+    );
 }
 
 fn display_name(r: &ResourceResult) -> String {

@@ -45,11 +45,18 @@ struct Report<'a> {
     findings: Vec<Finding<'a>>,
 }
 
+/// The `engine` member of every report: this engine's identity and the component's digest.
 #[derive(Serialize)]
-struct Engine<'a> {
+pub(crate) struct Engine<'a> {
     version: &'static str,
     component_sha256: &'a str,
     rule_pack: RulePack,
+}
+
+impl<'a> Engine<'a> {
+    pub(crate) fn new(component_sha256: &'a str) -> Self {
+        Engine { version: ENGINE_VERSION, component_sha256, rule_pack: RulePack { id: RULE_PACK_ID, version: RULE_PACK_VERSION } }
+    }
 }
 
 #[derive(Serialize)]
@@ -421,7 +428,7 @@ fn head_view(report: &ScoreReport) -> Report<'_> {
         below_threshold: report.below_threshold(),
         weight_compliant: report.tally.compliant,
         weight_decided: report.tally.decided,
-        engine: Engine { version: ENGINE_VERSION, component_sha256: &meta.component_sha256, rule_pack: RulePack { id: RULE_PACK_ID, version: RULE_PACK_VERSION } },
+        engine: Engine::new(&meta.component_sha256),
         options: Options { criticality_tag: &report.criticality_tag, required_tags: &report.required_tags },
         input: Input {
             sha256: &meta.input_sha256,

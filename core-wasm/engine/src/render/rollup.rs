@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::html::{STYLE, escape, gauge};
-use super::json::{GroupEntry, Score};
+use super::html::{STYLE, escape, gauge, group_row};
+use super::json::{Engine, GroupEntry, Score};
 use crate::rollup::{PartStatus, ROLLUP_SCHEMA, RollupReport};
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION};
 use crate::score::percent;
@@ -40,19 +40,6 @@ struct Rollup<'a> {
     inputs: Vec<Input<'a>>,
     account_regions: Vec<Part<'a>>,
     expected: Vec<Expected<'a>>,
-}
-
-#[derive(Serialize)]
-struct Engine<'a> {
-    version: &'static str,
-    component_sha256: &'a str,
-    rule_pack: RulePack,
-}
-
-#[derive(Serialize)]
-struct RulePack {
-    id: &'static str,
-    version: &'static str,
 }
 
 #[derive(Serialize)]
@@ -149,7 +136,7 @@ pub fn json(report: &RollupReport) -> Result<Vec<u8>, serde_json::Error> {
         alert: report.alert(),
         weight_compliant: report.total.tally.compliant,
         weight_decided: report.total.tally.decided,
-        engine: Engine { version: ENGINE_VERSION, component_sha256: &r.component_sha256, rule_pack: RulePack { id: RULE_PACK_ID, version: RULE_PACK_VERSION } },
+        engine: Engine::new(&r.component_sha256),
         window: Window { start: r.window_start.as_deref(), end: &r.generated_at, forget_after_hours: r.forget_after_hours },
         totals: Totals {
             inputs: count(report.inputs.len()),
@@ -240,32 +227,14 @@ pub fn html(report: &RollupReport) -> Vec<u8> {
         report.absent.len(),
     );
     h.push_str("<h2>Accounts, worst first</h2><table><tr><th>Account</th><th class=\"num\">Score</th><th class=\"num\">Weight compliant / decided</th><th class=\"num\">Regions</th><th class=\"num\">Resources</th><th class=\"num\">Non-compliant</th></tr>");
-    for (account, bp) in worst_accounts(report) {
-        let Some((g, regions)) = report.by_account.get(account) else { continue };
-        let flag = if bp < r.threshold_bp { " class=\"below\"" } else { "" };
-        let _ = write!(
-            h,
-            "<tr><td><code>{}</code></td><td class=\"num\"><span{flag}>{}%</span></td><td class=\"num\">{} / {}</td><td class=\"num\">{regions}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            escape(account),
-            percent(bp),
-            g.tally.compliant,
-            g.tally.decided,
-            g.resources,
-            g.non_compliant
-        );
+    for (account, _) in worst_accounts(report) {
+        if let Some((g, regions)) = report.by_account.get(account) {
+            group_row(&mut h, &format!("<code>{}</code>", escape(account)), g, r.threshold_bp, Some(*regions));
+        }
     }
     h.push_str("</table>\n<h2>Regions</h2><table><tr><th>Region</th><th class=\"num\">Score</th><th class=\"num\">Weight compliant / decided</th><th class=\"num\">Resources</th><th class=\"num\">Non-compliant</th></tr>");
     for (region, g) in &report.by_region {
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td class=\"num\">{}%</td><td class=\"num\">{} / {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            escape(region),
-            percent(g.score_bp()),
-            g.tally.compliant,
-            g.tally.decided,
-            g.resources,
-            g.non_compliant
-        );
+        group_row(&mut h, &escape(region), g, r.threshold_bp, None);
     }
     h.push_str("</table>\n<h2>Missing or stale account-regions</h2>");
     if report.absent.is_empty() {
