@@ -179,6 +179,13 @@ impl GroupSummary {
         self.tally.score_bp()
     }
 
+    /// Adds another part.
+    pub fn merge(&mut self, other: &GroupSummary) {
+        self.tally.merge(other.tally);
+        self.resources = self.resources.saturating_add(other.resources);
+        self.non_compliant = self.non_compliant.saturating_add(other.non_compliant);
+    }
+
     /// Counts one more resource with its tally.
     pub fn add(&mut self, tally: Tally, failing: bool) {
         self.tally.merge(tally);

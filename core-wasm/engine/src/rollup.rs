@@ -297,11 +297,11 @@ pub fn roll_up(request: RollupRequest, mut inputs: Vec<RollupInput>) -> Result<R
     let mut by_region: BTreeMap<String, GroupSummary> = BTreeMap::new();
     for rolled in parts.iter().filter(|p| p.status == PartStatus::Counted) {
         let part = &rolled.part;
-        add(&mut total, &part.summary);
+        total.merge(&part.summary);
         let (account, regions) = by_account.entry(part.account_id.clone()).or_default();
-        add(account, &part.summary);
+        account.merge(&part.summary);
         *regions += u64::from(part.region != crate::report::GLOBAL_REGION);
-        add(by_region.entry(part.region.clone()).or_default(), &part.summary);
+        by_region.entry(part.region.clone()).or_default().merge(&part.summary);
     }
 
     // Absent: stale ones (only outside-window summaries), then expected ones nobody reported.
@@ -340,12 +340,6 @@ pub fn roll_up(request: RollupRequest, mut inputs: Vec<RollupInput>) -> Result<R
     request.expected.sort();
     request.expected.dedup();
     Ok(RollupReport { request, total, by_account, by_region, inputs, parts, absent: absent.into_values().collect() })
-}
-
-fn add(sum: &mut GroupSummary, part: &GroupSummary) {
-    sum.tally.merge(part.tally);
-    sum.resources = sum.resources.saturating_add(part.resources);
-    sum.non_compliant = sum.non_compliant.saturating_add(part.non_compliant);
 }
 
 #[cfg(test)]

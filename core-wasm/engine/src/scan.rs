@@ -306,10 +306,7 @@ impl Scan {
 fn merged(parts: &BTreeMap<(String, String), GroupSummary>, key: impl Fn(&(String, String)) -> &String) -> BTreeMap<String, GroupSummary> {
     let mut out: BTreeMap<String, GroupSummary> = BTreeMap::new();
     for (part, summary) in parts {
-        let entry = out.entry(key(part).clone()).or_default();
-        entry.tally.merge(summary.tally);
-        entry.resources += summary.resources;
-        entry.non_compliant += summary.non_compliant;
+        out.entry(key(part).clone()).or_default().merge(summary);
     }
     out
 }
