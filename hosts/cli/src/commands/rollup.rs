@@ -177,16 +177,19 @@ fn collect_reports(inputs: &[PathBuf]) -> anyhow::Result<Vec<(String, PathBuf)>>
     Ok(found)
 }
 
+/// Every file below `root`. Symlinked directories are not entered (`file_type` does not
+/// follow links), so a link loop cannot make the walk endless; symlinked files are read.
 fn walkdir(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-            let path = entry.with_context(|| format!("reading {}", dir.display()))?.path();
-            if path.is_dir() {
-                pending.push(path);
+            let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+            let kind = entry.file_type().with_context(|| format!("reading {}", entry.path().display()))?;
+            if kind.is_dir() {
+                pending.push(entry.path());
             } else {
-                files.push(path);
+                files.push(entry.path());
             }
         }
     }
