@@ -16,14 +16,18 @@ use bytes::Bytes;
 use compliance_runtime::{
     Finding, InputSource, ReportFormat, ReportSummary, ResourceResult, Runtime, ScanRequest, Status, TrendPoint, format_utc_millis, now_millis, now_utc, parse_utc_millis,
 };
+use compliance_runtime::report_head::{ROLLUP_MEMBERS, read_head, rollup_summary};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::alert::{self, AlertInput, ReportLocation};
 use crate::config_api::ConfigApi;
 use crate::emf::{self, Unit};
 use crate::history::{self, Item, ScanInfo, percent};
 use crate::report_upload::{self, PartWriter, Pending, Target, UploadError};
+use crate::s3_event::{self, SnapshotObject, Work};
 use crate::settings::AnalyzerSettings;
+use crate::state::{self, State};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -61,6 +65,17 @@ pub struct Analyzer<C> {
     region: String,
 }
 
+/// What a batch of messages came to.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    /// The outcome of every snapshot scored (or found superseded).
+    pub scans: Vec<Value>,
+    /// Messages with nothing to score.
+    pub ignored: Vec<String>,
+    /// Messages that failed, with why: SQS redelivers them.
+    pub failures: Vec<(String, String)>,
+}
+
 /// The snapshot object a scan read.
 #[derive(Debug, Clone)]
 struct Snapshot {
@@ -77,13 +92,45 @@ struct Scored {
     failing: Vec<Finding>,
     /// The HTML report (a shared buffer: it is stored under two keys without being copied).
     html: Bytes,
+    /// sha256 of the JSON report's bytes, and its head (every member but the lists): what an
+    /// org roll-up needs of it.
+    report_sha256: String,
+    report_head: Value,
 }
 
-fn is_account(text: &str) -> bool {
+/// Passes the JSON report on while hashing it and keeping its head: the members the engine
+/// writes before the resource and finding lists, a few kilobytes for one account-region.
+struct HeadAndDigest<W> {
+    inner: W,
+    sha256: Sha256,
+    head: Vec<u8>,
+}
+
+/// More head than this is not a report of one account-region.
+const MAX_HEAD_BYTES: usize = 16 << 20;
+
+impl<W: std::io::Write> std::io::Write for HeadAndDigest<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(bytes)?;
+        let written = bytes.get(..n).unwrap_or_default();
+        self.sha256.update(written);
+        let room = MAX_HEAD_BYTES.saturating_sub(self.head.len());
+        self.head.extend_from_slice(written.get(..room.min(n)).unwrap_or_default());
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Whether `text` is an AWS account id (12 digits).
+pub fn is_account(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn is_region(text: &str) -> bool {
+/// Whether `text` can be a region name (and so a safe key segment).
+pub fn is_region(text: &str) -> bool {
     (1..=32).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
@@ -117,9 +164,59 @@ impl<C: ConfigApi> Analyzer<C> {
         &self.config
     }
 
-    /// Handles one scheduled event (or any event: `account`, `region` and `time` are used
-    /// when present).
+    /// Handles one invocation: an SQS batch of S3 object events (organization mode), or a
+    /// scheduled event (single-account mode: `account`, `region` and `time` are used when
+    /// present). A batch answers with the messages that failed (`batchItemFailures`).
     pub async fn handle(&self, event: Value) -> anyhow::Result<Value> {
+        if let Some(messages) = s3_event::sqs_messages(&event) {
+            let outcome = self.handle_messages(messages).await;
+            let failures: Vec<Value> = outcome.failures.iter().map(|(id, _)| json!({"itemIdentifier": id})).collect();
+            return Ok(json!({"batchItemFailures": failures}));
+        }
+        self.handle_scheduled(event).await
+    }
+
+    /// Scores the snapshot each message names, one after the other. A message that cannot be
+    /// read, names a snapshot outside the delivery bucket, or whose scan fails is a failure of
+    /// its own; the rest of the batch still counts.
+    pub async fn handle_messages(&self, messages: Vec<(String, String)>) -> BatchOutcome {
+        let mut outcome = BatchOutcome::default();
+        for (id, body) in messages {
+            let scanned = match s3_event::work(&body) {
+                Ok(Work::Ignore(reason)) => {
+                    tracing::info!(message_id = id, reason, "message ignored");
+                    outcome.ignored.push(id);
+                    continue;
+                }
+                Ok(Work::Snapshots(snapshots)) => self.scan_objects(snapshots).await,
+                Err(reason) => Err(anyhow::anyhow!(reason)),
+            };
+            match scanned {
+                Ok(results) => outcome.scans.extend(results),
+                Err(error) => {
+                    let error = format!("{error:#}");
+                    tracing::error!(message_id = id, error, "message failed; SQS redelivers it, then moves it to the dead-letter queue");
+                    outcome.failures.push((id, error));
+                }
+            }
+        }
+        outcome
+    }
+
+    async fn scan_objects(&self, snapshots: Vec<SnapshotObject>) -> anyhow::Result<Vec<Value>> {
+        let mut results = Vec::with_capacity(snapshots.len());
+        for object in snapshots {
+            if object.bucket != self.settings.config_bucket {
+                bail!("s3://{}/{} is not in the delivery bucket {}: not scored", object.bucket, object.key, self.settings.config_bucket);
+            }
+            let snapshot = Snapshot { key: object.key, version_id: object.version_id };
+            // Boxed: the scan is a deep future, and a batch holds one at a time.
+            results.push(Box::pin(self.scan(snapshot, &object.account, &object.region, &object.generated_at, Instant::now())).await?);
+        }
+        Ok(results)
+    }
+
+    async fn handle_scheduled(&self, event: Value) -> anyhow::Result<Value> {
         let started = Instant::now();
         let field = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_owned);
         let account = match field("account").filter(|a| is_account(a)) {
@@ -144,28 +241,43 @@ impl<C: ConfigApi> Analyzer<C> {
             tracing::info!(bucket = self.settings.config_bucket, account, region, "no Config snapshot delivered yet; nothing to score");
             return Ok(json!({"status": "no-snapshot", "account": account, "region": region}));
         };
-        let summary_key = history::summary_key(&account, &region);
-        let since = format_utc_millis(parse_utc_millis(&generated_at).unwrap_or_default() - 7 * DAY_MS);
-        let trend = history::trend(&self.clients.dynamodb, &self.settings.history_table, &summary_key, &since, &generated_at).await?;
+        Box::pin(self.scan(snapshot, &account, &region, &generated_at, started)).await
+    }
 
-        let id = scan_id(&generated_at);
-        let keys = report_keys(&account, &region, &generated_at);
+    /// Scores one snapshot of one account-region as of `generated_at`, and writes what changed
+    /// in history, the reports, the summary item, the state, the alert and the metrics.
+    async fn scan(&self, snapshot: Snapshot, account: &str, region: &str, generated_at: &str, started: Instant) -> anyhow::Result<Value> {
+        let bucket = &self.settings.reports_bucket;
+        let state_key = state::key(account, region);
+        let previous = state::load(&self.clients.s3, bucket, &state_key).await?;
+        if let Some(previous) = previous.as_ref().filter(|p| p.generated_at.as_str() > generated_at) {
+            // A late redelivery of an older snapshot: history and reports have moved on.
+            tracing::info!(account, region, generated_at, newer = previous.generated_at, key = snapshot.key, "snapshot older than the last completed scan; not scored");
+            return Ok(json!({"status": "superseded", "account": account, "region": region, "generated_at": generated_at, "newer": previous.generated_at}));
+        }
+        let summary_key = history::summary_key(account, region);
+        let since = format_utc_millis(parse_utc_millis(generated_at).unwrap_or_default() - 7 * DAY_MS);
+        let trend = history::trend(&self.clients.dynamodb, &self.settings.history_table, &summary_key, &since, generated_at).await?;
+
+        let id = scan_id(generated_at);
+        let keys = report_keys(account, region, generated_at);
         let target = |(key, content_type): &(String, &'static str)| Target {
             s3: self.clients.s3.clone(),
-            bucket: self.settings.reports_bucket.clone(),
+            bucket: bucket.clone(),
             key: key.clone(),
             content_type,
             scan_id: id.clone(),
         };
         let (json_target, html_target) = (target(&keys[0]), target(&keys[1]));
-        let (scored, json_report, snapshot) = self.score(snapshot, &generated_at, trend, &json_target).await?;
+        let (scored, json_report, snapshot) = self.score(snapshot, generated_at, trend, &json_target).await?;
         let scan = ScanInfo {
-            timestamp: generated_at.clone(),
+            timestamp: generated_at.to_owned(),
             scan_id: id,
             component_sha256: scored.component_sha256.clone(),
             input_sha256: scored.input_sha256.clone(),
         };
-        let items: Vec<Item> = scored.resources.iter().map(|r| history::resource_item(r, &scan)).collect();
+        let now = State::of(&scored.resources, &scan);
+        let (items, changes) = state::changed_items(previous.as_ref(), &now, &scored.resources, &scan);
         let written = match history::write_all(&self.clients.dynamodb, &self.settings.history_table, items).await {
             Ok(written) => written,
             Err(error) => {
@@ -176,35 +288,25 @@ impl<C: ConfigApi> Analyzer<C> {
 
         json_report.store(&json_target, &keys[2].0).await?;
         html_target.put(&keys[1].0, scored.html.clone()).await?;
-        html_target.put(&keys[3].0, scored.html).await?;
-        let location = ReportLocation { bucket: self.settings.reports_bucket.clone(), json_key: keys[0].0.clone(), html_key: keys[1].0.clone() };
+        html_target.put(&keys[3].0, scored.html.clone()).await?;
+        let location = ReportLocation { bucket: bucket.clone(), json_key: keys[0].0.clone(), html_key: keys[1].0.clone() };
 
-        let summary_item = self.summary_item(&summary_key, &scan, &scored.summary, &location, &snapshot, started.elapsed().as_millis() as u64);
+        let summary_item = self.summary_item(&summary_key, &scan, &scored, &location, &snapshot, started.elapsed().as_millis() as u64)?;
         history::put(&self.clients.dynamodb, &self.settings.history_table, summary_item).await?;
+        // Last: only a scan whose history and summary are written advances the state.
+        state::store(&self.clients.s3, bucket, &state_key, &now).await?;
 
         let alerted = if scored.summary.below_threshold {
             let built = alert::build(&AlertInput {
                 summary: &scored.summary,
                 scan_id: &scan.scan_id,
-                generated_at: &generated_at,
-                account: &account,
-                region: &region,
+                generated_at,
+                account,
+                region,
                 report: &location,
                 failing: &scored.failing,
             });
-            let attribute = |kind: &str, value: &str| MessageAttributeValue::builder().data_type(kind).string_value(value).build();
-            self.clients
-                .sns
-                .publish()
-                .topic_arn(&self.settings.alert_topic_arn)
-                .subject(&built.subject)
-                .message(&built.message)
-                .message_structure("json")
-                .message_attributes("severity", attribute("String", built.severity)?)
-                .message_attributes("score", attribute("Number", &built.score)?)
-                .send()
-                .await
-                .context("publishing the alert to SNS")?;
+            self.publish(&built).await?;
             true
         } else {
             false
@@ -222,6 +324,7 @@ impl<C: ConfigApi> Analyzer<C> {
                 ("ViolationsMedium", Unit::Count, s.medium.non_compliant as f64),
                 ("ViolationsLow", Unit::Count, s.low.non_compliant as f64),
                 ("ResourcesEvaluated", Unit::Count, s.evaluated_resources as f64),
+                ("HistoryItemsWritten", Unit::Count, written as f64),
                 ("ScanDurationMs", Unit::Milliseconds, duration_ms as f64),
             ],
         );
@@ -238,12 +341,30 @@ impl<C: ConfigApi> Analyzer<C> {
             "below_threshold": s.below_threshold,
             "resources_evaluated": s.evaluated_resources,
             "history_items": written + 1,
+            "changes": changes,
             "reports": {"bucket": location.bucket, "json_key": location.json_key, "html_key": location.html_key},
             "alert_sent": alerted,
             "duration_ms": duration_ms,
         });
         tracing::info!(outcome = %outcome, "scan complete");
         Ok(outcome)
+    }
+
+    async fn publish(&self, built: &alert::Alert) -> anyhow::Result<()> {
+        let attribute = |kind: &str, value: &str| MessageAttributeValue::builder().data_type(kind).string_value(value).build();
+        self.clients
+            .sns
+            .publish()
+            .topic_arn(&self.settings.alert_topic_arn)
+            .subject(&built.subject)
+            .message(&built.message)
+            .message_structure("json")
+            .message_attributes("severity", attribute("String", built.severity)?)
+            .message_attributes("score", attribute("Number", &built.score)?)
+            .send()
+            .await
+            .context("publishing the alert to SNS")?;
+        Ok(())
     }
 
     /// The newest `ConfigSnapshot` object for the account and region (by time written, then key).
@@ -294,9 +415,10 @@ impl<C: ConfigApi> Analyzer<C> {
             let mut scan = runtime.scan(&request, vec![source], &mut |_| {}).with_context(|| format!("scoring {name}"))?;
             let resources = scan.resources()?;
             let failing = scan.findings(&[Status::NonCompliant])?;
-            let mut parts = PartWriter::new(tx);
-            scan.render_to(ReportFormat::Json, &[], &mut parts, "the JSON report")?;
-            parts.finish().context("rendering the JSON report")?;
+            let mut out = HeadAndDigest { inner: PartWriter::new(tx), sha256: Sha256::new(), head: Vec::new() };
+            scan.render_to(ReportFormat::Json, &[], &mut out, "the JSON report")?;
+            out.inner.finish().context("rendering the JSON report")?;
+            let report_head = read_head(&out.head[..], ROLLUP_MEMBERS).context("reading back the head of the JSON report")?;
             trend.push(TrendPoint { generated_at: request.generated_at.clone(), score_bp: scan.summary.score_bp });
             let html = scan.render(ReportFormat::Html, &trend)?;
             Ok(Scored {
@@ -306,6 +428,8 @@ impl<C: ConfigApi> Analyzer<C> {
                 resources,
                 failing,
                 html: Bytes::from(html),
+                report_sha256: format!("{:x}", out.sha256.finalize()),
+                report_head,
             })
         });
         let (scoring, uploaded) = tokio::join!(scoring, report_upload::upload(json_target, rx));
@@ -323,7 +447,13 @@ impl<C: ConfigApi> Analyzer<C> {
         }
     }
 
-    fn summary_item(&self, key: &str, scan: &ScanInfo, s: &ReportSummary, report: &ReportLocation, snapshot: &Snapshot, duration_ms: u64) -> Item {
+    /// The scan's summary item. It carries what the org roll-up needs of the scan (the integer
+    /// sums per account-region, the report's key and sha256) and the hour bucket the roll-up's
+    /// index is keyed by.
+    fn summary_item(&self, key: &str, scan: &ScanInfo, scored: &Scored, report: &ReportLocation, snapshot: &Snapshot, duration_ms: u64) -> anyhow::Result<Item> {
+        let s = &scored.summary;
+        let rollup = rollup_summary(&report.json_key, &scored.report_sha256, &scored.report_head, &report.json_key).map_err(anyhow::Error::msg)?;
+        let weight = |member: &str| scored.report_head.get(member).and_then(Value::as_u64).with_context(|| format!("the JSON report has no {member}"));
         let n = |v: u64| AttributeValue::N(v.to_string());
         let text = |v: &str| AttributeValue::S(v.to_owned());
         let mut item = Item::from([
@@ -352,11 +482,17 @@ impl<C: ConfigApi> Analyzer<C> {
             ("ComponentSha256".to_owned(), text(&scan.component_sha256)),
             ("InputSha256".to_owned(), text(&scan.input_sha256)),
             ("DurationMs".to_owned(), n(duration_ms)),
+            ("HourBucket".to_owned(), text(&history::hour_bucket(&scan.timestamp))),
+            ("WeightCompliant".to_owned(), n(weight("weight_compliant")?)),
+            ("WeightDecided".to_owned(), n(weight("weight_decided")?)),
+            ("ReportSha256".to_owned(), text(&rollup.report_sha256)),
+            ("RulePackVersion".to_owned(), text(&rollup.rule_pack_version)),
+            ("Parts".to_owned(), text(&history::parts_json(&rollup.parts))),
         ]);
         if let Some(version) = &snapshot.version_id {
             item.insert("SnapshotVersionId".to_owned(), text(version));
         }
-        item
+        Ok(item)
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use compliance_runtime::rollup::Part;
 use compliance_runtime::{ResourceResult, TrendPoint, sha256_hex};
 
 /// A DynamoDB item.
@@ -47,7 +48,7 @@ fn n(number: impl ToString) -> AttributeValue {
 }
 
 /// Cuts untrusted text to [`MAX_TEXT_BYTES`] on a character boundary.
-fn bounded(text: &str) -> String {
+pub(crate) fn bounded(text: &str) -> String {
     if text.len() <= MAX_TEXT_BYTES {
         return text.to_owned();
     }
@@ -56,6 +57,27 @@ fn bounded(text: &str) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+/// The hour a scan belongs to (`2026-12-01T04`): the partition key of the summaries' index, so
+/// one Query per hour returns every account-region's summary of that hour.
+pub fn hour_bucket(timestamp: &str) -> String {
+    timestamp.get(..13).unwrap_or(timestamp).to_owned()
+}
+
+/// The name of the index over the summaries' hour buckets.
+pub const HOUR_INDEX: &str = "ByHour";
+
+/// An account-region's integer sums, as the summary item's `Parts` attribute stores them.
+pub fn parts_json(parts: &[Part]) -> String {
+    let parts: Vec<serde_json::Value> = parts
+        .iter()
+        .map(|p| {
+            serde_json::json!({"account_id": p.account_id, "region": p.region, "weight_compliant": p.weight_compliant,
+                               "weight_decided": p.weight_decided, "resources": p.resources, "non_compliant": p.non_compliant})
+        })
+        .collect();
+    serde_json::Value::from(parts).to_string()
 }
 
 /// `73.41` from 7341 basis points, exactly.

@@ -1,7 +1,9 @@
 //! AWS Lambda hosts over the compliance scoring component (SPEC §7.2–7.4).
 //!
-//! Three binaries share this library: `analyzer` (hourly scan of the newest Config snapshot),
-//! `evaluator` (the Config custom rules) and `remediator` (KMS default encryption for S3 buckets).
+//! Four binaries share this library: `analyzer` (the newest Config snapshot each hour, or each
+//! snapshot an SQS message names in organization mode), `rollup` (the organization report from
+//! the account-region summaries), `evaluator` (the Config custom rules) and `remediator` (KMS
+//! default encryption for S3 buckets).
 //! Every score comes out of the same embedded component the CLI uses; this crate only moves bytes
 //! between AWS and the component. S3, DynamoDB and SNS are called through the AWS SDK directly
 //! (tested against the moto emulator); AWS Config is behind the small [`config_api::ConfigApi`]
@@ -16,7 +18,10 @@ pub mod evaluator;
 pub mod history;
 pub mod remediator;
 pub mod report_upload;
+pub mod rollup;
+pub mod s3_event;
 pub mod settings;
+pub mod state;
 
 use std::sync::Arc;
 

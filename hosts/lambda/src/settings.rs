@@ -108,12 +108,8 @@ pub struct AnalyzerSettings {
 impl AnalyzerSettings {
     /// Reads and checks every variable.
     pub fn from_env(env: &dyn Env) -> Result<Self, SettingsError> {
-        let threshold = optional(env, "SCORE_THRESHOLD").unwrap_or_else(|| "70".to_owned());
-        let threshold_bp = parse_percent_bp(&threshold).map_err(|reason| invalid("SCORE_THRESHOLD", &threshold, reason))?;
-        let alert_topic_arn = required(env, "ALERT_TOPIC_ARN")?;
-        if !alert_topic_arn.starts_with("arn:") || alert_topic_arn.split(':').count() != 6 {
-            return Err(invalid("ALERT_TOPIC_ARN", &alert_topic_arn, "not an SNS topic ARN (arn:aws:sns:region:account:name)"));
-        }
+        let threshold_bp = threshold(env)?;
+        let alert_topic_arn = topic(env)?;
         Ok(Self {
             config_bucket: bucket(env, "CONFIG_BUCKET")?,
             delivery_channel: optional(env, "CONFIG_DELIVERY_CHANNEL").unwrap_or_else(|| "default".to_owned()),
@@ -122,6 +118,71 @@ impl AnalyzerSettings {
             alert_topic_arn,
             threshold_bp,
             criticality_tag: criticality_tag(env),
+            environment: environment(env)?,
+        })
+    }
+}
+
+/// The org roll-up's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupSettings {
+    /// `ORG_ID`: the organization (`o-` and 10 to 32 lowercase letters or digits).
+    pub org_id: String,
+    /// `HISTORY_TABLE`: where the summaries are, and the `ORG#` item goes.
+    pub history_table: String,
+    /// `HOUR_INDEX` (default `ByHour`): the table's index over the summaries' hour buckets.
+    pub hour_index: String,
+    /// `REPORTS_BUCKET`: where the org report goes.
+    pub reports_bucket: String,
+    /// `ALERT_TOPIC_ARN`.
+    pub alert_topic_arn: String,
+    /// `SCORE_THRESHOLD` in basis points (default 70 %).
+    pub threshold_bp: u32,
+    /// `WINDOW_HOURS` (default 24, 1–168): summaries older than this do not count; it should
+    /// cover the Config delivery frequency of the member accounts.
+    pub window_hours: u32,
+    /// `FORGET_AFTER_HOURS` (default 24, 1–8760): an account-region unseen for longer is no
+    /// longer listed as missing.
+    pub forget_after_hours: u32,
+    /// `ENVIRONMENT_SUFFIX`.
+    pub environment: String,
+}
+
+fn hours(env: &dyn Env, name: &'static str, default: u32, max: u32) -> Result<u32, SettingsError> {
+    let value = optional(env, name).unwrap_or_else(|| default.to_string());
+    value.parse::<u32>().ok().filter(|h| (1..=max).contains(h)).ok_or_else(|| invalid(name, &value, format!("a whole number of hours from 1 to {max}")))
+}
+
+fn threshold(env: &dyn Env) -> Result<u32, SettingsError> {
+    let threshold = optional(env, "SCORE_THRESHOLD").unwrap_or_else(|| "70".to_owned());
+    parse_percent_bp(&threshold).map_err(|reason| invalid("SCORE_THRESHOLD", &threshold, reason))
+}
+
+fn topic(env: &dyn Env) -> Result<String, SettingsError> {
+    let alert_topic_arn = required(env, "ALERT_TOPIC_ARN")?;
+    if !alert_topic_arn.starts_with("arn:") || alert_topic_arn.split(':').count() != 6 {
+        return Err(invalid("ALERT_TOPIC_ARN", &alert_topic_arn, "not an SNS topic ARN (arn:aws:sns:region:account:name)"));
+    }
+    Ok(alert_topic_arn)
+}
+
+impl RollupSettings {
+    /// Reads and checks every variable.
+    pub fn from_env(env: &dyn Env) -> Result<Self, SettingsError> {
+        let org_id = required(env, "ORG_ID")?;
+        let body = org_id.strip_prefix("o-").unwrap_or_default();
+        if !(10..=32).contains(&body.len()) || !body.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+            return Err(invalid("ORG_ID", &org_id, "not an organization id (o- and 10 to 32 lowercase letters or digits)"));
+        }
+        Ok(Self {
+            org_id,
+            history_table: required(env, "HISTORY_TABLE")?,
+            hour_index: optional(env, "HOUR_INDEX").unwrap_or_else(|| crate::history::HOUR_INDEX.to_owned()),
+            reports_bucket: bucket(env, "REPORTS_BUCKET")?,
+            alert_topic_arn: topic(env)?,
+            threshold_bp: threshold(env)?,
+            window_hours: hours(env, "WINDOW_HOURS", 24, 168)?,
+            forget_after_hours: hours(env, "FORGET_AFTER_HOURS", 24, 8760)?,
             environment: environment(env)?,
         })
     }
@@ -252,5 +313,24 @@ mod tests {
         }
         assert_eq!(RemediatorSettings::from_env(&env(&[base[1]])).unwrap_err(), SettingsError::Missing("HISTORY_TABLE"));
         assert!(EvaluatorSettings::from_env(&env(&[("ENVIRONMENT_SUFFIX", "dev prod")])).unwrap_err().to_string().contains("ENVIRONMENT_SUFFIX"));
+    }
+
+    #[test]
+    fn rollup_settings_check_the_org_id_and_hours() {
+        let base = [
+            ("ORG_ID", "o-a1b2c3d4e5"),
+            ("HISTORY_TABLE", "t"),
+            ("REPORTS_BUCKET", "compliance-reports-dev"),
+            ("ALERT_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:compliance-alerts-dev"),
+            ("ENVIRONMENT_SUFFIX", "dev"),
+        ];
+        let s = RollupSettings::from_env(&env(&base)).unwrap();
+        assert_eq!((s.window_hours, s.forget_after_hours, s.threshold_bp, s.hour_index.as_str()), (24, 24, 7000, "ByHour"));
+        for (name, bad) in [("ORG_ID", "o-short"), ("ORG_ID", "r-a1b2c3d4e5"), ("ORG_ID", "o-A1B2C3D4E5"), ("WINDOW_HOURS", "0"), ("WINDOW_HOURS", "169"), ("FORGET_AFTER_HOURS", "x")] {
+            let mut e = env(&base);
+            e.insert(name.to_owned(), bad.to_owned());
+            let error = RollupSettings::from_env(&e).unwrap_err().to_string();
+            assert!(error.contains(name) && error.contains(bad), "{error}");
+        }
     }
 }

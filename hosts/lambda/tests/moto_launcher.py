@@ -11,6 +11,7 @@ it), `GET /_faults` returns how many requests each rule has hit. A rule matches 
 lets `skip` matching requests through, then acts on the next `times` (all, when absent):
 - `{"action": "status", "status": 503, "body": "...", "content_type": "..."}` answers in moto's
   place (throttling, 5xx);
+- `{"action": "pass"}` lets it through (to count requests of a kind);
 - `{"action": "drop"}` closes the connection without an answer (the emulator unreachable);
 - `{"action": "unprocessed", "keep": 1}` passes a DynamoDB BatchWriteItem through with only the
   first `keep` put requests and answers the rest as `UnprocessedItems`, as DynamoDB does when it
@@ -40,6 +41,8 @@ class FaultInjector:
         if rule is None:
             return self.app(environ, start_response)
         action = rule.get("action", "status")
+        if action == "pass":
+            return self.app(environ, start_response)
         if action == "drop":
             read_body(environ)  # consumed, or the server would parse it as the next request
             environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)

@@ -17,6 +17,7 @@ pub mod org {
     wasmtime::component::bindgen!({
         world: "org-rollup",
         path: "../../wit",
+        additional_derives: [PartialEq, Eq],
     });
 
     pub use exports::compliance::engine::rollup::{Expected, Outcome, Part, Request, RollupError, RollupFormat, Summary};

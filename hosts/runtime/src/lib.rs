@@ -10,6 +10,7 @@ mod bindings;
 mod error;
 mod limits;
 mod percent;
+pub mod report_head;
 mod runtime;
 mod sources;
 mod time;

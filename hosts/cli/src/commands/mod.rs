@@ -1,7 +1,6 @@
 //! One module per subcommand.
 
 pub mod component;
-pub mod report_head;
 pub mod rollup;
 pub mod rules;
 pub mod scan;

@@ -8,17 +8,14 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use compliance_runtime::rollup::{Expected, Outcome as RollupOutcome, Part, Request, RollupFormat as WitFormat, Summary};
+use compliance_runtime::rollup::{Expected, Outcome as RollupOutcome, Request, RollupFormat as WitFormat, Summary};
 use compliance_runtime::{file_sha256, format_utc_millis, is_timestamp, now_utc, parse_utc_millis};
 use serde_json::Value;
 
-use super::report_head::{ROLLUP_MEMBERS, read_head};
+use compliance_runtime::report_head::{ROLLUP_MEMBERS, ROLLUP_SCHEMA, read_head, rollup_summary};
 use crate::Outcome;
 use crate::args::{RollupArgs, RollupFormat, VerifyArgs};
 use crate::output::write_atomically;
-
-/// Schema of the org report.
-const ROLLUP_SCHEMA: &str = "compliance-rollup/v1";
 
 pub fn run(args: RollupArgs) -> anyhow::Result<Outcome> {
     let formats = if args.format.is_empty() { vec![RollupFormat::Json, RollupFormat::Html, RollupFormat::Table] } else { args.format.clone() };
@@ -216,46 +213,8 @@ fn name_by_content(reports: &mut [(String, PathBuf)], recorded: &[(String, Strin
 fn summary(name: &str, path: &Path) -> anyhow::Result<Summary> {
     let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
     let head = read_head(BufReader::new(file), ROLLUP_MEMBERS).with_context(|| format!("{} is not JSON", path.display()))?;
-    let shown = path.display();
-    match head.get("schema").and_then(Value::as_str) {
-        Some("compliance-report/v1") => {}
-        Some(ROLLUP_SCHEMA) => bail!("{shown} is an org report; roll up the per-account reports it was made from"),
-        _ => bail!("{shown} is not a compliance-report/v1 report"),
-    }
-    let text = |pointer: &str| head.pointer(pointer).and_then(Value::as_str).map(str::to_owned).with_context(|| format!("{shown} has no `{pointer}` string"));
-    let Some(parts) = head.get("by_account_region").and_then(Value::as_array) else {
-        bail!(
-            "{shown} has no by_account_region: it was scored by rule pack {} before reports carried the sums a roll-up adds up; \
-             re-score its inputs with this version (`compliance scan`) to roll it up",
-            text("/engine/rule_pack/version").unwrap_or_else(|_| "?".to_owned())
-        );
-    };
-    let parts = parts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let count = |key: &str| p.get(key).and_then(Value::as_u64).with_context(|| format!("{shown}: by_account_region[{i}].{key} is not a whole number"));
-            let name = |key: &str| p.get(key).and_then(Value::as_str).map(str::to_owned).with_context(|| format!("{shown}: by_account_region[{i}].{key} is not a string"));
-            Ok(Part {
-                account_id: name("account_id")?,
-                region: name("region")?,
-                weight_compliant: count("weight_compliant")?,
-                weight_decided: count("weight_decided")?,
-                resources: count("resources")?,
-                non_compliant: count("non_compliant")?,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(Summary {
-        name: name.to_owned(),
-        report_sha256: file_sha256(path).with_context(|| format!("reading {shown}"))?,
-        generated_at: text("/generated_at")?,
-        component_sha256: text("/engine/component_sha256")?,
-        input_sha256: text("/input/sha256")?,
-        rule_pack_version: text("/engine/rule_pack/version")?,
-        score_bp: head.get("score_bp").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).with_context(|| format!("{shown} has no score_bp"))?,
-        parts,
-    })
+    let sha256 = file_sha256(path).with_context(|| format!("reading {}", path.display()))?;
+    rollup_summary(name, &sha256, &head, &path.display().to_string()).map_err(anyhow::Error::msg)
 }
 
 /// The account-regions a previous org report counted or listed as absent.

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use compliance_runtime::{InputSource, ReportFormat, ScanRequest, collect_sources, file_sha256};
 use serde_json::Value;
 
-use super::report_head::{VERIFY_MEMBERS, read_head};
+use compliance_runtime::report_head::{VERIFY_MEMBERS, read_head};
 
 use crate::Outcome;
 use crate::args::VerifyArgs;

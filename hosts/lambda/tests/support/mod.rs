@@ -112,9 +112,9 @@ impl Moto {
         self.s3().create_bucket().bucket(name).send().await.unwrap();
     }
 
-    /// The history table as the stack defines it.
+    /// The history table as the stack defines it: keys, and the summaries' hour index.
     pub async fn history_table(&self, name: &str) {
-        use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+        use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType};
         let attr = |n: &str| AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap();
         let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
         self.dynamodb()
@@ -125,6 +125,16 @@ impl Moto {
             .attribute_definitions(attr("Timestamp"))
             .key_schema(key("ResourceId", KeyType::Hash))
             .key_schema(key("Timestamp", KeyType::Range))
+            .attribute_definitions(attr("HourBucket"))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(compliance_lambda::history::HOUR_INDEX)
+                    .key_schema(key("HourBucket", KeyType::Hash))
+                    .key_schema(key("Timestamp", KeyType::Range))
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .build()
+                    .unwrap(),
+            )
             .send()
             .await
             .unwrap();

@@ -7,6 +7,13 @@ use std::io::Read;
 use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
+use crate::rollup::{Part, Summary};
+
+/// Schema of a per-account report.
+pub const REPORT_SCHEMA: &str = "compliance-report/v1";
+/// Schema of an org report.
+pub const ROLLUP_SCHEMA: &str = "compliance-rollup/v1";
+
 /// Top-level members `verify` reads from a stored report.
 pub const VERIFY_MEMBERS: &[&str] = &["schema", "engine", "threshold_bp", "options", "generated_at", "input", "score_bp"];
 
@@ -65,6 +72,52 @@ impl<'de> Visitor<'de> for ReportHead<'_> {
         }
         Ok(Value::Object(head))
     }
+}
+
+/// The roll-up's view of one per-account report, from its head (see [`ROLLUP_MEMBERS`]):
+/// its integer sums per account-region and its provenance. `shown` names the report in errors.
+/// The CLI (files) and the analyzer (the report it just rendered) share this reading, so a
+/// roll-up in Lambda and one offline see the same numbers.
+pub fn rollup_summary(name: &str, report_sha256: &str, head: &Value, shown: &str) -> Result<Summary, String> {
+    match head.get("schema").and_then(Value::as_str) {
+        Some(REPORT_SCHEMA) => {}
+        Some(ROLLUP_SCHEMA) => return Err(format!("{shown} is an org report; roll up the per-account reports it was made from")),
+        _ => return Err(format!("{shown} is not a {REPORT_SCHEMA} report")),
+    }
+    let text = |pointer: &str| head.pointer(pointer).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| format!("{shown} has no `{pointer}` string"));
+    let Some(parts) = head.get("by_account_region").and_then(Value::as_array) else {
+        return Err(format!(
+            "{shown} has no by_account_region: it was scored by rule pack {} before reports carried the sums a roll-up adds up; \
+             re-score its inputs with this version (`compliance scan`) to roll it up",
+            text("/engine/rule_pack/version").unwrap_or_else(|_| "?".to_owned())
+        ));
+    };
+    let parts = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let count = |key: &str| p.get(key).and_then(Value::as_u64).ok_or_else(|| format!("{shown}: by_account_region[{i}].{key} is not a whole number"));
+            let name = |key: &str| p.get(key).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| format!("{shown}: by_account_region[{i}].{key} is not a string"));
+            Ok(Part {
+                account_id: name("account_id")?,
+                region: name("region")?,
+                weight_compliant: count("weight_compliant")?,
+                weight_decided: count("weight_decided")?,
+                resources: count("resources")?,
+                non_compliant: count("non_compliant")?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Summary {
+        name: name.to_owned(),
+        report_sha256: report_sha256.to_owned(),
+        generated_at: text("/generated_at")?,
+        component_sha256: text("/engine/component_sha256")?,
+        input_sha256: text("/input/sha256")?,
+        rule_pack_version: text("/engine/rule_pack/version")?,
+        score_bp: head.get("score_bp").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).ok_or_else(|| format!("{shown} has no score_bp"))?,
+        parts,
+    })
 }
 
 #[cfg(test)]
