@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the three Lambda functions for the stack: `cargo lambda build --release` for arm64
+# Builds the four Lambda functions for the stack: `cargo lambda build --release` for arm64
 # (Graviton, provided.al2023), cross-compiled through zig, into <repo>/target/lambda/<function>/
 # bootstrap, where infra/Pulumi.yaml picks them up. Prints each binary's size.
 # Usage: scripts/build-lambdas.sh [--x86-64]   (default --arm64)
@@ -36,7 +36,7 @@ if grep -q "cannot precompile the component" "$log"; then
   echo "build-lambdas: the component was not precompiled for $triple (see the warning above)" >&2
   exit 1
 fi
-for function in analyzer evaluator remediator; do
+for function in analyzer evaluator remediator rollup; do
   binary="$root/target/lambda/$function/bootstrap"
   [[ -x "$binary" ]] || { echo "build-lambdas: $binary was not produced" >&2; exit 1; }
   printf '%-11s %s bytes  %s\n' "$function" "$(stat -c %s "$binary")" "$(file -b "$binary" 2>/dev/null | cut -d, -f1-2)"

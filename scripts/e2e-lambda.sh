@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end tests of the three Lambda functions against the moto emulator on 127.0.0.1, through
+# End-to-end tests of the four Lambda functions against the moto emulator on 127.0.0.1, through
 # cargo-lambda's local Lambda runtime emulator and `cargo lambda invoke`. Prints init and
 # invocation times per function.
 #   scripts/e2e-lambda.sh            host builds, started by `cargo lambda watch`
@@ -18,7 +18,7 @@ case "$mode" in
     cargo build --locked --package compliance-lambda --bins ;;
   packaged)
     "$root/scripts/bootstrap-arm64.sh"
-    for function in analyzer evaluator remediator; do
+    for function in analyzer evaluator remediator rollup; do
       [[ -x "target/lambda/$function/bootstrap" ]] || { echo "e2e-lambda: target/lambda/$function/bootstrap is missing: run scripts/build-lambdas.sh" >&2; exit 2; }
     done ;;
   *) echo "e2e-lambda: unknown mode $mode (watch or packaged)" >&2; exit 2 ;;

@@ -5,12 +5,15 @@ import { parse } from "yaml";
 
 const SUFFIX = "${environmentSuffix}";
 const NAME_KEYS = ["name", "bucket", "dashboardName", "functionName"];
-const FUNCTIONS = ["analyzer", "evaluator", "remediator"];
+const FUNCTIONS = ["analyzer", "evaluator", "remediator", "rollup"];
 const LAMBDA_ENV = {
   analyzer: ["CONFIG_BUCKET", "CONFIG_DELIVERY_CHANNEL", "HISTORY_TABLE", "REPORTS_BUCKET", "ALERT_TOPIC_ARN", "SCORE_THRESHOLD", "CRITICALITY_TAG", "ENVIRONMENT_SUFFIX"],
   evaluator: ["CRITICALITY_TAG", "ENVIRONMENT_SUFFIX"],
   remediator: ["HISTORY_TABLE", "REMEDIATION_MODE", "REMEDIATION_KMS_KEY_ID", "MAX_REMEDIATIONS_PER_INVOCATION", "ENVIRONMENT_SUFFIX"],
+  rollup: ["ORG_ID", "HISTORY_TABLE", "HOUR_INDEX", "REPORTS_BUCKET", "ALERT_TOPIC_ARN", "SCORE_THRESHOLD", "WINDOW_HOURS", "ENVIRONMENT_SUFFIX"],
 };
+const ORG_CONFIG = ["hourlyScanState", "organizationState", "organizationId", "analyzerBatchSize", "analyzerMaxConcurrency", "rollupMinute", "rollupWindowHours"];
+const STATES = ["ENABLED", "DISABLED"];
 
 const ofType = (resources, type) => Object.entries(resources).filter(([, r]) => r.type === type);
 const ref = (name) => new RegExp(`^\\$\\{${name}(\\.[A-Za-z]+)?\\}$`);
@@ -18,6 +21,74 @@ const walk = (value, visit, path = []) => {
   visit(value, path);
   if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, visit, path.concat(k));
 };
+
+/** SPEC §10: the organization mode's resources, switched by stack config. */
+function organization(resources, config, fail) {
+  const named = (type, suffix) => ofType(resources, type).find(([, r]) => r.properties?.name === `compliance-${suffix}-${SUFFIX}`);
+  const [workName, work] = named("aws:sqs:Queue", "work") ?? [];
+  const [workDlqName] = named("aws:sqs:Queue", "work-dlq") ?? [];
+  if (!work) return fail("no work queue compliance-work-" + SUFFIX);
+  const redrive = work.properties?.redrivePolicy?.["fn::toJSON"] ?? {};
+  if (!workDlqName || redrive.deadLetterTargetArn !== `\${${workDlqName}.arn}` || !(redrive.maxReceiveCount >= 1)) fail(`${workName}: no dead-letter queue of its own`);
+  const [, analyzer] = named("aws:lambda:Function", "analyzer") ?? [];
+  if (!(work.properties?.visibilityTimeoutSeconds >= 6 * (analyzer?.properties?.timeout ?? 900))) fail(`${workName}: visibility timeout must be at least 6 × the analyzer's timeout`);
+
+  const mappings = ofType(resources, "aws:lambda:EventSourceMapping").filter(([, m]) => m.properties?.eventSourceArn === `\${${workName}.arn}`);
+  if (mappings.length !== 1) fail("the analyzer must consume the work queue through one event source mapping");
+  for (const [name, m] of mappings) {
+    const p = m.properties;
+    if (!(p.functionResponseTypes ?? []).includes("ReportBatchItemFailures")) fail(`${name}: ReportBatchItemFailures is off`);
+    if (p.batchSize !== "${analyzerBatchSize}") fail(`${name}: batch size must come from analyzerBatchSize`);
+    if (p.scalingConfig?.maximumConcurrency !== "${analyzerMaxConcurrency}") fail(`${name}: maximum concurrency must come from analyzerMaxConcurrency`);
+  }
+
+  const rules = ofType(resources, "aws:cloudwatch:EventRule");
+  const snapshot = rules.find(([, r]) => r.properties?.eventPattern?.["fn::toJSON"]?.["detail-type"]?.includes("Object Created"));
+  const keyPattern = snapshot?.[1].properties.eventPattern["fn::toJSON"].detail?.object?.key ?? [];
+  if (!keyPattern.some((k) => k?.wildcard === "*/ConfigSnapshot/*")) fail("no snapshot rule matching keys */ConfigSnapshot/*");
+  if (snapshot && snapshot[1].properties.state !== "${organizationState}") fail(`${snapshot[0]}: its state must come from organizationState`);
+  const targets = ofType(resources, "aws:cloudwatch:EventTarget");
+  if (snapshot && !targets.some(([, t]) => t.properties?.rule === `\${${snapshot[0]}.name}` && t.properties?.arn === `\${${workName}.arn}`)) fail("the snapshot rule does not target the work queue");
+  const queuePolicy = ofType(resources, "aws:sqs:QueuePolicy").find(([, q]) => q.properties?.queueUrl === `\${${workName}.url}`);
+  const sends = (queuePolicy?.[1].properties.policy?.["fn::toJSON"]?.Statement ?? []).find((st) => st.Principal?.Service === "events.amazonaws.com");
+  if (!snapshot || sends?.Condition?.ArnEquals?.["aws:SourceArn"] !== `\${${snapshot[0]}.arn}`) fail("the work queue policy must admit only the snapshot rule");
+  const notifications = ofType(resources, "aws:s3:BucketNotification");
+  if (!notifications.some(([, n]) => n.properties?.eventbridge === true)) fail("the delivery bucket does not send its events to EventBridge");
+
+  const rollup = rules.find(([, r]) => /^cron\(\$\{rollupMinute\} \* \* \* \? \*\)$/.test(r.properties?.scheduleExpression ?? ""));
+  if (!rollup) fail("no hourly roll-up schedule at minute rollupMinute");
+  else if (rollup[1].properties.state !== "${organizationState}") fail(`${rollup[0]}: its state must come from organizationState`);
+  const hourly = rules.find(([, r]) => r.properties?.scheduleExpression === "rate(1 hour)");
+  if (hourly && hourly[1].properties.state !== "${hourlyScanState}") fail(`${hourly[0]}: its state must come from hourlyScanState`);
+
+  const delivery = ofType(resources, "aws:s3:BucketPolicy").find(([, b]) => /deliveryBucket/.test(b.properties?.bucket ?? ""));
+  const orgStatements = (delivery?.[1].properties.policy?.["fn::toJSON"]?.Statement ?? []).filter((st) => st.Principal?.Service === "config.amazonaws.com" && st.Condition?.StringEquals?.["aws:SourceOrgID"]);
+  if (!orgStatements.length || !orgStatements.every((st) => st.Condition.StringEquals["aws:SourceOrgID"] === "${organizationId}")) fail("member accounts' Config delivery must be limited to the organization (aws:SourceOrgID = organizationId)");
+  if (!orgStatements.some((st) => [st.Action].flat().includes("s3:GetBucketAcl"))) fail("member accounts' Config cannot check the bucket ACL within the organization (aws:SourceOrgID)");
+  if (!orgStatements.some((st) => st.Action === "s3:PutObject" && st.Condition.StringEquals["s3:x-amz-acl"] === "bucket-owner-full-control")) fail("member accounts' delivery must hand the objects to the bucket owner");
+}
+
+/** A stack configuration file (Pulumi.<stack>.yaml): the organization settings are coherent. */
+export function configViolations(text) {
+  const values = parse(text)?.config ?? {};
+  const get = (key) => values[`compliance-scanner:${key}`];
+  const out = [];
+  for (const key of ["hourlyScanState", "organizationState"]) {
+    const value = get(key);
+    if (value !== undefined && !STATES.includes(value)) out.push(`${key} must be ENABLED or DISABLED, is ${value}`);
+  }
+  if (get("organizationState") === "ENABLED") {
+    if (!/^o-[a-z0-9]{10,32}$/.test(get("organizationId") ?? "")) out.push("organization mode needs organizationId (o- and 10 to 32 lowercase letters or digits)");
+    if (get("hourlyScanState") !== "DISABLED") out.push("organization mode scans this account from its snapshot events: set hourlyScanState DISABLED");
+  }
+  const concurrency = get("analyzerMaxConcurrency");
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 2 && concurrency <= 1000)) out.push("analyzerMaxConcurrency must be 2 to 1000 (Lambda's limits)");
+  const batch = get("analyzerBatchSize");
+  if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1 && batch <= 10)) out.push("analyzerBatchSize must be 1 to 10");
+  const minute = get("rollupMinute");
+  if (minute !== undefined && !(Number.isInteger(minute) && minute >= 0 && minute <= 59)) out.push("rollupMinute must be 0 to 59");
+  return out;
+}
 
 export function violations(text) {
   const program = parse(text);
@@ -28,7 +99,7 @@ export function violations(text) {
 
   if (program.runtime !== "yaml") fail("runtime must be yaml");
   if ("configuration" in program) fail("the deprecated `configuration:` section is used");
-  for (const key of ["environmentSuffix", "alertEmail", "costCenter", "complianceTag", "scoreThreshold", "logRetentionDays", "remediationMode", "lambdaSubnetIds", "lambdaSecurityGroupIds", "remediationKmsKeyId"]) {
+  for (const key of ["environmentSuffix", "alertEmail", "costCenter", "complianceTag", "scoreThreshold", "logRetentionDays", "remediationMode", "lambdaSubnetIds", "lambdaSecurityGroupIds", "remediationKmsKeyId", ...ORG_CONFIG]) {
     if (!(key in config)) fail(`config key ${key} is missing`);
   }
   if (config.environmentSuffix && "default" in config.environmentSuffix) fail("environmentSuffix must be required (no default)");
@@ -101,6 +172,10 @@ export function violations(text) {
     if (attrs.ResourceId !== "S" || attrs.Timestamp !== "S") fail(`${name}: key attributes must be strings`);
     if (p.serverSideEncryption?.enabled !== true || p.serverSideEncryption?.kmsKeyArn) fail(`${name}: must use AWS-managed KMS encryption`);
     if (p.pointInTimeRecovery?.enabled !== true) fail(`${name}: point-in-time recovery is off`);
+    const byHour = (p.globalSecondaryIndexes ?? []).find((i) => i.name === "ByHour");
+    if (byHour?.hashKey !== "HourBucket" || byHour?.rangeKey !== "Timestamp" || byHour?.projectionType !== "ALL" || attrs.HourBucket !== "S") {
+      fail(`${name}: the roll-up needs index ByHour (HourBucket hash, Timestamp range, all attributes)`);
+    }
   }
 
   // SNS and SQS encrypted; email and Lambda subscriptions.
@@ -109,6 +184,7 @@ export function violations(text) {
   const protocols = ofType(resources, "aws:sns:TopicSubscription").map(([, s]) => s.properties?.protocol);
   for (const protocol of ["email", "lambda"]) if (!protocols.includes(protocol)) fail(`no ${protocol} subscription to the alert topic`);
   const dlq = ofType(resources, "aws:sqs:Queue")[0]?.[0];
+  organization(resources, config, fail);
 
   // Lambdas.
   const functions = ofType(resources, "aws:lambda:Function");

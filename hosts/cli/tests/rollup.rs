@@ -126,6 +126,19 @@ fn the_org_score_is_the_exact_ratio_of_the_reports_sums_and_verifies() {
     let out = compliance(&["verify", "org/rollup.json", "copies"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
     std::fs::rename(dir.path().join("copies"), dir.path().join("reports")).expect("move back");
+    // One directory per account, as an auditor downloads them: the same relative names
+    // (`us-east-1/report.json`) in two of them are told apart by their directories.
+    let accounts = ["reports/111111111111", "reports/222222222222", "reports/333333333333"];
+    let out = compliance(&[&["verify", "org/rollup.json"][..], &accounts[..]].concat(), dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    // A directory that links back to itself is walked once, not forever.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("..", dir.path().join("reports/333333333333/loop")).expect("symlink");
+        let out = compliance(&["verify", "org/rollup.json", "reports"], dir.path());
+        assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+        std::fs::remove_file(dir.path().join("reports/333333333333/loop")).expect("unlink");
+    }
 
     // An edited report no longer reproduces it, and verify says which.
     let edited = dir.path().join("reports/222222222222/us-east-1/report.json");

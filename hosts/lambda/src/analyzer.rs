@@ -76,6 +76,29 @@ pub struct BatchOutcome {
     pub failures: Vec<(String, String)>,
 }
 
+/// Who delivered a snapshot: the scheduled scan reads this account's own prefix; in
+/// organization mode a member account's Config wrote it, and its items must be that account's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Own,
+    Member,
+}
+
+/// Accounts other than `account` that a report's account-region sums name.
+fn foreign_accounts(head: &Value, account: &str) -> Vec<String> {
+    let mut foreign: Vec<String> = head
+        .get("by_account_region")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("account_id").and_then(Value::as_str))
+        .filter(|a| *a != account)
+        .map(str::to_owned)
+        .collect();
+    foreign.dedup();
+    foreign
+}
+
 /// The snapshot object a scan read.
 #[derive(Debug, Clone)]
 struct Snapshot {
@@ -211,7 +234,7 @@ impl<C: ConfigApi> Analyzer<C> {
             }
             let snapshot = Snapshot { key: object.key, version_id: object.version_id };
             // Boxed: the scan is a deep future, and a batch holds one at a time.
-            results.push(Box::pin(self.scan(snapshot, &object.account, &object.region, &object.generated_at, Instant::now())).await?);
+            results.push(Box::pin(self.scan(snapshot, &object.account, &object.region, &object.generated_at, Instant::now(), Delivery::Member)).await?);
         }
         Ok(results)
     }
@@ -241,12 +264,12 @@ impl<C: ConfigApi> Analyzer<C> {
             tracing::info!(bucket = self.settings.config_bucket, account, region, "no Config snapshot delivered yet; nothing to score");
             return Ok(json!({"status": "no-snapshot", "account": account, "region": region}));
         };
-        Box::pin(self.scan(snapshot, &account, &region, &generated_at, started)).await
+        Box::pin(self.scan(snapshot, &account, &region, &generated_at, started, Delivery::Own)).await
     }
 
     /// Scores one snapshot of one account-region as of `generated_at`, and writes what changed
     /// in history, the reports, the summary item, the state, the alert and the metrics.
-    async fn scan(&self, snapshot: Snapshot, account: &str, region: &str, generated_at: &str, started: Instant) -> anyhow::Result<Value> {
+    async fn scan(&self, snapshot: Snapshot, account: &str, region: &str, generated_at: &str, started: Instant, delivery: Delivery) -> anyhow::Result<Value> {
         let bucket = &self.settings.reports_bucket;
         let state_key = state::key(account, region);
         let previous = state::load(&self.clients.s3, bucket, &state_key).await?;
@@ -270,6 +293,18 @@ impl<C: ConfigApi> Analyzer<C> {
         };
         let (json_target, html_target) = (target(&keys[0]), target(&keys[1]));
         let (scored, json_report, snapshot) = self.score(snapshot, generated_at, trend, &json_target).await?;
+        if delivery == Delivery::Member {
+            let foreign = foreign_accounts(&scored.report_head, account);
+            if !foreign.is_empty() {
+                json_report.discard(&json_target).await;
+                bail!(
+                    "s3://{}/{} is delivered under account {account} but holds items of account(s) {}: not scored, as the roll-up would count them for an account that did not deliver them",
+                    self.settings.config_bucket,
+                    snapshot.key,
+                    foreign.join(", ")
+                );
+            }
+        }
         let scan = ScanInfo {
             timestamp: generated_at.to_owned(),
             scan_id: id,

@@ -338,3 +338,20 @@ async fn fault_a_report_part_that_cannot_be_stored_fails_the_invocation_and_abor
     assert_eq!(summaries(&s.moto.scan_table(TABLE).await), 1);
     assert_eq!(pending_uploads(&s).await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fault_a_state_that_cannot_be_stored_fails_the_scan_and_history_is_rewritten_next_time() {
+    let s = faulted_setup("70").await;
+    s.moto.faults(json!([{"method": "PUT", "path_prefix": format!("/{REPORTS}/state/"), "status": 500,
+                          "body": "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"}]));
+    let error = format!("{:#}", s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap_err());
+    assert!(error.contains(&format!("writing the history state s3://{REPORTS}/state/{ACCOUNT}/{REGION}/state.json.gz")), "{error}");
+
+    // The state never advanced: the next scan finds every resource new and writes it again
+    // (an at-least-once history, never a hole); the one after writes only its summary.
+    s.moto.faults(json!([]));
+    let second = s.analyzer.handle(event("2026-11-28T18:00:00Z")).await.unwrap();
+    assert_eq!(second["changes"]["appeared"], second["resources_evaluated"], "{second}");
+    let third = s.analyzer.handle(event("2026-11-28T19:00:00Z")).await.unwrap();
+    assert_eq!((third["history_items"].as_u64(), third["changes"]["unchanged"].clone()), (Some(1), third["resources_evaluated"].clone()), "{third}");
+}

@@ -1,4 +1,4 @@
-"""End-to-end tests of the three Lambda binaries under cargo-lambda's local runtime emulator.
+"""End-to-end tests of the four Lambda binaries under cargo-lambda's local runtime emulator.
 
 Each binary runs as Lambda runs it: a separate process started by `cargo lambda watch` (the
 Lambda runtime API emulator), configured only by environment variables, invoked with
@@ -42,6 +42,8 @@ SNAPSHOT_KEY = (f"AWSLogs/{ACCOUNT}/Config/{REGION}/2026/11/28/ConfigSnapshot/"
 INVOKE_TIMEOUT = 300  # seconds; the first invoke may still have to link a binary
 MODE = os.environ.get("E2E_MODE", "watch")
 ARM64_SYSROOT = "/usr/aarch64-linux-gnu"  # Debian's libc6-arm64-cross
+ORG = "o-e2eorg0001"
+FUNCTIONS = ("analyzer", "evaluator", "remediator", "rollup")
 
 moto = None
 moto_log = None
@@ -86,9 +88,13 @@ def provision(topic_name="e2e-alerts"):
     client("dynamodb").create_table(
         TableName=TABLE, BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "ResourceId", "AttributeType": "S"},
-                              {"AttributeName": "Timestamp", "AttributeType": "S"}],
+                              {"AttributeName": "Timestamp", "AttributeType": "S"},
+                              {"AttributeName": "HourBucket", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "ResourceId", "KeyType": "HASH"},
-                   {"AttributeName": "Timestamp", "KeyType": "RANGE"}])
+                   {"AttributeName": "Timestamp", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{"IndexName": "ByHour", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "HourBucket", "KeyType": "HASH"},
+                                               {"AttributeName": "Timestamp", "KeyType": "RANGE"}]}])
     topic = client("sns").create_topic(Name=topic_name)["TopicArn"]
     queue = client("sqs").create_queue(QueueName=f"{topic_name}-observer")["QueueUrl"]
     queue_arn = client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -240,6 +246,7 @@ def setUpModule():
         "ENVIRONMENT_SUFFIX": "e2e",
         "REMEDIATION_MODE": "enforce",
         "MAX_REMEDIATIONS_PER_INVOCATION": "5",
+        "ORG_ID": ORG,
         "RUST_LOG": "info",
     })
     start_watch(function_env)
@@ -268,7 +275,7 @@ def report():
     for ready in logged("ready") if watch_log is not None else []:
         inits.setdefault(ready.get("function"), ready.get("init_ms"))
     print(f"\nmode: {MODE}\nfunction     init_ms  first invoke ms  second invoke ms", file=sys.stderr)
-    for function in ("analyzer", "evaluator", "remediator"):
+    for function in FUNCTIONS:
         t = timings.get(function, {})
         print(f"{function:<12} {inits.get(function, '-')!s:>7}  {t.get('cold_ms', '-')!s:>15}  {t.get('warm_ms', '-')!s:>16}",
               file=sys.stderr)
@@ -312,6 +319,59 @@ class Analyzer(unittest.TestCase):
         self.assertEqual(again["score"], "74.92")
         self.assertEqual(len(history_items()), len(items))
         assert_loaded_precompiled(self)
+
+
+def org_snapshot_event(account: str, stamp: str) -> tuple:
+    """A member account's snapshot in the central bucket, and the EventBridge event for it as
+    the work queue holds it (key URL-encoded, as S3 events carry keys)."""
+    key = (f"{ORG}/AWSLogs/{account}/Config/{REGION}/2026/12/1/ConfigSnapshot/"
+           f"{account}_Config_{REGION}_ConfigSnapshot_{stamp}_e2e.json.gz")
+    demo = (ROOT / "hosts/cli/demo/config-snapshot-demo.json").read_text().replace("111122223333", account)
+    client("s3").put_object(Bucket=CONFIG_BUCKET, Key=key, Body=gzip.compress(demo.encode(), mtime=0))
+    event = {"version": "0", "id": f"e2e-{account}", "detail-type": "Object Created", "source": "aws.s3",
+             "account": ACCOUNT, "time": "2026-12-01T04:00:09Z", "region": REGION, "resources": [f"arn:aws:s3:::{CONFIG_BUCKET}"],
+             "detail": {"version": "0", "bucket": {"name": CONFIG_BUCKET}, "object": {"key": key.replace("_", "%5F"), "size": 1},
+                        "reason": "PutObject"}}
+    return key, event
+
+
+def sqs_event(bodies: list) -> dict:
+    return {"Records": [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": body, "eventSource": "aws:sqs",
+                         "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:e2e-work", "awsRegion": REGION, "attributes": {}}
+                        for i, body in enumerate(bodies)]}
+
+
+class Organization(unittest.TestCase):
+    def test_snapshot_messages_are_scored_and_rolled_up_and_the_org_report_verifies_offline(self):
+        accounts = ["210000000001", "210000000002"]
+        events = [org_snapshot_event(account, "20261201T040000Z")[1] for account in accounts]
+        bodies = [json.dumps(e) for e in events] + ["{not json", json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})]
+        answer = invoke("analyzer", sqs_event(bodies))
+        self.assertEqual(answer, {"batchItemFailures": [{"itemIdentifier": "m2"}]}, "only the unreadable message fails")
+
+        rolled = invoke("rollup", {"version": "0", "id": "e2e-rollup", "detail-type": "Scheduled Event", "source": "aws.events",
+                                   "account": ACCOUNT, "time": "2026-12-01T04:20:00Z", "region": REGION, "resources": [], "detail": {}})
+        self.assertEqual(rolled["status"], "rolled-up")
+        self.assertEqual(rolled["summaries"], 2)
+        self.assertEqual(rolled["score"], "74.92", "two copies of the demo account score as one")
+        self.assertTrue(rolled["alert_sent"])
+        org_items = [i for i in history_items() if i["ResourceId"]["S"] == f"ORG#{ORG}"]
+        self.assertEqual(len(org_items), 1)
+
+        # An auditor reproduces the org report offline from a copy of the reports bucket.
+        s3 = client("s3")
+        with tempfile.TemporaryDirectory() as audit:
+            local = Path(audit)
+            for obj in s3.list_objects_v2(Bucket=REPORTS_BUCKET, Prefix="reports/").get("Contents", []):
+                target = local / obj["Key"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(s3.get_object(Bucket=REPORTS_BUCKET, Key=obj["Key"])["Body"].read())
+            org_report = local / rolled["reports"]["json_key"]
+            member_reports = [str(local / "reports" / account) for account in accounts]
+            verify = subprocess.run([os.environ["COMPLIANCE_BIN"], "verify", str(org_report), *member_reports],
+                                    cwd=local, capture_output=True, text=True, timeout=300)
+            self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
+            self.assertIn("reproduced bit for bit", verify.stdout)
 
 
 class Evaluator(unittest.TestCase):

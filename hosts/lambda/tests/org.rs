@@ -325,6 +325,15 @@ async fn sixty_account_regions_fan_out_roll_up_and_write_history_on_change() {
     assert_eq!(again.scans[0]["history_items"], 1, "{}", again.scans[0]);
     assert_eq!(again.scans[1]["status"], "superseded", "{}", again.scans[1]);
     assert!(org.analyzer.config().calls().is_empty(), "organization mode never calls Config");
+
+    // A snapshot under one account's prefix holding another account's items is refused: the
+    // roll-up would count them for an account that did not deliver them.
+    let (a, b) = (account(0), account(1));
+    let smuggled = key(1, 0, 4).replace(&b, &a);
+    org.moto.put(CENTRAL, &smuggled, snapshot(1, 0, false, false)).await;
+    let refused = org.analyzer.handle_messages(vec![("smuggled".into(), s3_message(&smuggled))]).await;
+    assert_eq!(refused.failures.len(), 1);
+    assert!(refused.failures[0].1.contains(&format!("delivered under account {a} but holds items of account(s) {b}")), "{:?}", refused.failures);
 }
 
 /// An S3 event notification as S3 sends it to a queue directly (keys URL-encoded).

@@ -12,8 +12,8 @@ const cases = {
   badToken: mutate("    type: aws:dynamodb:Table", "    type: aws:dynamodb:Tabel"),
   undefinedReference: mutate("${historyTable.arn}", "${historyTabel.arn}"),
   unknownProperty: mutate("          bucketKeyEnabled: true", "          bucketKeyEnabld: true"),
-  cycle: mutate("      scheduleExpression: rate(1 hour)\n    options:\n      provider: ${awsProvider}",
-    "      scheduleExpression: rate(1 hour)\n    options:\n      provider: ${awsProvider}\n      dependsOn:\n        - ${deadLetterQueuePolicy}"),
+  cycle: mutate("      state: ${hourlyScanState}\n    options:\n      provider: ${awsProvider}",
+    "      state: ${hourlyScanState}\n    options:\n      provider: ${awsProvider}\n      dependsOn:\n        - ${deadLetterQueuePolicy}"),
   deprecatedConfiguration: mutate("\nconfig:\n", "\nconfiguration:\n"),
   unsupportedFunction: mutate("fn::fileArchive: ../target/lambda/analyzer", "fn::fileArchiv: ../target/lambda/analyzer"),
 };

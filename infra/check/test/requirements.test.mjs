@@ -1,8 +1,10 @@
 // SPEC §8 requirements hold for the real program, and each check fires when its constraint is broken.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { violations } from "../requirements.mjs";
-import { original, mutate } from "./helpers.mjs";
+import fs from "node:fs";
+import path from "node:path";
+import { configViolations, violations } from "../requirements.mjs";
+import { original, mutate, programPath } from "./helpers.mjs";
 
 test("the real program meets every requirement", () => {
   assert.deepEqual(violations(original), []);
@@ -37,6 +39,17 @@ const broken = [
   ["retry policy", mutate("      retryPolicy:\n        maximumRetryAttempts: 2\n        maximumEventAgeInSeconds: 3600\n", ""), /no retry policy/],
   ["key rotation", mutate("enableKeyRotation: true", "enableKeyRotation: false"), /rotation/],
   ["env var", mutate("          HISTORY_TABLE: ${historyTable.name}\n", ""), /HISTORY_TABLE missing/],
+  ["rollup env", mutate("          ORG_ID: ${organizationId}\n", ""), /ORG_ID missing/],
+  ["hour index", mutate("          hashKey: HourBucket", "          hashKey: Hour"), /index ByHour/],
+  ["partial batch failures", mutate("        - ReportBatchItemFailures\n", ""), /ReportBatchItemFailures is off/],
+  ["batch size", mutate("batchSize: ${analyzerBatchSize}", "batchSize: 10"), /analyzerBatchSize/],
+  ["snapshot wildcard", mutate('wildcard: "*/ConfigSnapshot/*"', 'wildcard: "*"'), /\*\/ConfigSnapshot\/\*/],
+  ["snapshot rule state", mutate("      state: ${organizationState}\n      eventPattern:", "      state: ENABLED\n      eventPattern:"), /organizationState/],
+  ["org condition", mutate("                  aws:SourceOrgID: ${organizationId}\n            - Sid: MemberAccountsConfigDelivers", "                  aws:SourceAccount: ${accountId}\n            - Sid: MemberAccountsConfigDelivers"), /aws:SourceOrgID/],
+  ["visibility", mutate("visibilityTimeoutSeconds: 1800", "visibilityTimeoutSeconds: 300"), /visibility timeout/],
+  ["work dlq", mutate("          maxReceiveCount: 5\n", ""), /dead-letter queue of its own/],
+  ["eventbridge notifications", mutate("      eventbridge: true", "      eventbridge: false"), /EventBridge/],
+  ["hourly scan state", mutate("      state: ${hourlyScanState}\n", ""), /hourlyScanState/],
 ];
 
 for (const [name, { text }, expected] of broken) {
@@ -45,3 +58,26 @@ for (const [name, { text }, expected] of broken) {
     assert.ok(found.some((v) => expected.test(v)), `${name}: expected ${expected}, got:\n${found.join("\n") || "(nothing)"}`);
   });
 }
+
+const example = (name) => fs.readFileSync(path.join(path.dirname(programPath), name), "utf8");
+
+test("both example stack configurations are coherent", () => {
+  assert.deepEqual(configViolations(example("Pulumi.example.yaml")), []);
+  assert.deepEqual(configViolations(example("Pulumi.org.example.yaml")), []);
+});
+
+test("catches incoherent organization settings", () => {
+  const org = example("Pulumi.org.example.yaml");
+  const cases = [
+    [org.replace("organizationId: o-a1b2c3d4e5", "organizationId: acme"), /needs organizationId/],
+    [org.replace("hourlyScanState: DISABLED", "hourlyScanState: ENABLED"), /hourlyScanState DISABLED/],
+    [org.replace("organizationState: ENABLED", "organizationState: on"), /ENABLED or DISABLED/],
+    [org.replace("analyzerMaxConcurrency: 20", "analyzerMaxConcurrency: 1"), /2 to 1000/],
+    [org.replace("rollupMinute: 20", "rollupMinute: 60"), /0 to 59/],
+  ];
+  for (const [text, expected] of cases) {
+    assert.notEqual(text, org, `mutation did not apply for ${expected}`);
+    const found = configViolations(text);
+    assert.ok(found.some((v) => expected.test(v)), `expected ${expected}, got ${found.join("; ") || "(nothing)"}`);
+  }
+});

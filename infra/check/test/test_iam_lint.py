@@ -34,6 +34,11 @@ class IamLintTest(unittest.TestCase):
                                               "              Action: sns:Publish\n              Resource: \"*\""))
         self.assertTrue(any("RESOURCE_STAR" in p and "sns:Publish" in p for p in problems), problems)
 
+    def test_only_the_justified_condition_key_is_accepted(self):
+        problems = iam_lint.lint(program_with("                  aws:SourceOrgID: ${organizationId}\n            - Sid: MemberAccountsConfigDelivers",
+                                              "                  aws:SourceOrgId2: ${organizationId}\n            - Sid: MemberAccountsConfigDelivers"))
+        self.assertTrue(any("UNKNOWN_CONDITION_FOR_ACTION" in p and "aws:SourceOrgId2" in p for p in problems), problems)
+
     def test_allow_with_not_action_is_rejected(self):
         problems = iam_lint.lint(program_with("              Action: sns:Publish", "              NotAction: iam:CreateUser"))
         self.assertTrue(any("NotAction" in p for p in problems), problems)

@@ -151,27 +151,41 @@ fn differences(stored: &Value, fresh: &Value) -> Vec<String> {
 /// Per-account reports: files as given, and every `report.json` below a directory except the
 /// analyzer's `latest/` copies (each is also stored under its dated key). Names are the path
 /// as given, or relative to the directory: a synced copy of the reports bucket gives S3 keys.
+/// Reports of two directories that would get the same name (`reports/A` and `reports/B` both
+/// hold `us-east-1/…/report.json`) are named with their directory as given instead.
 fn collect_reports(inputs: &[PathBuf]) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let mut found = Vec::new();
+    let mut found: Vec<(String, PathBuf, Option<String>)> = Vec::new();
     for input in inputs {
         let meta = std::fs::metadata(input).with_context(|| format!("reading {}", input.display()))?;
         if !meta.is_dir() {
-            found.push((input.to_string_lossy().replace('\\', "/"), input.clone()));
+            found.push((input.to_string_lossy().replace('\\', "/"), input.clone(), None));
             continue;
         }
+        let given = input.to_string_lossy().replace('\\', "/").trim_end_matches('/').to_owned();
         for entry in walkdir(input)? {
             let relative = entry.strip_prefix(input).unwrap_or(&entry);
             let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
             if parts.last().is_some_and(|n| n == "report.json") && !parts.iter().any(|p| p == "latest") {
-                found.push((parts.join("/"), entry.clone()));
+                found.push((parts.join("/"), entry.clone(), Some(given.clone())));
             }
         }
     }
-    found.sort();
-    if let Some(pair) = found.windows(2).find(|w| w.first().map(|a| &a.0) == w.get(1).map(|b| &b.0)) {
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (name, _, _) in &found {
+        *counts.entry(name.clone()).or_default() += 1;
+    }
+    let mut named: Vec<(String, PathBuf)> = found
+        .into_iter()
+        .map(|(name, path, dir)| match dir {
+            Some(dir) if counts.get(&name).is_some_and(|n| *n > 1) => (format!("{dir}/{name}"), path),
+            _ => (name, path),
+        })
+        .collect();
+    named.sort();
+    if let Some(pair) = named.windows(2).find(|w| w.first().map(|a| &a.0) == w.get(1).map(|b| &b.0)) {
         bail!("two reports would both be named `{}`", pair.first().map(|p| p.0.as_str()).unwrap_or_default());
     }
-    Ok(found)
+    Ok(named)
 }
 
 /// Every file below `root`. Symlinked directories are not entered (`file_type` does not
