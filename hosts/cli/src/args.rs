@@ -23,6 +23,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Roll per-account reports up into one organization report (exact integer sums).
     Rollup(RollupArgs),
+    /// What changed between two scans, and why the score moved (compares reports; does not re-score).
+    Diff(DiffArgs),
     /// Show the rule pack.
     Rules(RulesArgs),
     /// Show the embedded scoring component, or export it for archiving.
@@ -157,6 +159,33 @@ pub enum RulesFormat {
     Table,
     /// JSON.
     Json,
+}
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// A summary for the terminal.
+    Table,
+    /// `compliance-diff/v1`, every entry.
+    Json,
+    /// Tables for a ticket or a pull request.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report (report.json).
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The later report.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+    /// Output format (on stdout).
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: DiffFormat,
+    /// Exit 1 when any finding became NON_COMPLIANT (for pipelines).
+    #[arg(long)]
+    pub fail_on_new: bool,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Rollup(args) => commands::rollup::run(args),
+        Command::Diff(args) => commands::diff::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Component(args) => commands::component::run(args),
     };

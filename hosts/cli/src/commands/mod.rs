@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod component;
+pub mod diff;
 pub mod rollup;
 pub mod rules;
 pub mod scan;
