@@ -2,8 +2,9 @@
 # Every test: unit and integration tests of all crates (the component is built and exercised,
 # not only the native engine), the Lambda binaries end to end under cargo-lambda's emulator and
 # their arm64 packaging, the engine's lint wall, the two-directory reproducibility check of the
-# component build, the infrastructure checks and bounded fuzzing. Prints each step's duration
-# at the end (also when a step fails), so a slow step does not grow unnoticed.
+# component build, the infrastructure checks, the HTML reports in a headless browser and bounded
+# fuzzing. Prints each step's duration at the end (also when a step fails), so a slow step does
+# not grow unnoticed.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -36,4 +37,5 @@ step "clippy (engine lint wall, all crates)" cargo clippy --locked --workspace -
 step "clippy (component, wasm32-wasip2)" cargo clippy --locked -p compliance-component --target wasm32-wasip2 -- -D warnings
 step "reproducible component build" "$root/scripts/check-reproducible.sh"
 step "infrastructure (Pulumi YAML type check, requirements, IAM lint)" "$root/scripts/check-infra.sh"
+step "HTML reports in headless Chromium (no console errors or blocked requests; screenshots)" "$root/scripts/check-html.sh"
 step "fuzzing (bounded: FUZZ_SECONDS per target, default 30)" "$root/scripts/fuzz.sh"

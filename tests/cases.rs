@@ -135,8 +135,9 @@ fn score_matches_the_hand_computed_value() {
     assert_eq!(report["below_threshold"], true);
 }
 
-/// Rule pack 1.1.0's verdict changes (CHANGELOG.md), each pinned through the current component
-/// and through the archived last 1.0.0 component, in the snapshot and the API shape.
+/// Rule pack 1.1.0's verdict changes (CHANGELOG.md), each pinned through the archived last 1.0.0
+/// and last 1.1.0 components, in the snapshot and the API shape; the current component must
+/// agree with 1.1.0 (1.2.0 changed no verdict).
 #[test]
 fn rule_pack_1_1_changes_verdicts_exactly_as_the_changelog_says() {
     use compliance_runtime::{InputSource, Limits, ReportFormat, Runtime};
@@ -155,15 +156,24 @@ fn rule_pack_1_1_changes_verdicts_exactly_as_the_changelog_says() {
         ("ANPA-DOUBLE-STAR", "iam-no-wildcard-service-actions", "COMPLIANT", "NON_COMPLIANT"),
         ("ANPA-PREFIX-STAR", "iam-no-wildcard-service-actions", "COMPLIANT", "COMPLIANT"),
     ];
-    let archived = fixtures().join("archive/rule-pack-1.0.0-wit-1.1.0/component.wasm");
-    let old = Runtime::from_file(&archived, Limits::default()).expect("the archived 1.0.0 component loads");
-    for (file, prefix) in [("rule-pack-1-1-snapshot-shape.json", "snap-"), ("rule-pack-1-1-api-shape.json", "api-")] {
-        let new_report = case(file);
-        assert_eq!(new_report["engine"]["rule_pack"]["version"], "1.1.0");
+    // Both sides archived, so this stays the record of 1.0.0 → 1.1.0 whatever comes later.
+    let load = |dir: &str| Runtime::from_file(&fixtures().join("archive").join(dir).join("component.wasm"), Limits::default()).expect("an archived component loads");
+    let (old, new) = (load("rule-pack-1.0.0-wit-1.1.0"), load("rule-pack-1.1.0-wit-1.2.0"));
+    let render = |runtime: &Runtime, file: &str| -> Value {
         let bytes = std::fs::read(fixtures().join("cases").join(file)).expect("case file");
-        let mut finished = old.scan(&compliance_tests::request(), vec![InputSource::bytes(file, bytes)], &mut |_| {}).expect("1.0.0 scans");
-        let old_report: Value = serde_json::from_slice(&finished.render(ReportFormat::Json, &[]).expect("renders")).expect("json");
+        let mut finished = runtime.scan(&compliance_tests::request(), vec![InputSource::bytes(file, bytes)], &mut |_| {}).expect("scans");
+        serde_json::from_slice(&finished.render(ReportFormat::Json, &[]).expect("renders")).expect("json")
+    };
+    for (file, prefix) in [("rule-pack-1-1-snapshot-shape.json", "snap-"), ("rule-pack-1-1-api-shape.json", "api-")] {
+        let (old_report, new_report) = (render(&old, file), render(&new, file));
         assert_eq!(old_report["engine"]["rule_pack"]["version"], "1.0.0");
+        assert_eq!(new_report["engine"]["rule_pack"]["version"], "1.1.0");
+        // Rule pack 1.2.0 added the framework mapping and changed no verdict.
+        let current = case(file);
+        for finding in new_report["findings"].as_array().expect("findings") {
+            let (resource, rule) = (finding["resource_id"].as_str().expect("id"), finding["rule_id"].as_str().expect("rule"));
+            assert_eq!(status(&current, resource, rule), finding["status"].as_str().expect("status"), "{} changed {rule} on {resource}", compliance_engine::RULE_PACK_VERSION);
+        }
         for (resource, rule, was, now) in CHANGES {
             let resource = format!("{prefix}{resource}");
             assert_eq!(status(&old_report, &resource, rule), was, "1.0.0: {rule} on {resource}");

@@ -51,19 +51,26 @@ fn demo_report_matches_the_committed_digest() {
     );
 }
 
+/// Earlier rule packs: (version, archive directory). Each archive holds the last component of
+/// that rule pack (exported from the build of the commit before the next version) and the demo
+/// snapshot as it was then.
+const ARCHIVED: [(&str, &str); 2] = [("1.0.0", "rule-pack-1.0.0-wit-1.1.0"), ("1.1.0", "rule-pack-1.1.0-wit-1.2.0")];
+
 #[test]
-fn the_rule_pack_1_0_0_golden_is_still_rendered_by_its_archived_component() {
+fn the_golden_of_every_earlier_rule_pack_is_still_rendered_by_its_archived_component() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let archive = root.join("fixtures/archive/rule-pack-1.0.0-wit-1.1.0");
-    let runtime = Runtime::from_file(&archive.join("component.wasm"), Limits::default()).expect("the archived component loads");
-    assert_eq!(runtime.about().expect("about").rule_pack_version, "1.0.0");
-    let input = std::fs::read(archive.join("config-snapshot-demo.json")).expect("archived demo snapshot");
-    let source = InputSource::bytes("config-snapshot-demo.json", input);
-    let mut finished = runtime.scan(&compliance_tests::request(), vec![source], &mut |_| {}).expect("scans");
-    let rendered = finished.render(ReportFormat::Json, &[]).expect("renders");
-    let rendered = String::from_utf8(rendered).expect("utf-8").replace(runtime.sha256(), PLACEHOLDER);
-    let golden = std::fs::read_to_string(root.join("fixtures/golden/demo-report-rule-pack-1.0.0.json")).expect("old golden kept");
-    assert!(rendered == golden, "the archived 1.0.0 component no longer renders its golden report");
-    let digest = std::fs::read_to_string(root.join("fixtures/golden/demo-report-rule-pack-1.0.0.sha256")).expect("old digest kept");
-    assert_eq!(digest, format!("{}  rule-pack 1.0.0\n", sha256_hex(golden.as_bytes())));
+    for (version, dir) in ARCHIVED {
+        let archive = root.join("fixtures/archive").join(dir);
+        let runtime = Runtime::from_file(&archive.join("component.wasm"), Limits::default()).expect("the archived component loads");
+        assert_eq!(runtime.about().expect("about").rule_pack_version, version);
+        let input = std::fs::read(archive.join("config-snapshot-demo.json")).expect("archived demo snapshot");
+        let source = InputSource::bytes("config-snapshot-demo.json", input);
+        let mut finished = runtime.scan(&compliance_tests::request(), vec![source], &mut |_| {}).expect("scans");
+        let rendered = finished.render(ReportFormat::Json, &[]).expect("renders");
+        let rendered = String::from_utf8(rendered).expect("utf-8").replace(runtime.sha256(), PLACEHOLDER);
+        let golden = std::fs::read_to_string(root.join(format!("fixtures/golden/demo-report-rule-pack-{version}.json"))).expect("old golden kept");
+        assert!(rendered == golden, "the archived {version} component no longer renders its golden report");
+        let digest = std::fs::read_to_string(root.join(format!("fixtures/golden/demo-report-rule-pack-{version}.sha256"))).expect("old digest kept");
+        assert_eq!(digest, format!("{}  rule-pack {version}\n", sha256_hex(golden.as_bytes())));
+    }
 }

@@ -71,6 +71,32 @@ impl Guest for Component {
     }
 }
 
+impl exports::compliance::engine::frameworks::Guest for Component {
+    fn mappings() -> Vec<exports::compliance::engine::frameworks::Mapping> {
+        use exports::compliance::engine::frameworks::{Basis, Mapping};
+        use engine::rules::frameworks::{FRAMEWORKS, Source, mappings, natural};
+        FRAMEWORKS
+            .into_iter()
+            .flat_map(|framework| {
+                let mut of_framework: Vec<_> = mappings().filter(|m| m.framework == framework).collect();
+                of_framework.sort_by(|a, b| natural(a.requirement, b.requirement).then_with(|| a.rule.cmp(b.rule)));
+                of_framework
+            })
+            .map(|m| Mapping {
+                rule_id: m.rule.to_owned(),
+                framework_id: m.framework.id().to_owned(),
+                framework_name: m.framework.name().to_owned(),
+                requirement: m.requirement.to_owned(),
+                basis: match m.source {
+                    Source::Aws => Basis::Aws,
+                    Source::Prowler => Basis::Prowler,
+                    Source::Vendor => Basis::VendorAsserted,
+                },
+            })
+            .collect()
+    }
+}
+
 impl exports::compliance::engine::rollup::Guest for Component {
     fn roll_up(
         request: exports::compliance::engine::rollup::Request,

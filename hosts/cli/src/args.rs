@@ -193,6 +193,10 @@ pub struct RulesArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value = "table")]
     pub format: RulesFormat,
+    /// Only this framework's requirements and the rules that evidence them
+    /// (aws-security-hub, cis-aws-3.0.0, pci-dss-4.0.1, nist-800-53-r5).
+    #[arg(long, value_name = "ID")]
+    pub framework: Option<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }

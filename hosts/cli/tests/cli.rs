@@ -143,7 +143,7 @@ fn rules_and_component_commands() {
     let out = compliance(&["component", "--export", "engine.wasm"], dir.path());
     assert_eq!(out.status.code(), Some(0));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("compliance:engine@1.2.0"));
+    assert!(stdout.contains("compliance:engine@1.3.0"));
     let exported = std::fs::read(dir.path().join("engine.wasm")).expect("exported");
     let sha = stdout.lines().find_map(|l| l.strip_prefix("sha256:")).map(str::trim).expect("sha line").to_owned();
     let scan = compliance(&["scan", "--component", "engine.wasm", "--format", "json", "--generated-at", GENERATED_AT], dir.path());
@@ -216,4 +216,38 @@ fn csv_cells_cannot_become_formulas() {
     for cell in ["\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\"", "\"'+cmd|' /C calc'!A0\"", "\"'@SUM(1)\""] {
         assert!(row.contains(cell), "{cell} not neutralised in {row}");
     }
+}
+
+#[test]
+fn rules_show_the_framework_mapping_and_reports_carry_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = compliance(&["rules", "--framework", "pci-dss-4.0.1"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("PCI DSS v4.0.1 (pci-dss-4.0.1)") && stdout.contains("ec2-volume-encrypted (prowler)"), "{stdout}");
+    assert!(!stdout.contains("iam-no-admin-access"), "only the rules that evidence PCI DSS: {stdout}");
+    let out = compliance(&["rules", "--format", "json"], dir.path());
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let notaction = doc["rules"].as_array().expect("rules").iter().find(|r| r["id"] == "iam-no-allow-notaction").expect("rule");
+    assert_eq!(notaction["frameworks"]["nist-800-53-r5"][0], serde_json::json!({"requirement": "AC-6", "basis": "vendor-asserted"}));
+    let out = compliance(&["rules", "--framework", "ffiec-cat"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown framework `ffiec-cat`"), "{}", text(&out.stderr));
+    let archived = fixture("archive/component.wasm");
+    let out = compliance(&["rules", "--framework", "pci-dss-4.0.1", "--component", archived.to_str().expect("path")], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("carries no framework mapping"), "{}", text(&out.stderr));
+
+    // The demo's reports: the JSON section, the CSV columns, the HTML tables.
+    let out = compliance(&["scan", demo_snapshot().to_str().expect("path"), "--format", "json,csv,html", "--out-dir", "r"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&std::fs::read(dir.path().join("r/report.json")).expect("json")).expect("json");
+    let pci = &report["frameworks"]["pci-dss-4.0.1"]["3.5.1"];
+    assert_eq!(pci["status"], "FAILED");
+    assert_eq!(pci["basis"], serde_json::json!(["aws", "prowler"]));
+    let csv = std::fs::read_to_string(dir.path().join("r/findings.csv")).expect("csv");
+    assert!(csv.lines().next().expect("header").ends_with(",security_hub_controls,cis_aws_3_0_0,pci_dss_4_0_1,nist_800_53_r5"), "{}", csv.lines().next().unwrap_or_default());
+    assert!(csv.lines().any(|l| l.contains(",s3-bucket-sse-kms,") && l.contains(",S3.17,,3.5.1,SC-12(2) SC-13 ")), "the KMS rule's requirements on its rows");
+    let html = std::fs::read_to_string(dir.path().join("r/report.html")).expect("html");
+    assert!(html.contains("<h3 id=\"fw-pci-dss-4.0.1\">PCI DSS v4.0.1</h3>") && html.contains("badge st-FAILED"), "frameworks section");
 }

@@ -24,7 +24,8 @@ fn arg(path: &Path) -> &str {
 #[test]
 fn reports_of_two_rule_pack_versions_diff_and_the_parts_add_up() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (old, new) = (golden("demo-report-rule-pack-1.0.0.json"), golden("demo-report.json"));
+    // Both archived goldens: this stays true whatever later rule packs change.
+    let (old, new) = (golden("demo-report-rule-pack-1.0.0.json"), golden("demo-report-rule-pack-1.1.0.json"));
     let out = compliance(&["diff", arg(&old), arg(&new), "--format", "json"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let d: Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -66,6 +67,14 @@ fn reports_of_two_rule_pack_versions_diff_and_the_parts_add_up() {
     // Swapped, the new failures are the resolved ones.
     let back: Value = serde_json::from_slice(&compliance(&["diff", arg(&new), arg(&old), "--format", "json"], dir.path()).stdout).expect("json");
     assert_eq!(back["resolved"].as_array().map(Vec::len), d["new_non_compliant"].as_array().map(Vec::len));
+
+    // Rule pack 1.2.0 added the framework mapping and changed no verdict: nothing to report.
+    let out = compliance(&["diff", arg(&new), arg(&golden("demo-report.json")), "--format", "json"], dir.path());
+    let same: Value = serde_json::from_slice(&out.stdout).expect("json");
+    for list in ["new_non_compliant", "resolved", "other_status_changes", "resources_appeared", "resources_gone"] {
+        assert_eq!(same[list].as_array().map(Vec::len), Some(0), "{list}");
+    }
+    assert_eq!((same["weight_compliant_change"].as_i64(), same["weight_decided_change"].as_i64()), (Some(0), Some(0)));
 }
 
 #[test]

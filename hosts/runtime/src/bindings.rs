@@ -22,3 +22,14 @@ pub mod org {
 
     pub use exports::compliance::engine::rollup::{Expected, Outcome, Part, Request, RollupError, RollupFormat, Summary};
 }
+
+/// The `rule-frameworks` world of the current contract: the `frameworks` interface alone.
+pub mod frameworks {
+    wasmtime::component::bindgen!({
+        world: "rule-frameworks",
+        path: "../../wit",
+        additional_derives: [PartialEq, Eq],
+    });
+
+    pub use exports::compliance::engine::frameworks::{Basis, Mapping};
+}

@@ -18,6 +18,7 @@ mod time;
 pub use bindings::types::{
     EngineInfo, Finding, ReportFormat, ReportSummary, ResourceResult, RuleInfo, Severity, Status, StatusCounts, TrendPoint,
 };
+pub use bindings::frameworks;
 pub use bindings::org as rollup;
 pub use error::{InputErrorKind, RuntimeError};
 pub use limits::Limits;

@@ -13,6 +13,7 @@ use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::types::{EngineInfo, Finding, ReportFormat, ReportMeta, ReportSummary, ResourceResult, RuleInfo, ScanError, ScanOptions, SourceDigest, Status, TrendPoint};
+use crate::bindings::frameworks::{Mapping, RuleFrameworksPre};
 use crate::bindings::org::{OrgRollupPre, Outcome, Request, RollupFormat, Summary};
 use crate::bindings::{Engine as EngineWorld, EnginePre};
 use crate::error::RuntimeError;
@@ -20,7 +21,7 @@ use crate::limits::Limits;
 use crate::sources::{Chunk, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
 
 /// The WIT package the embedded component implements; hosts load any 1.x component.
-pub const WIT_PACKAGE: &str = "compliance:engine@1.2.0";
+pub const WIT_PACKAGE: &str = "compliance:engine@1.3.0";
 /// The interface every component must export (any 1.x version; the host binds 1.0.0's functions).
 pub const WORLD_EXPORT: &str = "compliance:engine/scanner@1.0.0";
 /// The interface version that added `scan.render-page`.
@@ -85,6 +86,7 @@ pub struct Runtime {
     render_page: Option<ComponentExportIndex>,
     /// The `rollup` interface, when the component is 1.2.0 or later.
     rollup: Option<OrgRollupPre<HostState>>,
+    frameworks: Option<RuleFrameworksPre<HostState>>,
     _ticker: Ticker,
 }
 
@@ -138,6 +140,7 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(|e| RuntimeError::InvalidComponent(format!("it imports something this host does not provide: {e:#}")))?;
         let rollup = OrgRollupPre::new(instance_pre.clone()).ok();
+        let frameworks = RuleFrameworksPre::new(instance_pre.clone()).ok();
         let pre = EnginePre::new(instance_pre)
             .map_err(|e| RuntimeError::InvalidComponent(format!("it does not export {WORLD_EXPORT} as this host expects: {e:#}")))?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -153,7 +156,7 @@ impl Runtime {
             })
             .map_err(|e| RuntimeError::Engine(format!("cannot start the deadline thread: {e}")))?;
         let sha256 = sha256_hex(&bytes);
-        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, rollup, _ticker: Ticker { stop, thread: Some(thread) } })
+        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, rollup, frameworks, _ticker: Ticker { stop, thread: Some(thread) } })
     }
 
     /// Whether the component was loaded from its build-time precompiled artifact.
@@ -193,6 +196,14 @@ impl Runtime {
         let mut store = self.new_store();
         let world = pre.instantiate(&mut store).map_err(|e| RuntimeError::Trap { context: "instantiation".to_owned(), message: format!("{e:#}") })?;
         Ok(world.compliance_engine_rollup().call_roll_up(&mut store, request, summaries, formats).map_err(|e| self.call_error(e, "roll-up"))??)
+    }
+
+    /// The controls each rule evidences (WIT 1.3.0); `None` for a component older than that.
+    pub fn framework_mappings(&self) -> Result<Option<Vec<Mapping>>, RuntimeError> {
+        let Some(pre) = self.frameworks.as_ref() else { return Ok(None) };
+        let mut store = self.new_store();
+        let world = pre.instantiate(&mut store).map_err(|e| RuntimeError::Trap { context: "instantiation".to_owned(), message: format!("{e:#}") })?;
+        Ok(Some(world.compliance_engine_frameworks().call_mappings(&mut store).map_err(|e| self.call_error(e, "frameworks"))?))
     }
 
     fn new_store(&self) -> Store<HostState> {

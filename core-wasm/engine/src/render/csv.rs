@@ -5,13 +5,41 @@
 use crate::report::ScoreReport;
 use crate::rules::rule;
 
-const HEADER: [&str; 12] =
-    ["id", "rule_id", "severity", "status", "resource_type", "resource_id", "arn", "account_id", "region", "message", "path", "remediable"];
+const HEADER: [&str; 16] = [
+    "id",
+    "rule_id",
+    "severity",
+    "status",
+    "resource_type",
+    "resource_id",
+    "arn",
+    "account_id",
+    "region",
+    "message",
+    "path",
+    "remediable",
+    // Rule pack 1.2.0: the requirements each finding's rule evidences, space-separated.
+    "security_hub_controls",
+    "cis_aws_3_0_0",
+    "pci_dss_4_0_1",
+    "nist_800_53_r5",
+];
+
+/// Per rule, per framework, the requirement ids joined by spaces (computed once per render).
+fn requirement_cells() -> Vec<[String; 4]> {
+    use crate::rules::frameworks::{FRAMEWORKS, of_rule};
+    crate::rules::RULES
+        .iter()
+        .map(|r| FRAMEWORKS.map(|f| of_rule(r.id).filter(|m| m.framework == f).map(|m| m.requirement).collect::<Vec<_>>().join(" ")))
+        .collect()
+}
 
 /// Renders every finding.
 pub fn render(report: &ScoreReport) -> Vec<u8> {
     let mut out = String::new();
     push_row(&mut out, HEADER.iter().copied());
+    let requirements = requirement_cells();
+    let none: [String; 4] = Default::default();
     for (resource, finding) in report.findings() {
         let def = rule(finding.rule);
         let id = resource.finding_id(finding);
@@ -29,7 +57,9 @@ pub fn render(report: &ScoreReport) -> Vec<u8> {
             &finding.path,
             if def.remediable { "true" } else { "false" },
         ];
-        push_row(&mut out, row.into_iter());
+        let [hub, cis, pci, nist] = requirements.get(usize::from(finding.rule)).unwrap_or(&none);
+        let row = row.into_iter().chain([hub.as_str(), cis.as_str(), pci.as_str(), nist.as_str()]);
+        push_row(&mut out, row);
     }
     out.into_bytes()
 }

@@ -15,7 +15,7 @@ const WORST: usize = 15;
 pub(crate) const STYLE: &str = "
 :root{--ok:#1a7f37;--bad:#c4320a;--warn:#9a6700;--ink:#1f2328;--muted:#59636e;--line:#d1d9e0}
 *{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--ink);margin:0 auto;max-width:1100px;padding:24px}
-h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
+h1{font-size:24px;margin:0 0 4px}h3{font-size:16px;margin:18px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
 .muted{color:var(--muted)}.summary{display:flex;gap:32px;align-items:center;flex-wrap:wrap}
 .verdict{font-size:18px;font-weight:600}.below{color:var(--bad)}.above{color:var(--ok)}
 table{border-collapse:collapse;width:100%;margin:6px 0}th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
@@ -23,6 +23,7 @@ th{background:#f6f8fa;font-weight:600}td.num,th.num{text-align:right;font-varian
 .sev-critical{color:#fff;background:#8c1d18}.sev-high{color:#fff;background:var(--bad)}.sev-medium{background:#f2cc60}.sev-low{background:#d8dee4}
 .badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;font-weight:600}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
+.st-FAILED{color:#fff;background:var(--bad)}.st-PASSED{color:#fff;background:var(--ok)}.st-NOT_AVAILABLE{background:#d8dee4}
 .finding td{font-size:14px}dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px}dt{font-weight:600}dd{margin:0}
 @media print{body{max-width:none;padding:0;font-size:11px}h2{break-after:avoid}tr{break-inside:avoid}.noprint{display:none}}
 ";
@@ -60,6 +61,7 @@ pub fn render(report: &ScoreReport, trend: &[TrendPoint]) -> Vec<u8> {
     severity_section(&mut h, report);
     type_section(&mut h, report);
     account_section(&mut h, report);
+    frameworks_section(&mut h, report);
     worst_section(&mut h, report);
     findings_section(&mut h, report);
     provenance_section(&mut h, report);
@@ -193,6 +195,49 @@ pub(crate) fn group_row(h: &mut String, name_cell: &str, g: &GroupSummary, thres
         g.resources,
         g.non_compliant
     );
+}
+
+/// One section per framework: every requirement the rule pack evidences, its status in this
+/// scan, the findings behind it and who says the rules evidence it — a page a compliance officer
+/// can forward as it is.
+fn frameworks_section(h: &mut String, report: &ScoreReport) {
+    use crate::rules::frameworks::{RequirementStatus, evaluate};
+    h.push_str(
+        "<h2 id=\"frameworks\">Compliance frameworks</h2><p class=\"muted\">A requirement is <b>FAILED</b> when a finding of any rule that evidences it is \
+         non-compliant, <b>PASSED</b> when its rules have compliant findings and none non-compliant, and <b>NOT_AVAILABLE</b> when this scan decided \
+         nothing for it. This is the evidence of this scan's rules only: a requirement asks for more than these checks. Basis: <i>aws</i> = listed \
+         in AWS Security Hub's control reference; <i>prowler</i> = Prowler's framework files, where AWS lists nothing; <i>vendor-asserted</i> = no \
+         authority lists it.</p>\n",
+    );
+    for (framework, requirements) in evaluate(report) {
+        let count = |status| requirements.iter().filter(|r| r.status == status).count();
+        let _ = write!(
+            h,
+            "<h3 id=\"fw-{}\">{}</h3><p>{} requirements: <b>{} failed</b>, {} passed, {} not available.</p>\
+             <table><tr><th>Requirement</th><th>Status</th><th class=\"num\">Compliant findings</th><th class=\"num\">Non-compliant findings</th><th>Rules</th><th>Basis</th></tr>",
+            framework.id(),
+            framework.name(),
+            requirements.len(),
+            count(RequirementStatus::Failed),
+            count(RequirementStatus::Passed),
+            count(RequirementStatus::NotAvailable)
+        );
+        for r in &requirements {
+            let status = r.status.as_str();
+            let rules: Vec<String> = r.rules.iter().map(|id| format!("<code>{id}</code>")).collect();
+            let basis: Vec<&str> = r.sources.iter().map(|s| s.as_str()).collect();
+            let _ = write!(
+                h,
+                "<tr><td><b>{}</b></td><td><span class=\"badge st-{status}\">{status}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                r.id,
+                r.compliant,
+                r.non_compliant,
+                rules.join(" "),
+                basis.join(", ")
+            );
+        }
+        h.push_str("</table>\n");
+    }
 }
 
 fn display_name(r: &ResourceResult) -> String {

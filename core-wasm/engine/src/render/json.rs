@@ -41,6 +41,7 @@ struct Report<'a> {
     by_account: BTreeMap<&'a str, GroupEntry>,
     by_region: BTreeMap<&'a str, GroupEntry>,
     by_account_region: Vec<AccountRegionEntry<'a>>,
+    frameworks: Ordered<Ordered<RequirementEntry>>,
     resources: Vec<Resource<'a>>,
     findings: Vec<Finding<'a>>,
 }
@@ -138,6 +139,55 @@ impl GroupEntry {
             non_compliant: g.non_compliant,
         }
     }
+}
+
+/// A JSON object whose members keep the given order (requirements in natural order).
+struct Ordered<T>(Vec<(&'static str, T)>);
+
+impl<T: Serialize> Serialize for Ordered<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// One requirement of a framework (SPEC §11).
+#[derive(Serialize)]
+struct RequirementEntry {
+    status: &'static str,
+    compliant: u64,
+    non_compliant: u64,
+    rules: Vec<&'static str>,
+    /// Who says the rules evidence it: `aws`, `prowler`, `vendor-asserted`.
+    basis: Vec<&'static str>,
+}
+
+fn frameworks(report: &ScoreReport) -> Ordered<Ordered<RequirementEntry>> {
+    Ordered(
+        crate::rules::frameworks::evaluate(report)
+            .into_iter()
+            .map(|(framework, requirements)| {
+                let entries = requirements
+                    .into_iter()
+                    .map(|r| {
+                        let entry = RequirementEntry {
+                            status: r.status.as_str(),
+                            compliant: r.compliant,
+                            non_compliant: r.non_compliant,
+                            rules: r.rules,
+                            basis: r.sources.iter().map(|s| s.as_str()).collect(),
+                        };
+                        (r.id, entry)
+                    })
+                    .collect();
+                (framework.id(), Ordered(entries))
+            })
+            .collect(),
+    )
 }
 
 #[derive(Serialize)]
@@ -459,6 +509,7 @@ fn head_view(report: &ScoreReport) -> Report<'_> {
             .iter()
             .map(|((account_id, region), g)| AccountRegionEntry { account_id, region, summary: GroupEntry::new(g) })
             .collect(),
+        frameworks: frameworks(report),
         resources: Vec::new(),
         findings: Vec::new(),
     }

@@ -7,6 +7,7 @@
 //! proportional to the number of resources, not to the size of the raw items.
 
 mod ec2;
+pub mod frameworks;
 mod iam;
 mod policy;
 mod s3;
@@ -21,7 +22,7 @@ pub use s3::PublicAccessFlags;
 /// Rule pack id, part of every report's provenance.
 pub const RULE_PACK_ID: &str = "default";
 /// Rule pack version; bump it whenever any rule's semantics change.
-pub const RULE_PACK_VERSION: &str = "1.1.0";
+pub const RULE_PACK_VERSION: &str = "1.2.0";
 /// Tag keys `ec2-required-tags` demands unless the scan options say otherwise.
 pub const DEFAULT_REQUIRED_TAGS: [&str; 2] = ["CostCenter", "Compliance"];
 
