@@ -72,8 +72,32 @@ pub struct BatchOutcome {
     pub scans: Vec<Value>,
     /// Messages with nothing to score.
     pub ignored: Vec<String>,
+    /// Messages that can never succeed, with why: logged, not retried.
+    pub rejected: Vec<(String, String)>,
     /// Messages that failed, with why: SQS redelivers them.
     pub failures: Vec<(String, String)>,
+}
+
+/// Where a scan's time goes (milliseconds per phase, in the outcome and the log).
+struct Phases {
+    at: Instant,
+    done: serde_json::Map<String, Value>,
+}
+
+impl Phases {
+    fn start() -> Self {
+        Self { at: Instant::now(), done: serde_json::Map::new() }
+    }
+
+    fn mark(&mut self, phase: &str) {
+        let now = Instant::now();
+        self.done.insert(phase.to_owned(), Value::from(now.duration_since(self.at).as_millis() as u64));
+        self.at = now;
+    }
+
+    fn done(self) -> Value {
+        Value::Object(self.done)
+    }
 }
 
 /// Who delivered a snapshot: the scheduled scan reads this account's own prefix; in
@@ -199,20 +223,33 @@ impl<C: ConfigApi> Analyzer<C> {
         self.handle_scheduled(event).await
     }
 
-    /// Scores the snapshot each message names, one after the other. A message that cannot be
-    /// read, names a snapshot outside the delivery bucket, or whose scan fails is a failure of
-    /// its own; the rest of the batch still counts.
+    /// Scores the snapshot each message names, one after the other. A message whose scan fails
+    /// (a snapshot that does not parse, a write that does not go through) is a failure of its
+    /// own, retried by SQS and then dead-lettered; the rest of the batch still counts. A message
+    /// that can never succeed — unreadable, or naming an object outside the delivery bucket — is
+    /// logged with the reason and not retried.
     pub async fn handle_messages(&self, messages: Vec<(String, String)>) -> BatchOutcome {
         let mut outcome = BatchOutcome::default();
         for (id, body) in messages {
-            let scanned = match s3_event::work(&body) {
+            let work = s3_event::work(&body).and_then(|work| match work {
+                Work::Snapshots(snapshots) => match snapshots.iter().find(|s| s.bucket != self.settings.config_bucket) {
+                    Some(other) => Err(format!("s3://{}/{} is not in the delivery bucket {}", other.bucket, other.key, self.settings.config_bucket)),
+                    None => Ok(Work::Snapshots(snapshots)),
+                },
+                ignored => Ok(ignored),
+            });
+            let scanned = match work {
                 Ok(Work::Ignore(reason)) => {
                     tracing::info!(message_id = id, reason, "message ignored");
                     outcome.ignored.push(id);
                     continue;
                 }
                 Ok(Work::Snapshots(snapshots)) => self.scan_objects(snapshots).await,
-                Err(reason) => Err(anyhow::anyhow!(reason)),
+                Err(reason) => {
+                    tracing::error!(message_id = id, reason, "message rejected: it can never succeed, so it is not retried");
+                    outcome.rejected.push((id, reason));
+                    continue;
+                }
             };
             match scanned {
                 Ok(results) => outcome.scans.extend(results),
@@ -229,9 +266,6 @@ impl<C: ConfigApi> Analyzer<C> {
     async fn scan_objects(&self, snapshots: Vec<SnapshotObject>) -> anyhow::Result<Vec<Value>> {
         let mut results = Vec::with_capacity(snapshots.len());
         for object in snapshots {
-            if object.bucket != self.settings.config_bucket {
-                bail!("s3://{}/{} is not in the delivery bucket {}: not scored", object.bucket, object.key, self.settings.config_bucket);
-            }
             let snapshot = Snapshot { key: object.key, version_id: object.version_id };
             // Boxed: the scan is a deep future, and a batch holds one at a time.
             results.push(Box::pin(self.scan(snapshot, &object.account, &object.region, &object.generated_at, Instant::now(), Delivery::Member)).await?);
@@ -272,6 +306,7 @@ impl<C: ConfigApi> Analyzer<C> {
     async fn scan(&self, snapshot: Snapshot, account: &str, region: &str, generated_at: &str, started: Instant, delivery: Delivery) -> anyhow::Result<Value> {
         let bucket = &self.settings.reports_bucket;
         let state_key = state::key(account, region);
+        let mut phases = Phases::start();
         let previous = state::load(&self.clients.s3, bucket, &state_key).await?;
         if let Some(previous) = previous.as_ref().filter(|p| p.generated_at.as_str() > generated_at) {
             // A late redelivery of an older snapshot: history and reports have moved on.
@@ -292,7 +327,9 @@ impl<C: ConfigApi> Analyzer<C> {
             scan_id: id.clone(),
         };
         let (json_target, html_target) = (target(&keys[0]), target(&keys[1]));
+        phases.mark("state_and_trend");
         let (scored, json_report, snapshot) = self.score(snapshot, generated_at, trend, &json_target).await?;
+        phases.mark("read_and_score");
         if delivery == Delivery::Member {
             let foreign = foreign_accounts(&scored.report_head, account);
             if !foreign.is_empty() {
@@ -321,15 +358,18 @@ impl<C: ConfigApi> Analyzer<C> {
             }
         };
 
+        phases.mark("history");
         json_report.store(&json_target, &keys[2].0).await?;
         html_target.put(&keys[1].0, scored.html.clone()).await?;
         html_target.put(&keys[3].0, scored.html.clone()).await?;
         let location = ReportLocation { bucket: bucket.clone(), json_key: keys[0].0.clone(), html_key: keys[1].0.clone() };
 
         let summary_item = self.summary_item(&summary_key, &scan, &scored, &location, &snapshot, started.elapsed().as_millis() as u64)?;
+        phases.mark("reports");
         history::put(&self.clients.dynamodb, &self.settings.history_table, summary_item).await?;
         // Last: only a scan whose history and summary are written advances the state.
         state::store(&self.clients.s3, bucket, &state_key, &now).await?;
+        phases.mark("summary_and_state");
 
         let alerted = if scored.summary.below_threshold {
             let built = alert::build(&AlertInput {
@@ -380,6 +420,7 @@ impl<C: ConfigApi> Analyzer<C> {
             "reports": {"bucket": location.bucket, "json_key": location.json_key, "html_key": location.html_key},
             "alert_sent": alerted,
             "duration_ms": duration_ms,
+            "phases_ms": phases.done(),
         });
         tracing::info!(outcome = %outcome, "scan complete");
         Ok(outcome)

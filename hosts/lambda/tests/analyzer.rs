@@ -355,3 +355,50 @@ async fn fault_a_state_that_cannot_be_stored_fails_the_scan_and_history_is_rewri
     let third = s.analyzer.handle(event("2026-11-28T19:00:00Z")).await.unwrap();
     assert_eq!((third["history_items"].as_u64(), third["changes"]["unchanged"].clone()), (Some(1), third["resources_evaluated"].clone()), "{third}");
 }
+
+/// SPEC §10's write counts for one 10,000-resource account-region: the first scan writes every
+/// resource, an unchanged re-scan none, a re-scan with 1 % of the resources changed exactly those.
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_thousand_resources_history_is_written_on_change() {
+    use std::io::Read;
+    let s = setup("70", true).await;
+    let gz = compliance_benches::snapshot(10_000, 7, compliance_benches::Shape::Snapshot, true);
+    s.moto.put(CONFIG, &snapshot_key("2026/11/28", "20261128T160000Z"), gz.clone()).await;
+    s.moto.faults(json!([{"target": BATCH_WRITE, "action": "pass"}]));
+    let first = s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap();
+    let evaluated = first["resources_evaluated"].as_u64().unwrap();
+    let first_calls = s.moto.fault_hits()[0];
+    assert_eq!(first["history_items"].as_u64(), Some(evaluated + 1));
+
+    // The same snapshot an hour later: only the summary.
+    s.moto.faults(json!([{"target": BATCH_WRITE, "action": "pass"}]));
+    let unchanged = s.analyzer.handle(event("2026-11-28T18:00:00Z")).await.unwrap();
+    assert_eq!((unchanged["history_items"].as_u64(), s.moto.fault_hits()[0]), (Some(1), 0), "{unchanged}");
+
+    // 1 %: a hundred buckets get another criticality.
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut text).unwrap();
+    let mut doc: Value = serde_json::from_slice(&text).unwrap();
+    let mut changed = 0;
+    for item in doc["configurationItems"].as_array_mut().unwrap() {
+        if changed == 100 || item["resourceType"] != "AWS::S3::Bucket" {
+            continue;
+        }
+        let now = item["tags"]["Criticality"].as_str().unwrap_or("medium").to_owned();
+        item["tags"]["Criticality"] = Value::from(if now == "critical" { "low" } else { "critical" });
+        changed += 1;
+    }
+    assert_eq!(changed, 100);
+    s.moto.put(CONFIG, &snapshot_key("2026/11/28", "20261128T180000Z"), gzip(&serde_json::to_vec(&doc).unwrap())).await;
+    s.moto.faults(json!([{"target": BATCH_WRITE, "action": "pass"}]));
+    let one_percent = s.analyzer.handle(event("2026-11-28T19:00:00Z")).await.unwrap();
+    assert_eq!(one_percent["changes"]["changed"], 100, "{one_percent}");
+    assert_eq!(one_percent["history_items"].as_u64(), Some(101));
+    eprintln!(
+        "history writes for {evaluated} resources: first scan {} items in {first_calls} BatchWriteItem calls; unchanged re-scan 0 items, 0 calls; \
+         1 % changed {} items in {} calls (+1 summary item each scan; before: {evaluated} items every scan)",
+        evaluated,
+        100,
+        s.moto.fault_hits()[0]
+    );
+}

@@ -345,9 +345,13 @@ class Organization(unittest.TestCase):
     def test_snapshot_messages_are_scored_and_rolled_up_and_the_org_report_verifies_offline(self):
         accounts = ["210000000001", "210000000002"]
         events = [org_snapshot_event(account, "20261201T040000Z")[1] for account in accounts]
-        bodies = [json.dumps(e) for e in events] + ["{not json", json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})]
+        # A truncated upload fails alone (SQS retries it, then dead-letters it); an unreadable
+        # message can never succeed and is logged, not retried; a test event is ignored.
+        truncated_key, truncated = org_snapshot_event("210000000003", "20261201T040000Z")
+        client("s3").put_object(Bucket=CONFIG_BUCKET, Key=truncated_key, Body=b"\x1f\x8b truncated")
+        bodies = [json.dumps(e) for e in events] + [json.dumps(truncated), "{not json", json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})]
         answer = invoke("analyzer", sqs_event(bodies))
-        self.assertEqual(answer, {"batchItemFailures": [{"itemIdentifier": "m2"}]}, "only the unreadable message fails")
+        self.assertEqual(answer, {"batchItemFailures": [{"itemIdentifier": "m2"}]}, "only the truncated snapshot fails")
 
         rolled = invoke("rollup", {"version": "0", "id": "e2e-rollup", "detail-type": "Scheduled Event", "source": "aws.events",
                                    "account": ACCOUNT, "time": "2026-12-01T04:20:00Z", "region": REGION, "resources": [], "detail": {}})
@@ -372,6 +376,22 @@ class Organization(unittest.TestCase):
                                     cwd=local, capture_output=True, text=True, timeout=300)
             self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
             self.assertIn("reproduced bit for bit", verify.stdout)
+
+            # `compliance rollup` over the downloaded member reports, with the function's
+            # settings, writes the same bytes (inputs named by their S3 keys).
+            members = local / "members"
+            for account in accounts:
+                for path in (local / "reports" / account).rglob("report.json"):
+                    if "latest" not in path.parts:
+                        target = members / path.relative_to(local)
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_bytes(path.read_bytes())
+            rollup = subprocess.run([os.environ["COMPLIANCE_BIN"], "rollup", str(members), "--org-id", ORG, "--threshold", "80",
+                                     "--generated-at", rolled["generated_at"], "--window-hours", "24", "--format", "json",
+                                     "--out-dir", str(local / "offline")], cwd=local, capture_output=True, text=True, timeout=300)
+            self.assertEqual(rollup.returncode, 0, rollup.stdout + rollup.stderr)
+            self.assertEqual((local / "offline" / "rollup.json").read_bytes(), org_report.read_bytes(),
+                             "the offline roll-up differs from the Lambda's")
 
 
 class Evaluator(unittest.TestCase):

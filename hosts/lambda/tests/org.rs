@@ -116,10 +116,12 @@ fn key(a: usize, r: usize, hour: u32) -> String {
 }
 
 /// Receives the work queue as an event source mapping does (batches of up to 10), hands each
-/// batch to the analyzer as Lambda's SQS event and deletes what did not fail.
-async fn drain_work(org: &Org) -> Vec<Vec<String>> {
+/// batch to the analyzer as Lambda's SQS event and deletes what did not fail. Returns the failed
+/// message ids per batch and every scan's outcome.
+async fn drain_work(org: &Org) -> (Vec<Vec<String>>, Vec<Value>) {
     let sqs = org.moto.sqs();
     let mut failed_batches = Vec::new();
+    let mut scans = Vec::new();
     let mut empty = 0;
     while empty < 2 {
         let out = sqs.receive_message().queue_url(&org.work_queue).max_number_of_messages(10).visibility_timeout(600).send().await.unwrap();
@@ -133,8 +135,13 @@ async fn drain_work(org: &Org) -> Vec<Vec<String>> {
             .map(|m| json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(), "eventSource": "aws:sqs",
                              "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:compliance-work-test", "awsRegion": "us-east-1", "attributes": {}}))
             .collect();
-        let response = org.analyzer.handle(json!({"Records": records})).await.unwrap();
-        let failed: Vec<String> = response["batchItemFailures"].as_array().unwrap().iter().map(|f| f["itemIdentifier"].as_str().unwrap().to_owned()).collect();
+        // The SQS event as Lambda builds it, read the way `handle` reads it; `handle_messages`
+        // also returns each scan's outcome (the handler answers Lambda with the failures only).
+        let batch = compliance_lambda::s3_event::sqs_messages(&json!({"Records": records})).expect("an SQS event");
+        let outcome = org.analyzer.handle_messages(batch).await;
+        assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+        scans.extend(outcome.scans);
+        let failed: Vec<String> = outcome.failures.into_iter().map(|(id, _)| id).collect();
         for m in &messages {
             if !failed.iter().any(|f| Some(f.as_str()) == m.message_id()) {
                 sqs.delete_message().queue_url(&org.work_queue).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
@@ -144,7 +151,7 @@ async fn drain_work(org: &Org) -> Vec<Vec<String>> {
             failed_batches.push(failed);
         }
     }
-    failed_batches
+    (failed_batches, scans)
 }
 
 fn counting(moto: &Moto) {
@@ -219,8 +226,15 @@ async fn sixty_account_regions_fan_out_roll_up_and_write_history_on_change() {
     org.moto.sqs().send_message().queue_url(&org.work_queue).message_body(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-12-01T01:00:00.000Z","Bucket":"compliance-central-test"}"#).send().await.unwrap();
 
     counting(&org.moto);
-    let failed = drain_work(&org).await;
+    let (failed, scans) = drain_work(&org).await;
     let round1 = started.elapsed();
+    let mut phases: BTreeMap<String, u64> = BTreeMap::new();
+    for scan in &scans {
+        for (phase, ms) in scan["phases_ms"].as_object().expect("phases") {
+            *phases.entry(phase.clone()).or_default() += ms.as_u64().expect("ms");
+        }
+    }
+    eprintln!("round 1: where the analyzer's time went over {} scans (ms): {phases:?}", scans.len());
     assert_eq!(failed.len(), 1, "exactly one batch had a failure: {failed:?}");
     assert_eq!(failed[0].len(), 1, "the poisoned message fails alone: {failed:?}");
     let hits = org.moto.fault_hits();
@@ -271,7 +285,7 @@ async fn sixty_account_regions_fan_out_roll_up_and_write_history_on_change() {
         }
     }
     counting(&org.moto);
-    let failed = drain_work(&org).await;
+    let (failed, _) = drain_work(&org).await;
     assert!(failed.is_empty(), "{failed:?}");
     let hits = org.moto.fault_hits();
     assert_eq!((hits[0], hits[1]), (0, 57), "an identical round writes no per-resource item: 57 summaries only");
@@ -318,6 +332,15 @@ async fn sixty_account_regions_fan_out_roll_up_and_write_history_on_change() {
         .expression_attribute_values(":k", AttributeValue::S(arn.to_owned())).send().await.unwrap();
     let times: Vec<&str> = history.items().iter().map(|i| i["Timestamp"].as_s().unwrap().as_str()).collect();
     assert_eq!(times, ["2026-12-01T01:00:00.000Z", "2026-12-01T03:00:00.000Z"], "{arn}");
+
+    // What Lambda gets back for a batch: the failed messages only. A message that can never
+    // succeed (not JSON, another bucket) is logged and not retried.
+    let other_bucket = s3_message(&key(0, 0, 3)).replace(CENTRAL, "someone-elses-bucket");
+    let missing = key(4, 0, 3).replace("_5e1f", "_never-written");
+    let bodies = [("m-ok", s3_message(&key(2, 1, 3))), ("m-garbage", "{not json".to_owned()), ("m-elsewhere", other_bucket), ("m-poison", s3_message(&missing))];
+    let records: Vec<Value> = bodies.iter().map(|(id, body)| json!({"messageId": id, "body": body, "eventSource": "aws:sqs"})).collect();
+    let answer = org.analyzer.handle(json!({"Records": records})).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": [{"itemIdentifier": "m-poison"}]}), "only the snapshot that is not there fails");
 
     // Redelivery of a round-3 snapshot: same scan, nothing new; a late round-1 one: superseded.
     let again = org.analyzer.handle_messages(vec![("again".into(), s3_message(&key(0, 0, 3))), ("late".into(), s3_message(&key(0, 0, 1)))]).await;
