@@ -70,14 +70,7 @@ pub const HOUR_INDEX: &str = "ByHour";
 
 /// An account-region's integer sums, as the summary item's `Parts` attribute stores them.
 pub fn parts_json(parts: &[Part]) -> String {
-    let parts: Vec<serde_json::Value> = parts
-        .iter()
-        .map(|p| {
-            serde_json::json!({"account_id": p.account_id, "region": p.region, "weight_compliant": p.weight_compliant,
-                               "weight_decided": p.weight_decided, "resources": p.resources, "non_compliant": p.non_compliant})
-        })
-        .collect();
-    serde_json::Value::from(parts).to_string()
+    compliance_runtime::report_head::parts_to_json(parts).to_string()
 }
 
 /// `73.41` from 7341 basis points, exactly.

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sns::types::MessageAttributeValue;
-use compliance_runtime::rollup::{Expected, Outcome, Part, Request, RollupFormat, Summary};
+use compliance_runtime::report_head::parts_from_json;
+use compliance_runtime::rollup::{Expected, Outcome, Request, RollupFormat, Summary};
 use compliance_runtime::{Runtime, format_utc_millis, now_millis, now_utc, parse_utc_millis, sha256_hex};
 use serde_json::{Value, json};
 
@@ -77,23 +78,7 @@ pub fn summary_from_item(item: &Item) -> Result<Summary, String> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().ok_or_else(|| format!("summary {key} has no {name}"));
     let number = |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u64>().ok()).ok_or_else(|| format!("summary {key} has no {name}"));
     let parts: Value = serde_json::from_str(&text("Parts")?).map_err(|e| format!("summary {key}: Parts is not JSON ({e})"))?;
-    let parts = parts
-        .as_array()
-        .ok_or_else(|| format!("summary {key}: Parts is not a list"))?
-        .iter()
-        .map(|p| {
-            let count = |k: &str| p.get(k).and_then(Value::as_u64).ok_or_else(|| format!("summary {key}: a part has no {k}"));
-            let name = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| format!("summary {key}: a part has no {k}"));
-            Ok(Part {
-                account_id: name("account_id")?,
-                region: name("region")?,
-                weight_compliant: count("weight_compliant")?,
-                weight_decided: count("weight_decided")?,
-                resources: count("resources")?,
-                non_compliant: count("non_compliant")?,
-            })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let parts = parts_from_json(parts.as_array().ok_or_else(|| format!("summary {key}: Parts is not a list"))?, &format!("summary {key}: Parts"))?;
     Ok(Summary {
         name: text("ReportJsonKey")?,
         report_sha256: text("ReportSha256")?,
@@ -365,7 +350,7 @@ mod tests {
 
     #[test]
     fn summary_items_round_trip_and_old_items_are_named() {
-        let parts = vec![Part { account_id: "111122223333".into(), region: "global".into(), weight_compliant: 3, weight_decided: 7, resources: 2, non_compliant: 1 }];
+        let parts = vec![compliance_runtime::rollup::Part { account_id: "111122223333".into(), region: "global".into(), weight_compliant: 3, weight_decided: 7, resources: 2, non_compliant: 1 }];
         let s = |v: &str| AttributeValue::S(v.to_owned());
         let mut item = Item::from([
             ("ResourceId".to_owned(), s("SUMMARY#111122223333#us-east-1")),

@@ -92,22 +92,7 @@ pub fn rollup_summary(name: &str, report_sha256: &str, head: &Value, shown: &str
             text("/engine/rule_pack/version").unwrap_or_else(|_| "?".to_owned())
         ));
     };
-    let parts = parts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let count = |key: &str| p.get(key).and_then(Value::as_u64).ok_or_else(|| format!("{shown}: by_account_region[{i}].{key} is not a whole number"));
-            let name = |key: &str| p.get(key).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| format!("{shown}: by_account_region[{i}].{key} is not a string"));
-            Ok(Part {
-                account_id: name("account_id")?,
-                region: name("region")?,
-                weight_compliant: count("weight_compliant")?,
-                weight_decided: count("weight_decided")?,
-                resources: count("resources")?,
-                non_compliant: count("non_compliant")?,
-            })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let parts = parts_from_json(parts, &format!("{shown}: by_account_region"))?;
     Ok(Summary {
         name: name.to_owned(),
         report_sha256: report_sha256.to_owned(),
@@ -118,6 +103,40 @@ pub fn rollup_summary(name: &str, report_sha256: &str, head: &Value, shown: &str
         score_bp: head.get("score_bp").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).ok_or_else(|| format!("{shown} has no score_bp"))?,
         parts,
     })
+}
+
+/// A report's `by_account_region` list (or a copy of it, as the analyzer's summary items keep
+/// it) as roll-up parts; `shown` names the list in errors.
+pub fn parts_from_json(parts: &[Value], shown: &str) -> Result<Vec<Part>, String> {
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let count = |key: &str| p.get(key).and_then(Value::as_u64).ok_or_else(|| format!("{shown}[{i}].{key} is not a whole number"));
+            let name = |key: &str| p.get(key).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| format!("{shown}[{i}].{key} is not a string"));
+            Ok(Part {
+                account_id: name("account_id")?,
+                region: name("region")?,
+                weight_compliant: count("weight_compliant")?,
+                weight_decided: count("weight_decided")?,
+                resources: count("resources")?,
+                non_compliant: count("non_compliant")?,
+            })
+        })
+        .collect()
+}
+
+/// Roll-up parts in the shape of `by_account_region` (what [`parts_from_json`] reads back).
+pub fn parts_to_json(parts: &[Part]) -> Value {
+    Value::from(
+        parts
+            .iter()
+            .map(|p| {
+                serde_json::json!({"account_id": p.account_id, "region": p.region, "weight_compliant": p.weight_compliant,
+                                   "weight_decided": p.weight_decided, "resources": p.resources, "non_compliant": p.non_compliant})
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 #[cfg(test)]
