@@ -252,6 +252,10 @@ async fn sixty_account_regions_fan_out_roll_up_and_write_history_on_change() {
 
     let rolled = org.rollup.handle(json!({"time": "2026-12-01T01:30:00Z", "source": "aws.events"})).await.unwrap();
     let (score, below, reports) = independent_score(&org.moto, "2026-12-01T01").await;
+    eprintln!(
+        "round 1 roll-up: org score {} % (weight {} / {}), {} summaries, {} accounts below 75 %: {below:?}",
+        rolled["score"], rolled["weight_compliant"], rolled["weight_decided"], rolled["summaries"], below.len()
+    );
     assert_eq!(reports, 60);
     assert_eq!(rolled["summaries"], 60, "{rolled}");
     assert_eq!(rolled["score_bp"], score, "{rolled}");
@@ -300,6 +304,7 @@ async fn sixty_account_regions_fan_out_roll_up_and_write_history_on_change() {
     let mut listed: Vec<String> = serde_json::from_value(rolled["missing"].clone()).unwrap();
     listed.sort();
     assert_eq!(listed, missing, "{rolled}");
+    eprintln!("round 2 roll-up: org score {} %, {} summaries, missing {listed:?}", rolled["score"], rolled["summaries"]);
     assert_eq!(rolled["score_bp"], independent_score(&org.moto, "2026-12-01T02").await.0);
 
     // Round 3, 03:0x: 20 account-regions retag a bucket (about 1 % of the resources), one
