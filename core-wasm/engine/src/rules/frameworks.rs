@@ -48,17 +48,6 @@ impl Framework {
         }
     }
 
-    /// A requirement as AWS's `Compliance.RelatedRequirements` spells it
-    /// (`PCI DSS v4.0.1/3.5.1`, `NIST.800-53.r5 SC-28`); Security Hub controls are not requirements.
-    pub fn related_requirement(self, requirement: &str) -> Option<String> {
-        match self {
-            Framework::SecurityHub => None,
-            Framework::Cis => Some(format!("CIS AWS Foundations Benchmark v3.0.0/{requirement}")),
-            Framework::PciDss => Some(format!("PCI DSS v4.0.1/{requirement}")),
-            Framework::Nist => Some(format!("NIST.800-53.r5 {requirement}")),
-        }
-    }
-
     /// The framework with this id.
     pub fn from_id(id: &str) -> Option<Framework> {
         FRAMEWORKS.into_iter().find(|f| f.id() == id)
