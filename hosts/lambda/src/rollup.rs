@@ -13,7 +13,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sns::types::MessageAttributeValue;
-use compliance_runtime::report_head::parts_from_json;
+use compliance_runtime::report_head::{expected_from_json, parts_from_json};
 use compliance_runtime::rollup::{Expected, Outcome, Request, RollupFormat, Summary};
 use compliance_runtime::{Runtime, format_utc_millis, now_millis, now_utc, parse_utc_millis, sha256_hex};
 use serde_json::{Value, json};
@@ -95,16 +95,9 @@ fn expected_json(list: &[Expected]) -> String {
     Value::from(list.iter().map(|e| json!({"account_id": e.account_id, "region": e.region, "last_seen": e.last_seen})).collect::<Vec<_>>()).to_string()
 }
 
-fn expected_from_json(text: &str) -> Result<Vec<Expected>, String> {
-    let list: Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
-    list.as_array()
-        .ok_or("not a list")?
-        .iter()
-        .map(|e| {
-            let field = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| format!("an entry has no {k}"));
-            Ok(Expected { account_id: field("account_id")?, region: field("region")?, last_seen: field("last_seen")? })
-        })
-        .collect()
+fn expected_from_text(text: &str, shown: &str) -> Result<Vec<Expected>, String> {
+    let list: Value = serde_json::from_str(text).map_err(|e| format!("{shown} is not JSON ({e})"))?;
+    expected_from_json(list.as_array().ok_or_else(|| format!("{shown} is not a list"))?, shown)
 }
 
 impl Rollup {
@@ -255,7 +248,7 @@ impl Rollup {
             .with_context(|| format!("reading the previous org roll-up from DynamoDB table {table}"))?;
         let Some(previous) = output.items().first() else { return Ok(Vec::new()) };
         let seen = previous.get("Seen").and_then(|v| v.as_s().ok()).with_context(|| format!("the previous {key} item has no Seen"))?;
-        expected_from_json(seen).map_err(|e| anyhow::anyhow!("the previous {key} item's Seen: {e}"))
+        expected_from_text(seen, &format!("the previous {key} item's Seen")).map_err(anyhow::Error::msg)
     }
 
     fn org_item(&self, generated_at: &str, outcome: &Outcome, summaries: usize, keys: &[String; 4], report_sha256: &str) -> Item {
@@ -368,6 +361,6 @@ mod tests {
         item.remove("Parts");
         assert!(summary_from_item(&item).unwrap_err().contains("Parts"));
         let seen = vec![Expected { account_id: "1".into(), region: "r".into(), last_seen: "t".into() }];
-        assert_eq!(expected_from_json(&expected_json(&seen)).unwrap(), seen);
+        assert_eq!(expected_from_text(&expected_json(&seen), "Seen").unwrap(), seen);
     }
 }

@@ -7,7 +7,7 @@ use std::io::Read;
 use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
-use crate::rollup::{Part, Summary};
+use crate::rollup::{Expected, Part, Summary};
 
 /// Schema of a per-account report.
 pub const REPORT_SCHEMA: &str = "compliance-report/v1";
@@ -122,6 +122,18 @@ pub fn parts_from_json(parts: &[Value], shown: &str) -> Result<Vec<Part>, String
                 resources: count("resources")?,
                 non_compliant: count("non_compliant")?,
             })
+        })
+        .collect()
+}
+
+/// A list of `{account_id, region, last_seen}` (an org report's `expected` or `missing`, the
+/// roll-up Lambda's `Seen`); `shown` names the list in errors.
+pub fn expected_from_json(list: &[Value], shown: &str) -> Result<Vec<Expected>, String> {
+    list.iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let field = |key: &str| e.get(key).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| format!("{shown}[{i}].{key} is not a string"));
+            Ok(Expected { account_id: field("account_id")?, region: field("region")?, last_seen: field("last_seen")? })
         })
         .collect()
 }

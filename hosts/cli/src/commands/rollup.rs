@@ -12,7 +12,7 @@ use compliance_runtime::rollup::{Expected, Outcome as RollupOutcome, Request, Ro
 use compliance_runtime::{file_sha256, format_utc_millis, is_timestamp, now_utc, parse_utc_millis};
 use serde_json::Value;
 
-use compliance_runtime::report_head::{ROLLUP_MEMBERS, ROLLUP_SCHEMA, read_head, rollup_summary};
+use compliance_runtime::report_head::{ROLLUP_MEMBERS, ROLLUP_SCHEMA, expected_from_json, read_head, rollup_summary};
 use crate::Outcome;
 use crate::args::{RollupArgs, RollupFormat, VerifyArgs};
 use crate::output::write_atomically;
@@ -253,13 +253,7 @@ fn expected_from(path: &Path) -> anyhow::Result<Vec<Expected>> {
 /// A list of `{account_id, region, last_seen}`.
 fn expected_list(list: Option<&Value>, what: &str, file: &str) -> anyhow::Result<Vec<Expected>> {
     let Some(list) = list.and_then(Value::as_array) else { bail!("{file} has no `{what}` list") };
-    list.iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let field = |key: &str| e.get(key).and_then(Value::as_str).map(str::to_owned).with_context(|| format!("{file}: {what}[{i}].{key} is not a string"));
-            Ok(Expected { account_id: field("account_id")?, region: field("region")?, last_seen: field("last_seen")? })
-        })
-        .collect()
+    expected_from_json(list, &format!("{file}: {what}")).map_err(anyhow::Error::msg)
 }
 
 fn percent(bp: u32) -> String {
