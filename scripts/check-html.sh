@@ -2,7 +2,8 @@
 # The HTML reports in a real browser: Debian's Chromium, headless, loads the demo's report and an
 # org report built from it, and the check fails on any console message (a Content-Security-Policy
 # violation, a blocked or failed request, a script error) or when the page's DOM lacks what a
-# compliance officer reads (the framework tables; the org tables). Screenshots and the DOMs are
+# compliance officer reads (the framework tables; the waiver lists and the waived findings; the
+# org tables). Screenshots and the DOMs are
 # kept in $CARGO_TARGET_DIR/test-artifacts/html/. First it proves it can fail: a page with a
 # blocked image and an inline script must be flagged.
 set -euo pipefail
@@ -57,11 +58,14 @@ fi
 # 2. The demo's report and an org report made from it.
 cargo build --locked -p compliance-cli
 bin="$target/debug/compliance"
-"$bin" scan hosts/cli/demo/config-snapshot-demo.json --format html,json --out-dir "$art/report" --generated-at 2026-12-01T09:00:00.000Z >/dev/null
+"$bin" scan hosts/cli/demo/config-snapshot-demo.json --waivers hosts/cli/demo/waivers.yaml --format html,json --out-dir "$art/report" --generated-at 2026-12-01T09:00:00.000Z >/dev/null
 "$bin" rollup "$art/report/report.json" --org-id o-demo000001 --format html,json --out-dir "$art/org" --generated-at 2026-12-01T09:20:00.000Z 2>/dev/null
 load "$art/report/report.html" report
 clean report
-expect report 'id="frameworks"' 'id="fw-aws-security-hub"' 'id="fw-cis-aws-3.0.0"' 'id="fw-pci-dss-4.0.1"' 'id="fw-nist-800-53-r5"' 'badge st-FAILED' 'Failing findings'
+expect report 'id="frameworks"' 'id="fw-aws-security-hub"' 'id="fw-cis-aws-3.0.0"' 'id="fw-pci-dss-4.0.1"' 'id="fw-nist-800-53-r5"' 'badge st-FAILED' 'Failing findings' \
+  'id="waivers"' 'Expired — the findings they covered count against the score with waivers again: 1' \
+  'Expiring within 30 days — renew or fix: 1' 'Matched no finding — a typo, or the resource is gone: 1' \
+  'waived: W-2026-014' 'Score with waivers'
 load "$art/org/rollup.html" rollup
 clean rollup
 expect rollup 'Accounts, worst first'

@@ -17,7 +17,7 @@ fi
 cd "$root/core-wasm/engine/fuzz"
 work="$(mktemp -d /tmp/compliance-fuzz.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-for target in scan_bytes scan_and_render; do
+for target in scan_bytes scan_and_render waivers; do
   mkdir -p "$work/$target"
   cp corpus/"$target"/* "$work/$target"/
   log="$work/$target.log"

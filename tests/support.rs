@@ -24,7 +24,7 @@ pub fn runtime() -> &'static Runtime {
 
 /// The scan request the tests use.
 pub fn request() -> ScanRequest {
-    ScanRequest { threshold_bp: 7000, criticality_tag: "Criticality".into(), required_tags: Vec::new(), generated_at: GENERATED_AT.into() }
+    ScanRequest { threshold_bp: 7000, criticality_tag: "Criticality".into(), required_tags: Vec::new(), generated_at: GENERATED_AT.into(), waivers: None }
 }
 
 /// Scores named byte sources through the component.

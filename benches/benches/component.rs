@@ -11,7 +11,7 @@ use compliance_runtime::{EMBEDDED_COMPONENT, InputSource, Limits, Runtime, ScanR
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 
 fn request() -> ScanRequest {
-    ScanRequest { threshold_bp: 7000, criticality_tag: "Criticality".into(), required_tags: Vec::new(), generated_at: "2026-01-01T00:00:00.000Z".into() }
+    ScanRequest { threshold_bp: 7000, criticality_tag: "Criticality".into(), required_tags: Vec::new(), generated_at: "2026-01-01T00:00:00.000Z".into(), waivers: None }
 }
 
 fn native_vs_component(c: &mut Criterion) {

@@ -45,6 +45,8 @@ pub fn scan_error(e: engine::ScanError) -> ScanError {
         E::InvalidItem { position, message } => ScanError::InvalidItem(problem(&position, message)),
         E::LimitExceeded { position, message } => ScanError::LimitExceeded(problem(&position, message)),
         E::InvalidOption(m) => ScanError::InvalidOption(m),
+        // The WIT variant is fixed since 1.0.0: the message carries the file, entry and field.
+        e @ E::InvalidWaivers { .. } => ScanError::InvalidOption(e.to_string()),
         E::InvalidState(m) => ScanError::InvalidState(m),
     }
 }

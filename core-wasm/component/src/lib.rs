@@ -133,6 +133,10 @@ impl GuestScan for Scan {
         Ok(scanner::Scan::new(Scan { state: RefCell::new(State::Reading(Box::new(scan))), render: RefCell::new(None) }))
     }
 
+    fn set_waivers(&self, name: String, bytes: Vec<u8>) -> Result<(), ScanError> {
+        self.reading(|scan| scan.set_waivers(&name, &bytes))
+    }
+
     fn begin_source(&self, name: String) -> Result<(), ScanError> {
         self.reading(|scan| scan.begin_source(&name))
     }
@@ -194,6 +198,18 @@ impl GuestScan for Scan {
 
     fn resources(&self) -> Result<Vec<ResourceResult>, ScanError> {
         self.finished(|report| Ok(report.resources.iter().map(convert::resource).collect()))
+    }
+
+    fn render_html_since(&self, trend: Vec<TrendPoint>, previous_generated_at: String, failed: Vec<compliance::engine::types::FailedBefore>) -> Result<Vec<u8>, ScanError> {
+        let previous = engine::render::Previous {
+            generated_at: previous_generated_at,
+            failed: failed.into_iter().map(|f| (f.resource_type, f.resource_id, f.account_id, f.region, f.rule_id)).collect(),
+        };
+        self.finished(|report| Ok(engine::render::html::render_since(report, &convert::trend(trend), Some(&previous))))
+    }
+
+    fn waived_findings(&self) -> Result<Vec<(String, String)>, ScanError> {
+        self.finished(|report| Ok(report.findings().filter_map(|(r, f)| report.waiver_of(f).map(|w| (r.finding_id(f), w.id.clone()))).collect()))
     }
 
     fn findings(&self, statuses: Vec<Status>) -> Result<Vec<Finding>, ScanError> {

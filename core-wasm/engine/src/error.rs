@@ -66,6 +66,15 @@ pub enum ScanError {
     /// A scan option is out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// A waiver file is unreadable or breaks a rule of SPEC §11; the message names the entry
+    /// and the field.
+    #[error("{file}: invalid waiver file: {message}")]
+    InvalidWaivers {
+        /// The file's name as the host gave it.
+        file: String,
+        /// What is wrong, and where.
+        message: String,
+    },
     /// The API was used out of order (e.g. feeding bytes after `finish`).
     #[error("invalid call sequence: {0}")]
     InvalidState(String),
@@ -79,7 +88,7 @@ impl ScanError {
             | Self::UnsupportedShape { position, .. }
             | Self::InvalidItem { position, .. }
             | Self::LimitExceeded { position, .. } => Some(position),
-            Self::InvalidOption(_) | Self::InvalidState(_) => None,
+            Self::InvalidOption(_) | Self::InvalidWaivers { .. } | Self::InvalidState(_) => None,
         }
     }
 }

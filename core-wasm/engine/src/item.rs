@@ -273,7 +273,7 @@ pub fn parse_iso8601_us(s: &str) -> Option<i64> {
 }
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn epoch_days(year: i64, month: i64, day: i64) -> Option<i64> {
+pub(crate) fn epoch_days(year: i64, month: i64, day: i64) -> Option<i64> {
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }

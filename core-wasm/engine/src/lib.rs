@@ -17,6 +17,7 @@ pub mod rules;
 pub mod scan;
 pub mod score;
 pub mod value;
+pub mod waiver;
 
 pub use error::{Position, ScanError};
 pub use report::{ReportMeta, ScoreReport, SourceDigest};

@@ -74,6 +74,9 @@ pub struct Finding {
     pub message: crate::rules::Text,
     /// JSON path of the deciding value.
     pub path: crate::rules::Text,
+    /// The waiver that waives it (an index into the report's waivers): only NON_COMPLIANT
+    /// findings are waived, and they stay NON_COMPLIANT.
+    pub waiver: Option<usize>,
 }
 
 impl Finding {
@@ -209,6 +212,10 @@ pub struct ScoreReport {
     pub score_bp: u32,
     /// The weight sums behind the overall score.
     pub tally: Tally,
+    /// The weight sums with waived NON_COMPLIANT findings counted as COMPLIANT.
+    pub tally_with_waivers: Tally,
+    /// The waiver file and what each of its waivers did.
+    pub waivers: crate::waiver::WaiverReport,
     /// Criticality tag key used.
     pub criticality_tag: String,
     /// Tag keys `ec2-required-tags` demanded.
@@ -235,6 +242,16 @@ impl ScoreReport {
     /// Whether the score is strictly below the threshold.
     pub fn below_threshold(&self) -> bool {
         self.score_bp < self.threshold_bp
+    }
+
+    /// Score with waived NON_COMPLIANT findings counted as COMPLIANT (never below `score_bp`).
+    pub fn score_with_waivers_bp(&self) -> u32 {
+        self.tally_with_waivers.score_bp()
+    }
+
+    /// The waiver of a finding, when it is waived.
+    pub fn waiver_of(&self, finding: &Finding) -> Option<&crate::waiver::Waiver> {
+        finding.waiver.and_then(|i| self.waivers.waivers.get(i)).map(|w| &w.waiver)
     }
 
     /// Every finding with its resource, in report order.

@@ -98,13 +98,25 @@ pub struct Scan {
     /// Holds the parsed form of one piece of input at a time; emptied (keeping its memory) after
     /// each piece.
     arena: Bump,
+    /// The waiver file, when the host gave one.
+    waivers: Option<crate::waiver::WaiverFile>,
 }
 
 impl Scan {
     /// Starts a scan.
     pub fn new(options: ScanOptions) -> Result<Self, ScanError> {
         options.validate()?;
-        Ok(Self { options, resources: BTreeMap::new(), input: InputSummary::default(), notices_seen: 0, open: None, arena: Bump::new() })
+        Ok(Self { options, resources: BTreeMap::new(), input: InputSummary::default(), notices_seen: 0, open: None, arena: Bump::new(), waivers: None })
+    }
+
+    /// Gives the scan a waiver file (YAML or JSON), validated now; at most once, before
+    /// `finish`. Waivers mark findings and make `score_with_waivers_bp`; `score_bp` is unchanged.
+    pub fn set_waivers(&mut self, name: &str, bytes: &[u8]) -> Result<(), ScanError> {
+        if let Some(existing) = &self.waivers {
+            return Err(ScanError::InvalidState(format!("the waiver file `{}` is already set", existing.name)));
+        }
+        self.waivers = Some(crate::waiver::parse(name, bytes)?);
+        Ok(())
     }
 
     /// Starts reading the source named `name`.
@@ -226,7 +238,8 @@ impl Scan {
             let name = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
             return Err(ScanError::InvalidState(format!("source `{name}` was not ended")));
         }
-        let Scan { options, resources, mut input, notices_seen, .. } = self;
+        let Scan { options, resources, mut input, notices_seen, waivers, .. } = self;
+        let mut waivers = crate::waiver::evaluate(waivers.as_ref(), &meta.generated_at)?;
         if notices_seen > input.notices.len() as u64 {
             input.notices.push(format!("… and {} more notices", notices_seen - input.notices.len() as u64));
         }
@@ -247,6 +260,7 @@ impl Scan {
         }
 
         let mut overall = Tally::default();
+        let mut overall_with_waivers = Tally::default();
         let mut totals = StatusCounts::default();
         let mut by_severity = Severity::ALL.map(|s| (s, StatusCounts::default()));
         let mut by_resource_type: BTreeMap<String, GroupSummary> = BTreeMap::new();
@@ -267,12 +281,16 @@ impl Scan {
                 .map(|(index, check)| {
                     let outcome = check.resolve(&context, &account_id);
                     let severity = rule(index).severity;
+                    let non_compliant = outcome.status == crate::rules::Status::NonCompliant;
+                    let waiver = waivers.waiver_for(index, non_compliant, arn.as_deref(), &resource_type, &resource_id, &account_id);
                     tally.add(outcome.status, weight(severity, criticality));
+                    let counted = if waiver.is_some() { crate::rules::Status::Compliant } else { outcome.status };
+                    overall_with_waivers.add(counted, weight(severity, criticality));
                     totals.add(outcome.status);
                     if let Some((_, counts)) = by_severity.iter_mut().find(|(s, _)| *s == severity) {
                         counts.add(outcome.status);
                     }
-                    crate::report::Finding { rule: index, status: outcome.status, message: outcome.message, path: outcome.path }
+                    crate::report::Finding { rule: index, status: outcome.status, message: outcome.message, path: outcome.path, waiver }
                 })
                 .collect();
             findings.sort_by_key(|f| rule(f.rule).id);
@@ -288,6 +306,8 @@ impl Scan {
             threshold_bp: options.threshold_bp,
             score_bp: overall.score_bp(),
             tally: overall,
+            tally_with_waivers: overall_with_waivers,
+            waivers,
             criticality_tag: options.criticality_tag,
             required_tags: options.params.required_tags,
             input,

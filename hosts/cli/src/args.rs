@@ -87,6 +87,11 @@ pub struct ScanArgs {
     /// Use this `generated_at` (ISO-8601 UTC) instead of the current time, for reproducible runs.
     #[arg(long, value_name = "TIMESTAMP")]
     pub generated_at: Option<String>,
+    /// Waiver file (YAML or JSON): accepted risks with owner, approval, ticket and expiry
+    /// (SPEC §11). Waived findings stay in every output, marked; `score_bp` is unchanged and
+    /// `score_with_waivers_bp` counts them as compliant. Part of the report's input.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -100,6 +105,10 @@ pub struct VerifyArgs {
     /// sources): Config data for a report, the per-account reports for an org roll-up.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+    /// The waiver file the report was scored with (required when the report names one; its
+    /// sha256 must match).
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }

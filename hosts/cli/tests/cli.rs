@@ -143,7 +143,7 @@ fn rules_and_component_commands() {
     let out = compliance(&["component", "--export", "engine.wasm"], dir.path());
     assert_eq!(out.status.code(), Some(0));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("compliance:engine@1.3.0"));
+    assert!(stdout.contains("compliance:engine@1.4.0"));
     let exported = std::fs::read(dir.path().join("engine.wasm")).expect("exported");
     let sha = stdout.lines().find_map(|l| l.strip_prefix("sha256:")).map(str::trim).expect("sha line").to_owned();
     let scan = compliance(&["scan", "--component", "engine.wasm", "--format", "json", "--generated-at", GENERATED_AT], dir.path());
@@ -246,7 +246,7 @@ fn rules_show_the_framework_mapping_and_reports_carry_it() {
     assert_eq!(pci["status"], "FAILED");
     assert_eq!(pci["basis"], serde_json::json!(["aws", "prowler"]));
     let csv = std::fs::read_to_string(dir.path().join("r/findings.csv")).expect("csv");
-    assert!(csv.lines().next().expect("header").ends_with(",security_hub_controls,cis_aws_3_0_0,pci_dss_4_0_1,nist_800_53_r5"), "{}", csv.lines().next().unwrap_or_default());
+    assert!(csv.lines().next().expect("header").ends_with(",security_hub_controls,cis_aws_3_0_0,pci_dss_4_0_1,nist_800_53_r5,waiver_id,waiver_owner,waiver_expires"), "{}", csv.lines().next().unwrap_or_default());
     assert!(csv.lines().any(|l| l.contains(",s3-bucket-sse-kms,") && l.contains(",S3.17,,3.5.1,SC-12(2) SC-13 ")), "the KMS rule's requirements on its rows");
     let html = std::fs::read_to_string(dir.path().join("r/report.html")).expect("html");
     assert!(html.contains("<h3 id=\"fw-pci-dss-4.0.1\">PCI DSS v4.0.1</h3>") && html.contains("badge st-FAILED"), "frameworks section");

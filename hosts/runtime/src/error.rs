@@ -77,6 +77,9 @@ pub enum RuntimeError {
     /// An option the component refused.
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// A waiver file the component refused; the message names the file, entry and field.
+    #[error("{0}")]
+    InvalidWaivers(String),
     /// The file is not a component exporting our world.
     #[error("not a usable scoring component: {0}")]
     InvalidComponent(String),
@@ -122,7 +125,7 @@ impl RuntimeError {
     pub fn is_input_error(&self) -> bool {
         matches!(
             self,
-            Self::Input { .. } | Self::InputTooLarge { .. } | Self::Io { .. } | Self::InvalidOption(_) | Self::Timeout { .. } | Self::Rollup(_)
+            Self::Input { .. } | Self::InputTooLarge { .. } | Self::Io { .. } | Self::InvalidOption(_) | Self::InvalidWaivers(_) | Self::Timeout { .. } | Self::Rollup(_)
         )
     }
 }

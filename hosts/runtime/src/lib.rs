@@ -22,7 +22,7 @@ pub use bindings::frameworks;
 pub use bindings::org as rollup;
 pub use error::{InputErrorKind, RuntimeError};
 pub use limits::Limits;
-pub use runtime::{FinishedScan, Runtime, ScanRequest, WIT_PACKAGE, WORLD_EXPORT};
+pub use runtime::{FailedBefore, FinishedScan, Runtime, ScanRequest, WIT_PACKAGE, WORLD_EXPORT, WaiverInput};
 pub use sources::{InputSource, Progress, collect_sources, file_sha256, input_digest, sha256_hex};
 pub use percent::parse_percent_bp;
 pub use time::{format_utc_millis, is_timestamp, now_millis, now_utc, parse_utc_millis};

@@ -21,11 +21,13 @@ use crate::limits::Limits;
 use crate::sources::{Chunk, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
 
 /// The WIT package the embedded component implements; hosts load any 1.x component.
-pub const WIT_PACKAGE: &str = "compliance:engine@1.3.0";
+pub const WIT_PACKAGE: &str = "compliance:engine@1.4.0";
 /// The interface every component must export (any 1.x version; the host binds 1.0.0's functions).
 pub const WORLD_EXPORT: &str = "compliance:engine/scanner@1.0.0";
 /// The interface version that added `scan.render-page`.
 const SCANNER_1_1: &str = "compliance:engine/scanner@1.1.0";
+/// The interface version that added `scan.set-waivers`.
+const SCANNER_1_4: &str = "compliance:engine/scanner@1.4.0";
 /// Size of the pieces a report is rendered in when the component can page it.
 const PAGE_BYTES: u32 = 4 << 20;
 
@@ -72,6 +74,17 @@ pub struct ScanRequest {
     pub required_tags: Vec<String>,
     /// The report's `generated_at` (the engine has no clock).
     pub generated_at: String,
+    /// A waiver file (SPEC §11), when the scan has one; needs a component of WIT 1.4.0 or later.
+    pub waivers: Option<WaiverInput>,
+}
+
+/// A waiver file as the host read it: the component parses, validates and digests it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverInput {
+    /// Its path or S3 key, as the report will name it.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
 }
 
 /// The loaded scoring component.
@@ -84,6 +97,11 @@ pub struct Runtime {
     is_precompiled: bool,
     /// `scan.render-page`, when the component is 1.1.0 or later.
     render_page: Option<ComponentExportIndex>,
+    /// `scan.set-waivers`, `scan.waived-findings` and `scan.render-html-since`, when the
+    /// component is 1.4.0 or later.
+    set_waivers: Option<ComponentExportIndex>,
+    waived_findings: Option<ComponentExportIndex>,
+    render_html_since: Option<ComponentExportIndex>,
     /// The `rollup` interface, when the component is 1.2.0 or later.
     rollup: Option<OrgRollupPre<HostState>>,
     frameworks: Option<RuleFrameworksPre<HostState>>,
@@ -134,6 +152,9 @@ impl Runtime {
             None => Component::new(&engine, &*bytes).map_err(|e| RuntimeError::InvalidComponent(format!("{e:#}")))?,
         };
         let render_page = component.get_export_index(None, SCANNER_1_1).and_then(|scanner| component.get_export_index(Some(&scanner), "[method]scan.render-page"));
+        let scanner_1_4 = |name: &str| component.get_export_index(None, SCANNER_1_4).and_then(|scanner| component.get_export_index(Some(&scanner), name));
+        let (set_waivers, waived_findings) = (scanner_1_4("[method]scan.set-waivers"), scanner_1_4("[method]scan.waived-findings"));
+        let render_html_since = scanner_1_4("[method]scan.render-html-since");
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let instance_pre = linker
@@ -156,7 +177,7 @@ impl Runtime {
             })
             .map_err(|e| RuntimeError::Engine(format!("cannot start the deadline thread: {e}")))?;
         let sha256 = sha256_hex(&bytes);
-        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, rollup, frameworks, _ticker: Ticker { stop, thread: Some(thread) } })
+        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, set_waivers, waived_findings, render_html_since, rollup, frameworks, _ticker: Ticker { stop, thread: Some(thread) } })
     }
 
     /// Whether the component was loaded from its build-time precompiled artifact.
@@ -174,6 +195,11 @@ impl Runtime {
         &self.bytes
     }
 
+
+    /// Whether the component applies waiver files (`set-waivers`, WIT 1.4.0).
+    pub fn applies_waivers(&self) -> bool {
+        self.set_waivers.is_some()
+    }
 
     /// Whether the component renders reports in pieces (`render-page`, WIT 1.1.0).
     pub fn renders_in_pages(&self) -> bool {
@@ -261,6 +287,16 @@ impl Runtime {
         };
         let api = world.compliance_engine_scanner().scan();
         let scan = api.call_create(&mut store, &options).map_err(|e| self.call_error(e, "create"))??;
+        if let Some(waivers) = &request.waivers {
+            let index = self.set_waivers.ok_or_else(|| RuntimeError::Unsupported { sha256: self.sha256.clone(), what: "waivers (scan.set-waivers)", since: "1.4.0" })?;
+            let set: SetWaivers = instance.get_typed_func(&mut store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its set-waivers has another type: {e:#}")))?;
+            store.set_epoch_deadline(self.deadline_ticks());
+            let (result,) = set.call(&mut store, (scan, waivers.name.clone(), waivers.bytes.clone())).map_err(|e| self.call_error(e, &waivers.name))?;
+            result.map_err(|e| match e {
+                ScanError::InvalidOption(message) => RuntimeError::InvalidWaivers(message),
+                other => RuntimeError::from(other),
+            })?;
+        }
         let raw_progress = Arc::new(AtomicU64::new(0));
         let mut digests = Vec::with_capacity(sources.len());
         let mut items_before = 0;
@@ -292,10 +328,20 @@ impl Runtime {
             Some(index) => Some(instance.get_typed_func(&mut store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its render-page has another type: {e:#}")))?),
             None => None,
         };
+        let waived_findings = match self.waived_findings {
+            Some(index) => Some(instance.get_typed_func(&mut store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its waived-findings has another type: {e:#}")))?),
+            None => None,
+        };
+        let render_html_since = match self.render_html_since {
+            Some(index) => Some(instance.get_typed_func(&mut store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its render-html-since has another type: {e:#}")))?),
+            None => None,
+        };
         Ok(FinishedScan {
             store,
             world,
             render_page,
+            waived_findings,
+            render_html_since,
             scan,
             summary,
             meta,
@@ -361,12 +407,43 @@ pub struct FinishedScan {
     store: Store<HostState>,
     world: EngineWorld,
     render_page: Option<RenderPage>,
+    waived_findings: Option<WaivedFindings>,
+    render_html_since: Option<RenderHtmlSince>,
     scan: ResourceAny,
     /// Headline numbers.
     pub summary: ReportSummary,
     /// Provenance passed to the component (component and input digests, sources).
     pub meta: ReportMeta,
     limits: Limits,
+}
+
+/// `scan.set-waivers(name, bytes)`.
+type SetWaivers = wasmtime::component::TypedFunc<(ResourceAny, String, Vec<u8>), (Result<(), ScanError>,)>;
+
+/// `scan.waived-findings()`.
+type WaivedFindings = wasmtime::component::TypedFunc<(ResourceAny,), (Result<Vec<(String, String)>, ScanError>,)>;
+
+/// `scan.render-html-since(trend, previous-generated-at, failed)`.
+type RenderHtmlSince = wasmtime::component::TypedFunc<(ResourceAny, Vec<TrendPoint>, String, Vec<FailedBefore>), (Result<Vec<u8>, ScanError>,)>;
+
+/// A rule a resource failed in the previous scan of the same scope (WIT 1.4.0 `failed-before`).
+#[derive(Debug, Clone, PartialEq, Eq, wasmtime::component::ComponentType, wasmtime::component::Lower)]
+#[component(record)]
+pub struct FailedBefore {
+    /// Resource type.
+    #[component(name = "resource-type")]
+    pub resource_type: String,
+    /// Resource id.
+    #[component(name = "resource-id")]
+    pub resource_id: String,
+    /// Account.
+    #[component(name = "account-id")]
+    pub account_id: String,
+    /// Region (`global` for global types).
+    pub region: String,
+    /// The rule it failed.
+    #[component(name = "rule-id")]
+    pub rule_id: String,
 }
 
 /// `scan.render-page(format, trend, max-bytes)`.
@@ -406,6 +483,24 @@ impl FinishedScan {
             write(&page)?;
             written += page.len() as u64;
         }
+    }
+
+    /// The HTML report with a "since the previous scan" section (what `failed` lists against
+    /// what fails now); a component older than WIT 1.4.0 renders the plain HTML report.
+    pub fn render_html_since(&mut self, trend: &[TrendPoint], previous_generated_at: &str, failed: Vec<FailedBefore>) -> Result<Vec<u8>, RuntimeError> {
+        let Some(call) = self.render_html_since else { return self.render(ReportFormat::Html, trend) };
+        self.store.set_epoch_deadline(deadline_ticks(&self.limits));
+        let (result,) = call.call(&mut self.store, (self.scan, trend.to_vec(), previous_generated_at.to_owned(), failed)).map_err(|e| self.map(e, "render"))?;
+        Ok(result?)
+    }
+
+    /// The waived findings as (finding id, waiver id), in report order; none from a component
+    /// older than WIT 1.4.0, which cannot take waivers.
+    pub fn waived_findings(&mut self) -> Result<Vec<(String, String)>, RuntimeError> {
+        let Some(call) = self.waived_findings else { return Ok(Vec::new()) };
+        self.store.set_epoch_deadline(deadline_ticks(&self.limits));
+        let (result,) = call.call(&mut self.store, (self.scan,)).map_err(|e| self.map(e, "waived-findings"))?;
+        Ok(result?)
     }
 
     /// Evaluated resources, in report order.

@@ -5,7 +5,7 @@
 use crate::report::ScoreReport;
 use crate::rules::rule;
 
-const HEADER: [&str; 16] = [
+const HEADER: [&str; 19] = [
     "id",
     "rule_id",
     "severity",
@@ -23,6 +23,10 @@ const HEADER: [&str; 16] = [
     "cis_aws_3_0_0",
     "pci_dss_4_0_1",
     "nist_800_53_r5",
+    // Waivers (SPEC §11): set on waived NON_COMPLIANT findings only; the status stays.
+    "waiver_id",
+    "waiver_owner",
+    "waiver_expires",
 ];
 
 /// Per rule, per framework, the requirement ids joined by spaces (computed once per render).
@@ -58,7 +62,9 @@ pub fn render(report: &ScoreReport) -> Vec<u8> {
             if def.remediable { "true" } else { "false" },
         ];
         let [hub, cis, pci, nist] = requirements.get(usize::from(finding.rule)).unwrap_or(&none);
-        let row = row.into_iter().chain([hub.as_str(), cis.as_str(), pci.as_str(), nist.as_str()]);
+        let waiver = report.waiver_of(finding);
+        let waiver = waiver.map_or(["", "", ""], |w| [w.id.as_str(), w.owner.as_str(), w.expires.as_str()]);
+        let row = row.into_iter().chain([hub.as_str(), cis.as_str(), pci.as_str(), nist.as_str()]).chain(waiver);
         push_row(&mut out, row);
     }
     out.into_bytes()

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::TrendPoint;
+use super::{Previous, TrendPoint};
 use crate::report::{GroupSummary, ResourceResult, ScoreReport};
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, Status, rule};
 use crate::score::percent;
@@ -23,7 +23,7 @@ th{background:#f6f8fa;font-weight:600}td.num,th.num{text-align:right;font-varian
 .sev-critical{color:#fff;background:#8c1d18}.sev-high{color:#fff;background:var(--bad)}.sev-medium{background:#f2cc60}.sev-low{background:#d8dee4}
 .badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;font-weight:600}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
-.st-FAILED{color:#fff;background:var(--bad)}.st-PASSED{color:#fff;background:var(--ok)}.st-NOT_AVAILABLE{background:#d8dee4}
+.waived{color:var(--ink);background:#ddf4ff;border:1px solid #54aeff}.st-FAILED{color:#fff;background:var(--bad)}.st-PASSED{color:#fff;background:var(--ok)}.st-NOT_AVAILABLE{background:#d8dee4}
 .finding td{font-size:14px}dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px}dt{font-weight:600}dd{margin:0}
 @media print{body{max-width:none;padding:0;font-size:11px}h2{break-after:avoid}tr{break-inside:avoid}.noprint{display:none}}
 ";
@@ -47,6 +47,11 @@ pub fn escape(text: &str) -> String {
 
 /// Renders the report; `trend` is the score history (oldest first), possibly empty.
 pub fn render(report: &ScoreReport, trend: &[TrendPoint]) -> Vec<u8> {
+    render_since(report, trend, None)
+}
+
+/// Renders the report with, when `previous` is given, what changed since that scan.
+pub fn render_since(report: &ScoreReport, trend: &[TrendPoint], previous: Option<&Previous>) -> Vec<u8> {
     let mut h = String::with_capacity(64 * 1024);
     let score = percent(report.score_bp);
     let _ = write!(
@@ -58,10 +63,14 @@ pub fn render(report: &ScoreReport, trend: &[TrendPoint]) -> Vec<u8> {
     );
     header(&mut h, report);
     trend_section(&mut h, report, trend);
+    if let Some(previous) = previous {
+        since_section(&mut h, report, previous);
+    }
     severity_section(&mut h, report);
     type_section(&mut h, report);
     account_section(&mut h, report);
     frameworks_section(&mut h, report);
+    waivers_section(&mut h, report);
     worst_section(&mut h, report);
     findings_section(&mut h, report);
     provenance_section(&mut h, report);
@@ -89,6 +98,136 @@ fn header(h: &mut String, report: &ScoreReport) {
         report.totals.non_compliant,
         report.totals.insufficient_data,
     );
+    if report.waivers.file.is_some() {
+        let _ = writeln!(
+            h,
+            "<p>Score with waivers <strong>{}%</strong>: {} non-compliant findings are waived by {} active waivers (accepted risks, <a href=\"#waivers\">listed below</a>). \
+             The score above counts them as non-compliant; waivers never change it.</p>",
+            percent(report.score_with_waivers_bp()),
+            report.waivers.waived_findings(),
+            report.waivers.active().count(),
+        );
+    }
+}
+
+/// Rows listed per table of the "since the previous scan" section.
+const SINCE_LISTED: usize = 200;
+
+/// Findings that became NON_COMPLIANT, and those resolved, since the previous scan.
+fn since_section(h: &mut String, report: &ScoreReport, previous: &Previous) {
+    let mut failing_now = std::collections::BTreeSet::new();
+    let mut newly = Vec::new();
+    for (r, f) in report.findings().filter(|(_, f)| f.status == Status::NonCompliant) {
+        let key = (r.resource_type.clone(), r.resource_id.clone(), r.account_id.clone(), r.region.clone(), rule(f.rule).id.to_owned());
+        if !previous.failed.contains(&key) {
+            newly.push((r, f));
+        }
+        failing_now.insert(key);
+    }
+    let present: std::collections::BTreeSet<(&str, &str, &str, &str)> =
+        report.resources.iter().map(|r| (r.resource_type.as_str(), r.resource_id.as_str(), r.account_id.as_str(), r.region.as_str())).collect();
+    let resolved: Vec<_> = previous.failed.iter().filter(|k| !failing_now.contains(*k)).collect();
+    let _ = write!(
+        h,
+        "<h2 id=\"since\">Since the previous scan</h2><p class=\"muted\">Compared with the scan of {}: {} findings newly failing, {} resolved.</p>",
+        escape(&previous.generated_at),
+        newly.len(),
+        resolved.len()
+    );
+    let _ = write!(h, "<h3>Newly failing ({})</h3>", newly.len());
+    if !newly.is_empty() {
+        h.push_str("<table><tr><th>Severity</th><th>Rule</th><th>Resource</th><th>What is wrong</th></tr>");
+        for (r, f) in newly.iter().take(SINCE_LISTED) {
+            let s = rule(f.rule).severity.as_str();
+            let _ = write!(
+                h,
+                "<tr class=\"finding\"><td><span class=\"badge sev-{s}\">{s}</span></td><td><code>{}</code></td><td>{}<br><span class=\"muted\">{} · {} · {}</span></td><td>{}</td></tr>",
+                rule(f.rule).id,
+                display_name(r),
+                escape(&r.resource_type),
+                escape(&r.account_id),
+                escape(&r.region),
+                escape(&f.message)
+            );
+        }
+        h.push_str("</table>");
+        if newly.len() > SINCE_LISTED {
+            let _ = write!(h, "<p class=\"muted\">… and {} more; every failing finding is listed below.</p>", newly.len() - SINCE_LISTED);
+        }
+    }
+    let _ = write!(h, "<h3>Resolved ({})</h3>", resolved.len());
+    if !resolved.is_empty() {
+        h.push_str("<table><tr><th>Rule</th><th>Resource</th><th>Now</th></tr>");
+        for (resource_type, resource_id, account, region, rule_id) in resolved.iter().take(SINCE_LISTED) {
+            let now = if present.contains(&(resource_type.as_str(), resource_id.as_str(), account.as_str(), region.as_str())) { "no longer failing" } else { "resource gone" };
+            let _ = write!(
+                h,
+                "<tr><td><code>{}</code></td><td>{}<br><span class=\"muted\">{} · {} · {}</span></td><td>{now}</td></tr>",
+                escape(rule_id),
+                escape(resource_id),
+                escape(resource_type),
+                escape(account),
+                escape(region)
+            );
+        }
+        h.push_str("</table>");
+        if resolved.len() > SINCE_LISTED {
+            let _ = write!(h, "<p class=\"muted\">… and {} more.</p>", resolved.len() - SINCE_LISTED);
+        }
+    }
+    h.push('\n');
+}
+
+/// The waivers (SPEC §11): what needs attention first, then every waiver of the file.
+fn waivers_section(h: &mut String, report: &ScoreReport) {
+    let w = &report.waivers;
+    let Some((name, _, _)) = &w.file else { return };
+    let _ = write!(h, "<h2 id=\"waivers\">Waivers ({} in <code>{}</code>)</h2>", w.waivers.len(), escape(name));
+    let lists: [(&str, Vec<&crate::waiver::WaiverUse>); 3] = [
+        ("Expired — the findings they covered count against the score with waivers again", w.expired().collect()),
+        ("Expiring within 30 days — renew or fix", w.expiring_soon().collect()),
+        ("Matched no finding — a typo, or the resource is gone", w.unmatched().collect()),
+    ];
+    for (title, uses) in lists {
+        let _ = write!(h, "<h3>{title}: {}</h3>", uses.len());
+        if !uses.is_empty() {
+            h.push_str("<ul>");
+            for u in uses {
+                let _ = write!(h, "<li><code>{}</code> — {}, expires {} (ticket {})</li>", escape(&u.waiver.id), escape(&u.waiver.owner), escape(&u.waiver.expires), escape(&u.waiver.ticket));
+            }
+            h.push_str("</ul>");
+        }
+    }
+    h.push_str(
+        "<table><tr><th>Waiver</th><th>Rule</th><th>Covers</th><th>Owner / approved</th><th>Expires</th><th>State</th><th class=\"num\">Waived findings</th><th>Reason</th></tr>",
+    );
+    for u in &w.waivers {
+        let covers = match &u.waiver.scope {
+            crate::waiver::Scope::Resource(r) => format!("<code>{}</code>", escape(r)),
+            crate::waiver::Scope::Account(a) => format!("every resource of account <code>{}</code>", escape(a)),
+        };
+        let state = match (u.state, u.expiring_soon) {
+            (crate::waiver::WaiverState::Expired, _) => "<span class=\"badge st-FAILED\">expired</span>",
+            (_, true) => "<span class=\"badge sev-medium\">expiring soon</span>",
+            _ => "<span class=\"badge st-PASSED\">active</span>",
+        };
+        let _ = write!(
+            h,
+            "<tr><td><code>{}</code><br><span class=\"muted\">{}</span></td><td><code>{}</code></td><td>{covers}</td><td>{}<br><span class=\"muted\">by {} on {}</span></td>\
+             <td>{}</td><td>{state}</td><td class=\"num\">{} of {}</td><td>{}</td></tr>",
+            escape(&u.waiver.id),
+            escape(&u.waiver.ticket),
+            rule(u.waiver.rule).id,
+            escape(&u.waiver.owner),
+            escape(&u.waiver.approved_by),
+            escape(&u.waiver.approved_on),
+            escape(&u.waiver.expires),
+            u.waived_findings,
+            u.matched_findings,
+            escape(&u.waiver.reason),
+        );
+    }
+    h.push_str("</table>\n");
 }
 
 /// A ring gauge: the score as an arc, the threshold as a tick.
@@ -286,10 +425,13 @@ fn findings_section(h: &mut String, report: &ScoreReport) {
             let def = rule(f.rule);
             let s = def.severity.as_str();
             let auto = if def.remediable { " <em>(fixed automatically by the remediator)</em>" } else { "" };
+            let waived = report.waiver_of(f).map_or(String::new(), |w| {
+                format!("<br><span class=\"badge waived\">waived: {} · {} · until {}</span>", escape(&w.id), escape(&w.owner), escape(&w.expires))
+            });
             let _ = write!(
                 h,
                 "<tr class=\"finding\"><td><span class=\"badge sev-{s}\">{s}</span></td><td><code>{}</code></td><td>{}<br><span class=\"muted\">{} · {} · {}</span></td>\
-                 <td>{}<br><code>{}</code></td><td>{}{auto}</td></tr>",
+                 <td>{}<br><code>{}</code>{waived}</td><td>{}{auto}</td></tr>",
                 def.id,
                 display_name(r),
                 escape(&r.resource_type),
@@ -335,6 +477,14 @@ fn provenance_section(h: &mut String, report: &ScoreReport) {
         );
     }
     h.push_str("</table>\n");
+    if let Some((name, sha256, bytes)) = &report.waivers.file {
+        let _ = writeln!(
+            h,
+            "<p>Waiver file <code>{}</code> ({bytes} bytes, sha256 <code>{}</code>): part of the input; <code>verify</code> needs it (<code>--waivers</code>).</p>",
+            escape(name),
+            escape(sha256)
+        );
+    }
     if !report.input.notices.is_empty() {
         h.push_str("<p>Notices:</p><ul>");
         for notice in &report.input.notices {
@@ -347,6 +497,28 @@ fn provenance_section(h: &mut String, report: &ScoreReport) {
 #[cfg(test)]
 mod tests {
     use super::escape;
+
+    #[test]
+    fn since_the_previous_scan_lists_newly_failing_and_resolved_findings() {
+        let mut scan = crate::Scan::new(crate::ScanOptions::default()).expect("options");
+        scan.begin_source("s.json").expect("begin");
+        scan.feed(br#"{"configurationItems": [
+            {"resourceType": "AWS::EC2::Volume", "resourceId": "vol-new", "awsAccountId": "1", "awsRegion": "r", "configuration": {"encrypted": false}},
+            {"resourceType": "AWS::EC2::Volume", "resourceId": "vol-old", "awsAccountId": "1", "awsRegion": "r", "configuration": {"encrypted": false}},
+            {"resourceType": "AWS::EC2::Volume", "resourceId": "vol-fixed", "awsAccountId": "1", "awsRegion": "r", "configuration": {"encrypted": true}}]}"#)
+            .expect("feed");
+        scan.end_source().expect("end");
+        let report = scan.finish(crate::ReportMeta::default()).expect("finish");
+        let key = |id: &str| ("AWS::EC2::Volume".to_owned(), id.to_owned(), "1".to_owned(), "r".to_owned(), "ec2-volume-encrypted".to_owned());
+        let previous = super::Previous { generated_at: "2026-12-01T08:00:00Z".to_owned(), failed: [key("vol-old"), key("vol-fixed"), key("vol-gone")].into_iter().collect() };
+        let html = String::from_utf8(super::render_since(&report, &[], Some(&previous))).expect("utf-8");
+        let section = html.split("id=\"since\"").nth(1).and_then(|s| s.split("<h2>").next()).expect("section");
+        assert!(section.contains("Compared with the scan of 2026-12-01T08:00:00Z: 1 findings newly failing, 2 resolved."), "{section}");
+        assert!(section.contains("vol-new") && !section.contains("vol-old"), "{section}");
+        assert!(section.contains("vol-fixed<br>") && section.contains("no longer failing") && section.contains("vol-gone<br>") && section.contains("resource gone"), "{section}");
+        assert_eq!(super::render_since(&report, &[], None), super::render(&report, &[]), "without a previous scan, the plain report");
+        assert!(!String::from_utf8_lossy(&super::render(&report, &[])).contains("id=\"since\""));
+    }
 
     #[test]
     fn escapes_markup_and_quotes() {

@@ -32,6 +32,9 @@ struct Report<'a> {
     below_threshold: bool,
     weight_compliant: u64,
     weight_decided: u64,
+    score_with_waivers: Score,
+    score_with_waivers_bp: u32,
+    weight_compliant_with_waivers: u64,
     engine: Engine<'a>,
     options: Options<'a>,
     input: Input<'a>,
@@ -42,6 +45,7 @@ struct Report<'a> {
     by_region: BTreeMap<&'a str, GroupEntry>,
     by_account_region: Vec<AccountRegionEntry<'a>>,
     frameworks: Ordered<Ordered<RequirementEntry>>,
+    waivers: Waivers<'a>,
     resources: Vec<Resource<'a>>,
     findings: Vec<Finding<'a>>,
 }
@@ -82,6 +86,83 @@ struct Input<'a> {
     other_resources: &'a BTreeMap<String, u64>,
     notices: &'a [String],
     sources: Vec<Source<'a>>,
+    /// The waiver file: part of the input, so `verify` needs the same one.
+    waivers: Option<WaiverFileEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct WaiverFileEntry<'a> {
+    name: &'a str,
+    sha256: &'a str,
+    bytes: u64,
+}
+
+/// What the waivers did (SPEC §11): the lists a compliance officer acts on, then every waiver.
+#[derive(Serialize)]
+struct Waivers<'a> {
+    active: u64,
+    waived_findings: u64,
+    expired: Vec<&'a str>,
+    expiring_soon: Vec<&'a str>,
+    unmatched: Vec<&'a str>,
+    entries: Vec<WaiverEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct WaiverEntry<'a> {
+    id: &'a str,
+    rule_id: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'a str>,
+    reason: &'a str,
+    owner: &'a str,
+    approved_by: &'a str,
+    approved_on: &'a str,
+    ticket: &'a str,
+    expires: &'a str,
+    state: &'static str,
+    expiring_soon: bool,
+    matched_findings: u64,
+    waived_findings: u64,
+}
+
+fn waivers(report: &ScoreReport) -> Waivers<'_> {
+    let w = &report.waivers;
+    Waivers {
+        active: w.active().count() as u64,
+        waived_findings: w.waived_findings(),
+        expired: w.expired().map(|u| u.waiver.id.as_str()).collect(),
+        expiring_soon: w.expiring_soon().map(|u| u.waiver.id.as_str()).collect(),
+        unmatched: w.unmatched().map(|u| u.waiver.id.as_str()).collect(),
+        entries: w
+            .waivers
+            .iter()
+            .map(|u| {
+                let (resource, account) = match &u.waiver.scope {
+                    crate::waiver::Scope::Resource(r) => (Some(r.as_str()), None),
+                    crate::waiver::Scope::Account(a) => (None, Some(a.as_str())),
+                };
+                WaiverEntry {
+                    id: &u.waiver.id,
+                    rule_id: rule(u.waiver.rule).id,
+                    resource,
+                    account,
+                    reason: &u.waiver.reason,
+                    owner: &u.waiver.owner,
+                    approved_by: &u.waiver.approved_by,
+                    approved_on: &u.waiver.approved_on,
+                    ticket: &u.waiver.ticket,
+                    expires: &u.waiver.expires,
+                    state: u.state.as_str(),
+                    expiring_soon: u.expiring_soon,
+                    matched_findings: u.matched_findings,
+                    waived_findings: u.waived_findings,
+                }
+            })
+            .collect(),
+    }
 }
 
 #[derive(Serialize)]
@@ -230,6 +311,16 @@ struct Finding<'a> {
     message: &'a str,
     path: &'a str,
     remediable: bool,
+    /// Only on waived findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<FindingWaiver<'a>>,
+}
+
+#[derive(Serialize)]
+struct FindingWaiver<'a> {
+    id: &'a str,
+    owner: &'a str,
+    expires: &'a str,
 }
 
 #[cfg(test)]
@@ -319,7 +410,7 @@ impl JsonPages {
                 Stage::Findings { resource, finding, written } => match report.resources.get(resource) {
                     Some(r) => match r.findings.get(finding) {
                         Some(f) => {
-                            write_finding(&mut out, written == 0, r, f)?;
+                            write_finding(&mut out, written == 0, report, r, f)?;
                             self.stage = Stage::Findings { resource, finding: finding + 1, written: written + 1 };
                         }
                         None => self.stage = Stage::Findings { resource: resource + 1, finding: 0, written },
@@ -420,7 +511,7 @@ fn write_resource(out: &mut Vec<u8>, first: bool, r: &ResourceResult) -> Result<
 }
 
 /// A finding, with the fields of [`Finding`] in its order.
-fn write_finding(out: &mut Vec<u8>, first: bool, r: &ResourceResult, f: &crate::report::Finding) -> Result<(), serde_json::Error> {
+fn write_finding(out: &mut Vec<u8>, first: bool, report: &ScoreReport, r: &ResourceResult, f: &crate::report::Finding) -> Result<(), serde_json::Error> {
     let def = rule(f.rule);
     let mut e = Element::start(out, first);
     e.text("id", &r.finding_id(f))?;
@@ -434,12 +525,22 @@ fn write_finding(out: &mut Vec<u8>, first: bool, r: &ResourceResult, f: &crate::
     e.text("message", &f.message)?;
     e.text("path", &f.path)?;
     e.raw("remediable", if def.remediable { "true" } else { "false" });
+    if let Some(w) = report.waiver_of(f) {
+        e.key("waiver");
+        for (i, (key, value)) in [("id", &w.id), ("owner", &w.owner), ("expires", &w.expires)].into_iter().enumerate() {
+            e.out.extend_from_slice(if i == 0 { b"{\n        \"" } else { b",\n        \"" });
+            e.out.extend_from_slice(key.as_bytes());
+            e.out.extend_from_slice(b"\": ");
+            serde_json::to_writer(&mut *e.out, value)?;
+        }
+        e.out.extend_from_slice(b"\n      }");
+    }
     e.end();
     Ok(())
 }
 
 #[cfg(test)]
-fn finding_view<'a>(r: &'a ResourceResult, f: &'a crate::report::Finding) -> Finding<'a> {
+fn finding_view<'a>(report: &'a ScoreReport, r: &'a ResourceResult, f: &'a crate::report::Finding) -> Finding<'a> {
     let def = rule(f.rule);
     Finding {
         id: r.finding_id(f),
@@ -453,6 +554,7 @@ fn finding_view<'a>(r: &'a ResourceResult, f: &'a crate::report::Finding) -> Fin
         message: &f.message,
         path: &f.path,
         remediable: def.remediable,
+        waiver: report.waiver_of(f).map(|w| FindingWaiver { id: &w.id, owner: &w.owner, expires: &w.expires }),
     }
 }
 
@@ -478,6 +580,9 @@ fn head_view(report: &ScoreReport) -> Report<'_> {
         below_threshold: report.below_threshold(),
         weight_compliant: report.tally.compliant,
         weight_decided: report.tally.decided,
+        score_with_waivers: Score(report.score_with_waivers_bp()),
+        score_with_waivers_bp: report.score_with_waivers_bp(),
+        weight_compliant_with_waivers: report.tally_with_waivers.compliant,
         engine: Engine::new(&meta.component_sha256),
         options: Options { criticality_tag: &report.criticality_tag, required_tags: &report.required_tags },
         input: Input {
@@ -489,6 +594,7 @@ fn head_view(report: &ScoreReport) -> Report<'_> {
             other_resources: &report.input.other_resources,
             notices: &report.input.notices,
             sources,
+            waivers: report.waivers.file.as_ref().map(|(name, sha256, bytes)| WaiverFileEntry { name, sha256, bytes: *bytes }),
         },
         totals: Totals {
             findings: report.totals.total(),
@@ -510,6 +616,7 @@ fn head_view(report: &ScoreReport) -> Report<'_> {
             .map(|((account_id, region), g)| AccountRegionEntry { account_id, region, summary: GroupEntry::new(g) })
             .collect(),
         frameworks: frameworks(report),
+        waivers: waivers(report),
         resources: Vec::new(),
         findings: Vec::new(),
     }
@@ -532,10 +639,26 @@ mod tests {
     fn whole(report: &ScoreReport) -> Vec<u8> {
         let mut view = head_view(report);
         view.resources = report.resources.iter().map(resource).collect();
-        view.findings = report.findings().map(|(r, f)| finding_view(r, f)).collect();
+        view.findings = report.findings().map(|(r, f)| finding_view(report, r, f)).collect();
         let mut out = serde_json::to_vec_pretty(&view).expect("serialises");
         out.push(b'\n');
         out
+    }
+
+    #[test]
+    fn a_waived_finding_is_written_as_the_pretty_printer_writes_it() {
+        let mut scan = Scan::new(ScanOptions::default()).expect("options");
+        scan.set_waivers(
+            "w.yaml",
+            b"waivers:\n  - {id: \"W \\\"1\\\"\", rule: ec2-volume-encrypted, resource: AWS::EC2::Volume/vol-1, reason: r, owner: \"o\\n<x>\", approved_by: a, approved_on: 2026-06-01, ticket: T, expires: 2027-01-01}\n",
+        )
+        .expect("waivers");
+        scan.begin_source("t.json").expect("begin");
+        scan.feed(br#"{"configurationItems": [{"resourceType": "AWS::EC2::Volume", "resourceId": "vol-1", "configuration": {"encrypted": false}}]}"#).expect("feed");
+        scan.end_source().expect("end");
+        let report = scan.finish(ReportMeta { generated_at: "2026-12-01T00:00:00Z".to_owned(), ..Default::default() }).expect("finish");
+        assert_eq!(report.waivers.waived_findings(), 1);
+        assert_eq!(String::from_utf8_lossy(&render(&report).expect("renders")), String::from_utf8_lossy(&whole(&report)));
     }
 
     #[test]

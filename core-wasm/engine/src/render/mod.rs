@@ -15,3 +15,13 @@ pub struct TrendPoint {
     /// Its score.
     pub score_bp: u32,
 }
+
+/// What the previous scan of the same scope failed, for the HTML report's "since the previous
+/// scan" section (the host keeps it; the engine has no memory between scans).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Previous {
+    /// When that scan ran.
+    pub generated_at: String,
+    /// (resource type, resource id, account, region, rule id) of each NON_COMPLIANT finding.
+    pub failed: std::collections::BTreeSet<(String, String, String, String, String)>,
+}

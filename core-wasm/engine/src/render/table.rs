@@ -15,6 +15,7 @@ pub fn render(report: &ScoreReport) -> Vec<u8> {
     let mut out = String::new();
     let verdict = if report.below_threshold() { "BELOW THRESHOLD" } else { "ok" };
     let _ = writeln!(out, "Compliance score: {}% (threshold {}%) — {verdict}", percent(report.score_bp), percent(report.threshold_bp));
+    write_waivers(&mut out, report);
     let i = &report.input;
     let _ = writeln!(
         out,
@@ -72,6 +73,32 @@ pub fn render(report: &ScoreReport) -> Vec<u8> {
         }
     }
     out.into_bytes()
+}
+
+/// The waiver lines, when the scan had a waiver file.
+fn write_waivers(out: &mut String, report: &ScoreReport) {
+    let w = &report.waivers;
+    let Some((name, _, _)) = &w.file else { return };
+    let _ = writeln!(
+        out,
+        "Score with waivers: {}% ({} non-compliant findings waived by {} active waivers of {})",
+        percent(report.score_with_waivers_bp()),
+        w.waived_findings(),
+        w.active().count(),
+        clean(name, 60)
+    );
+    let list = |uses: &mut dyn Iterator<Item = &crate::waiver::WaiverUse>| -> String {
+        uses.map(|u| format!("{} ({}, {})", clean(&u.waiver.id, 40), clean(&u.waiver.owner, 40), u.waiver.expires)).collect::<Vec<_>>().join(", ")
+    };
+    for (label, text) in [
+        ("Waivers expired", list(&mut w.expired())),
+        ("Waivers expiring within 30 days", list(&mut w.expiring_soon())),
+        ("Waivers that matched no finding", list(&mut w.unmatched())),
+    ] {
+        if !text.is_empty() {
+            let _ = writeln!(out, "{label}: {text}");
+        }
+    }
 }
 
 /// Strips control characters and truncates to `width` characters.

@@ -1,6 +1,7 @@
 //! `compliance scan`.
 
-use compliance_runtime::{ReportFormat, ScanRequest, collect_sources, is_timestamp, now_utc};
+use anyhow::Context;
+use compliance_runtime::{ReportFormat, ScanRequest, WaiverInput, collect_sources, is_timestamp, now_utc};
 
 use crate::Outcome;
 use crate::args::{Format, ScanArgs};
@@ -26,6 +27,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         criticality_tag: args.criticality_tag.clone(),
         required_tags: args.required_tag.clone(),
         generated_at,
+        waivers: match &args.waivers {
+            Some(path) => {
+                let bytes = std::fs::read(path).with_context(|| format!("reading the waiver file {}", path.display()))?;
+                Some(WaiverInput { name: path.display().to_string(), bytes })
+            }
+            None => None,
+        },
     };
     let mut finished = super::scan_with_progress(&runtime, &request, sources)?;
     let mut written = Vec::new();

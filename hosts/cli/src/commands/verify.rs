@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 
 use anyhow::{Context, bail};
-use compliance_runtime::{InputSource, ReportFormat, ScanRequest, collect_sources, file_sha256};
+use compliance_runtime::{InputSource, ReportFormat, ScanRequest, WaiverInput, collect_sources, file_sha256, sha256_hex};
 use serde_json::Value;
 
 use compliance_runtime::report_head::{VERIFY_MEMBERS, read_head};
@@ -39,7 +39,16 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         criticality_tag: field("/options/criticality_tag")?.as_str().context("criticality_tag is not a string")?.to_owned(),
         required_tags: field("/options/required_tags")?.as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
         generated_at: field("/generated_at")?.as_str().context("generated_at is not a string")?.to_owned(),
+        waivers: None,
     };
+    let mut request = request;
+    match waiver_input(&report, args.waivers.as_deref())? {
+        WaiverCheck::Given(input) => request.waivers = input,
+        WaiverCheck::Differs(message) => {
+            println!("MISMATCH: {message}");
+            return Ok(Outcome::Failed);
+        }
+    }
 
     let runtime = runtime_for(&args.engine, &wanted_component)?;
 
@@ -79,6 +88,40 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         println!("  {line}");
     }
     Ok(Outcome::Failed)
+}
+
+enum WaiverCheck {
+    /// The waiver file to scan with (none when the report had none).
+    Given(Option<WaiverInput>),
+    /// The given file is not the one the report was scored with.
+    Differs(String),
+}
+
+/// The waiver file is part of the input (SPEC §11): a report that names one is verified only
+/// with that very file, under the name the report gives it.
+fn waiver_input(report: &Value, given: Option<&std::path::Path>) -> anyhow::Result<WaiverCheck> {
+    let named = report.pointer("/input/waivers").filter(|w| !w.is_null());
+    let text = |w: &Value, key: &str| w.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    match (named, given) {
+        (None, None) => Ok(WaiverCheck::Given(None)),
+        (None, Some(path)) => bail!("the report was scored without waivers; run verify without --waivers {}", path.display()),
+        (Some(w), None) => bail!(
+            "the report was scored with the waiver file `{}` (sha256 {}): it is part of the input; give it with --waivers FILE",
+            text(w, "name"),
+            text(w, "sha256")
+        ),
+        (Some(w), Some(path)) => {
+            let bytes = std::fs::read(path).with_context(|| format!("reading the waiver file {}", path.display()))?;
+            let (name, wanted, got) = (text(w, "name"), text(w, "sha256"), sha256_hex(&bytes));
+            if wanted != got {
+                return Ok(WaiverCheck::Differs(format!(
+                    "waiver input: the report was scored with the waiver file `{name}` of sha256 {wanted}; {} has sha256 {got} (edited since?)",
+                    path.display()
+                )));
+            }
+            Ok(WaiverCheck::Given(Some(WaiverInput { name, bytes })))
+        }
+    }
 }
 
 /// The component a stored report names: the embedded one, or the archived file given, which
@@ -180,7 +223,7 @@ fn differences(stored: &Value, fresh: &Value, stored_bytes: &[u8], fresh_bytes: 
     if score(stored) != score(fresh) {
         lines.push(format!("score: report says {}, inputs give {}", score(stored), score(fresh)));
     }
-    for (pointer, label) in [("/score_bp", "score_bp"), ("/input/sha256", "input sha256"), ("/input/items", "items read"), ("/input/evaluated_resources", "evaluated resources")] {
+    for (pointer, label) in [("/score_bp", "score_bp"), ("/score_with_waivers_bp", "score_with_waivers_bp"), ("/input/waivers", "waiver file"), ("/input/sha256", "input sha256"), ("/input/items", "items read"), ("/input/evaluated_resources", "evaluated resources")] {
         let (a, b) = (get(stored, pointer), get(fresh, pointer));
         if a != b {
             lines.push(format!("{label}: report says {a}, inputs give {b}"));
