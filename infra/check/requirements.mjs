@@ -7,13 +7,14 @@ const SUFFIX = "${environmentSuffix}";
 const NAME_KEYS = ["name", "bucket", "dashboardName", "functionName"];
 const FUNCTIONS = ["analyzer", "evaluator", "remediator", "rollup"];
 const LAMBDA_ENV = {
-  analyzer: ["CONFIG_BUCKET", "CONFIG_DELIVERY_CHANNEL", "HISTORY_TABLE", "REPORTS_BUCKET", "ALERT_TOPIC_ARN", "SCORE_THRESHOLD", "CRITICALITY_TAG", "ENVIRONMENT_SUFFIX"],
+  analyzer: ["CONFIG_BUCKET", "CONFIG_DELIVERY_CHANNEL", "HISTORY_TABLE", "REPORTS_BUCKET", "ALERT_TOPIC_ARN", "SCORE_THRESHOLD", "CRITICALITY_TAG", "ENVIRONMENT_SUFFIX", "WAIVERS_BUCKET", "WAIVERS_KEY", "ALERT_SCORE"],
   evaluator: ["CRITICALITY_TAG", "ENVIRONMENT_SUFFIX"],
   remediator: ["HISTORY_TABLE", "REMEDIATION_MODE", "REMEDIATION_KMS_KEY_ID", "MAX_REMEDIATIONS_PER_INVOCATION", "ENVIRONMENT_SUFFIX"],
   rollup: ["ORG_ID", "HISTORY_TABLE", "HOUR_INDEX", "REPORTS_BUCKET", "ALERT_TOPIC_ARN", "SCORE_THRESHOLD", "WINDOW_HOURS", "ENVIRONMENT_SUFFIX"],
 };
 const ORG_CONFIG = ["hourlyScanState", "organizationState", "organizationId", "analyzerBatchSize", "analyzerMaxConcurrency", "rollupMinute", "rollupWindowHours"];
 const STATES = ["ENABLED", "DISABLED"];
+const GOVERNANCE_CONFIG = ["waiversKey", "alertScore"];
 
 const ofType = (resources, type) => Object.entries(resources).filter(([, r]) => r.type === type);
 const ref = (name) => new RegExp(`^\\$\\{${name}(\\.[A-Za-z]+)?\\}$`);
@@ -68,6 +69,28 @@ function organization(resources, config, fail) {
   if (!orgStatements.some((st) => st.Action === "s3:PutObject" && st.Condition.StringEquals["s3:x-amz-acl"] === "bucket-owner-full-control")) fail("member accounts' delivery must hand the objects to the bucket owner");
 }
 
+/** SPEC §11: the waiver file is read by the analyzer from governance/ in the delivery bucket, and
+ * nothing the stack runs can write it. */
+function governance(resources, fail) {
+  const [, analyzer] = ofType(resources, "aws:lambda:Function").find(([, r]) => r.properties?.name === `compliance-analyzer-${SUFFIX}`) ?? [];
+  const vars = analyzer?.properties?.environment?.variables ?? {};
+  if (vars.WAIVERS_BUCKET !== "${deliveryBucket.id}" || vars.WAIVERS_KEY !== "${waiversKey}") fail("the analyzer's waiver file must be waiversKey in the delivery bucket");
+  if (vars.ALERT_SCORE !== "${alertScore}") fail("the analyzer's ALERT_SCORE must come from alertScore");
+  const policies = ofType(resources, "aws:iam:RolePolicy");
+  const statements = policies.flatMap(([name, p]) => (p.properties?.policy?.["fn::toJSON"]?.Statement ?? []).map((st) => [name, st]));
+  const covers = (resource) => resource === "*" || resource === "${deliveryBucket.arn}/*" || resource === "${deliveryBucket.arn}/governance/*";
+  const reads = statements.some(([name, st]) => /analyzer/i.test(name) && st.Effect === "Allow" && [st.Action].flat().includes("s3:GetObject") && [st.Resource].flat().includes("${deliveryBucket.arn}/governance/*"));
+  if (!reads) fail("the analyzer cannot read the waiver file (s3:GetObject on the delivery bucket's governance/*)");
+  for (const [name, st] of statements) {
+    const writes = [st.Action].flat().some((a) => /^s3:(PutObject|DeleteObject|\*)/.test(a) || a === "*");
+    if (st.Effect === "Allow" && writes && [st.Resource].flat().some(covers)) fail(`${name}: may write the waiver file (governance/ in the delivery bucket)`);
+  }
+  const delivery = ofType(resources, "aws:s3:BucketPolicy").find(([, b]) => /deliveryBucket/.test(b.properties?.bucket ?? ""));
+  for (const st of delivery?.[1].properties.policy?.["fn::toJSON"]?.Statement ?? []) {
+    if (st.Effect === "Allow" && [st.Action].flat().some((a) => /^s3:PutObject/.test(a)) && [st.Resource].flat().some(covers)) fail("the delivery bucket policy lets a service write governance/");
+  }
+}
+
 /** A stack configuration file (Pulumi.<stack>.yaml): the organization settings are coherent. */
 export function configViolations(text) {
   const values = parse(text)?.config ?? {};
@@ -85,6 +108,10 @@ export function configViolations(text) {
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 2 && concurrency <= 1000)) out.push("analyzerMaxConcurrency must be 2 to 1000 (Lambda's limits)");
   const batch = get("analyzerBatchSize");
   if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1 && batch <= 10)) out.push("analyzerBatchSize must be 1 to 10");
+  const waivers = get("waiversKey");
+  if (waivers !== undefined && waivers !== "" && !/^governance\/[A-Za-z0-9!_.*'()\/-]+$/.test(waivers)) out.push("waiversKey must be a key under governance/ (the analyzer reads nothing else of the delivery bucket)");
+  const alertScore = get("alertScore");
+  if (alertScore !== undefined && !["score", "score-with-waivers"].includes(alertScore)) out.push("alertScore must be score or score-with-waivers");
   const minute = get("rollupMinute");
   if (minute !== undefined && !(Number.isInteger(minute) && minute >= 0 && minute <= 59)) out.push("rollupMinute must be 0 to 59");
   return out;
@@ -99,7 +126,7 @@ export function violations(text) {
 
   if (program.runtime !== "yaml") fail("runtime must be yaml");
   if ("configuration" in program) fail("the deprecated `configuration:` section is used");
-  for (const key of ["environmentSuffix", "alertEmail", "costCenter", "complianceTag", "scoreThreshold", "logRetentionDays", "remediationMode", "lambdaSubnetIds", "lambdaSecurityGroupIds", "remediationKmsKeyId", ...ORG_CONFIG]) {
+  for (const key of ["environmentSuffix", "alertEmail", "costCenter", "complianceTag", "scoreThreshold", "logRetentionDays", "remediationMode", "lambdaSubnetIds", "lambdaSecurityGroupIds", "remediationKmsKeyId", ...ORG_CONFIG, ...GOVERNANCE_CONFIG]) {
     if (!(key in config)) fail(`config key ${key} is missing`);
   }
   if (config.environmentSuffix && "default" in config.environmentSuffix) fail("environmentSuffix must be required (no default)");
@@ -185,6 +212,7 @@ export function violations(text) {
   for (const protocol of ["email", "lambda"]) if (!protocols.includes(protocol)) fail(`no ${protocol} subscription to the alert topic`);
   const dlq = ofType(resources, "aws:sqs:Queue")[0]?.[0];
   organization(resources, config, fail);
+  governance(resources, fail);
 
   // Lambdas.
   const functions = ofType(resources, "aws:lambda:Function");

@@ -41,6 +41,51 @@ pub struct AlertInput<'a> {
     pub report: &'a ReportLocation,
     /// Non-compliant findings, in report order.
     pub failing: &'a [Finding],
+    /// What the scan's waiver file did, when it had one.
+    pub waivers: Option<&'a WaiverNotes>,
+}
+
+/// The waivers as the alert tells them (SPEC §11).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WaiverNotes {
+    /// `score_with_waivers_bp`.
+    pub score_with_waivers_bp: u32,
+    /// Whether the alert was decided on `score_with_waivers_bp` (`ALERT_SCORE`).
+    pub alert_on_score_with_waivers: bool,
+    /// Waived findings: finding id → waiver id. They are never sent to the remediator.
+    pub waived: std::collections::BTreeMap<String, String>,
+    /// Active waivers ending within 30 days: (id, owner, expires).
+    pub expiring_soon: Vec<(String, String, String)>,
+    /// Expired waivers still in the file.
+    pub expired: Vec<String>,
+}
+
+impl WaiverNotes {
+    /// Reads them from the JSON report's head (`score_with_waivers_bp` and `waivers`); none when
+    /// the report names no waiver file.
+    pub fn from_report_head(head: &Value, alert_on_score_with_waivers: bool, waived: Vec<(String, String)>) -> Option<Self> {
+        head.pointer("/input/waivers").filter(|w| !w.is_null())?;
+        let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let entries = head.pointer("/waivers/entries").and_then(Value::as_array).cloned().unwrap_or_default();
+        let ids = |list: &str| -> Vec<String> {
+            head.pointer(&format!("/waivers/{list}")).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+        };
+        let expiring_soon = ids("expiring_soon")
+            .into_iter()
+            .map(|id| {
+                let entry = entries.iter().find(|e| e.get("id").and_then(Value::as_str) == Some(id.as_str()));
+                let field = |key: &str| entry.map(|e| text(e, key)).unwrap_or_default();
+                (id.clone(), field("owner"), field("expires"))
+            })
+            .collect();
+        Some(Self {
+            score_with_waivers_bp: head.get("score_with_waivers_bp").and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok()).unwrap_or_default(),
+            alert_on_score_with_waivers,
+            waived: waived.into_iter().collect(),
+            expiring_soon,
+            expired: ids("expired"),
+        })
+    }
 }
 
 /// A ready-to-publish alert.
@@ -80,9 +125,11 @@ fn rank(severity: Severity) -> u8 {
 
 /// ARNs of S3 buckets with a non-compliant remediable finding (what the remediator can fix),
 /// without repeats, in report order.
-pub fn remediable_buckets(failing: &[Finding]) -> Vec<String> {
+/// Waived findings are accepted risks: never remediated automatically.
+pub fn remediable_buckets(failing: &[Finding], waivers: Option<&WaiverNotes>) -> Vec<String> {
+    let waived = |f: &Finding| waivers.is_some_and(|w| w.waived.contains_key(&f.id));
     let mut arns: Vec<String> = Vec::new();
-    for finding in failing.iter().filter(|f| f.remediable && f.resource_type == "AWS::S3::Bucket") {
+    for finding in failing.iter().filter(|f| f.remediable && f.resource_type == "AWS::S3::Bucket" && !waived(f)) {
         let arn = finding.arn.clone().unwrap_or_else(|| format!("arn:aws:s3:::{}", finding.resource_id));
         if !arns.contains(&arn) {
             arns.push(arn);
@@ -103,7 +150,7 @@ pub fn build(input: &AlertInput<'_>) -> Alert {
     let mut ordered: Vec<&Finding> = input.failing.iter().collect();
     ordered.sort_by_key(|f| rank(f.severity)); // stable: report order within a severity
     let severity = ordered.first().map_or("NONE", |f| severity_name(f.severity));
-    let buckets = remediable_buckets(input.failing);
+    let buckets = remediable_buckets(input.failing, input.waivers);
     let (mut listed, mut listed_buckets) = (ordered.len().min(TOP_FINDINGS), buckets.len());
     loop {
         let alert = render(input, &ordered, listed, &buckets, listed_buckets, severity);
@@ -122,8 +169,15 @@ fn render(input: &AlertInput<'_>, ordered: &[&Finding], listed: usize, buckets: 
     let summary = input.summary;
     let (score, threshold) = (percent(summary.score_bp), percent(summary.threshold_bp));
     let nc = |c: &compliance_runtime::StatusCounts| c.non_compliant;
+    let headline = match input.waivers {
+        Some(w) if w.alert_on_score_with_waivers => {
+            format!("Compliance score with waivers {} % is below the threshold of {threshold} % (score without waivers {score} %).", percent(w.score_with_waivers_bp))
+        }
+        Some(w) => format!("Compliance score {score} % is below the threshold of {threshold} % (with waivers {} %).", percent(w.score_with_waivers_bp)),
+        None => format!("Compliance score {score} % is below the threshold of {threshold} %."),
+    };
     let mut text = format!(
-        "Compliance score {score} % is below the threshold of {threshold} %.\n\n\
+        "{headline}\n\n\
          Account {account}, region {region}, scan {scan} at {at}.\n\
          Non-compliant findings: {total} (critical {c}, high {h}, medium {m}, low {l}) over {resources} resources.\n\n",
         account = input.account,
@@ -140,8 +194,9 @@ fn render(input: &AlertInput<'_>, ordered: &[&Finding], listed: usize, buckets: 
     if !ordered.is_empty() {
         text.push_str("Top failing findings:\n");
         for f in ordered.iter().take(listed) {
+            let waived = input.waivers.and_then(|w| w.waived.get(&f.id)).map(|id| format!(" (waived: {})", clip(id, 100))).unwrap_or_default();
             text.push_str(&format!(
-                "- [{}] {} on {} {}: {}\n",
+                "- [{}] {} on {} {}: {}{waived}\n",
                 severity_name(f.severity),
                 f.rule_id,
                 f.resource_type,
@@ -154,6 +209,22 @@ fn render(input: &AlertInput<'_>, ordered: &[&Finding], listed: usize, buckets: 
             text.push_str(&format!("… and {omitted} more in the report.\n"));
         }
         text.push('\n');
+    }
+    if let Some(w) = input.waivers {
+        if !w.expiring_soon.is_empty() {
+            text.push_str("Waivers expiring within 30 days (renew or fix):\n");
+            for (id, owner, expires) in w.expiring_soon.iter().take(listed.max(1)) {
+                text.push_str(&format!("- {} ({}), expires {}\n", clip(id, 100), clip(owner, 100), clip(expires, 10)));
+            }
+            let omitted = w.expiring_soon.len().saturating_sub(listed.max(1));
+            if omitted > 0 {
+                text.push_str(&format!("… and {omitted} more in the report.\n"));
+            }
+            text.push('\n');
+        }
+        if !w.expired.is_empty() {
+            text.push_str(&format!("Expired waivers still in the waiver file: {}.\n\n", w.expired.len()));
+        }
     }
     text.push_str(&format!(
         "HTML report: s3://{b}/{h}\nJSON report: s3://{b}/{j}\n",
@@ -176,6 +247,8 @@ fn render(input: &AlertInput<'_>, ordered: &[&Finding], listed: usize, buckets: 
         "report": {"bucket": input.report.bucket, "json_key": input.report.json_key, "html_key": input.report.html_key},
         "remediable_buckets": &buckets[..listed_buckets.min(buckets.len())],
         "remediable_buckets_omitted": buckets.len() - listed_buckets.min(buckets.len()),
+        "score_with_waivers_bp": input.waivers.map(|w| w.score_with_waivers_bp),
+        "waivers_expiring_soon": input.waivers.map_or(0, |w| w.expiring_soon.len()),
     });
     let lambda = lambda.to_string();
     let message = json!({"default": text, "email": text, "lambda": lambda}).to_string();
@@ -246,7 +319,33 @@ mod tests {
     fn alert(failing: &[Finding]) -> Alert {
         let report = ReportLocation { bucket: "r".into(), json_key: "k.json".into(), html_key: "k.html".into() };
         let summary = summary();
-        build(&AlertInput { summary: &summary, scan_id: "s", generated_at: "t", account: "123456789012", region: "us-east-1", report: &report, failing })
+        build(&AlertInput { summary: &summary, scan_id: "s", generated_at: "t", account: "123456789012", region: "us-east-1", report: &report, failing, waivers: None })
+    }
+
+    #[test]
+    fn waived_buckets_are_not_remediated_and_expiring_waivers_are_listed() {
+        let report = ReportLocation { bucket: "r".into(), json_key: "k.json".into(), html_key: "k.html".into() };
+        let summary = summary();
+        let failing = [finding(1, Severity::High, 0), finding(2, Severity::High, 0)];
+        let head = json!({
+            "score_with_waivers_bp": 8125,
+            "input": {"waivers": {"name": "s3://c/waivers.yaml", "sha256": "ab", "bytes": 10}},
+            "waivers": {"expired": ["OLD"], "expiring_soon": ["W-1"], "unmatched": [],
+                        "entries": [{"id": "W-1", "owner": "storage@example.com", "expires": "2026-12-20"}, {"id": "OLD", "owner": "x", "expires": "2026-01-01"}]}
+        });
+        let notes = WaiverNotes::from_report_head(&head, false, vec![(failing[0].id.clone(), "W-1".to_owned())]).expect("the report names a waiver file");
+        let a = build(&AlertInput { summary: &summary, scan_id: "s", generated_at: "t", account: "123456789012", region: "us-east-1", report: &report, failing: &failing, waivers: Some(&notes) });
+        let doc: Value = serde_json::from_str(&a.message).unwrap();
+        let email = doc["email"].as_str().unwrap();
+        assert!(email.contains("62.40 % is below the threshold of 70.00 % (with waivers 81.25 %)"), "{email}");
+        assert!(email.lines().any(|l| l.contains("bucket-1") && l.ends_with("(waived: W-1)")), "{email}");
+        assert!(email.contains("- W-1 (storage@example.com), expires 2026-12-20") && email.contains("Expired waivers still in the waiver file: 1."), "{email}");
+        let buckets = buckets_in_lambda_message(doc["lambda"].as_str().unwrap()).unwrap();
+        assert_eq!(buckets, ["arn:aws:s3:::bucket-2"], "the waived bucket is an accepted risk, not a remediation");
+        assert!(WaiverNotes::from_report_head(&json!({"input": {"waivers": null}}), false, Vec::new()).is_none());
+        let on_waived = WaiverNotes { alert_on_score_with_waivers: true, ..notes };
+        let a = build(&AlertInput { summary: &summary, scan_id: "s", generated_at: "t", account: "123456789012", region: "us-east-1", report: &report, failing: &failing, waivers: Some(&on_waived) });
+        assert!(a.message.contains("Compliance score with waivers 81.25 % is below the threshold of 70.00 % (score without waivers 62.40 %)"));
     }
 
     #[test]

@@ -14,13 +14,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sns::types::MessageAttributeValue;
 use bytes::Bytes;
 use compliance_runtime::{
-    Finding, InputSource, ReportFormat, ReportSummary, ResourceResult, Runtime, ScanRequest, Status, TrendPoint, format_utc_millis, now_millis, now_utc, parse_utc_millis,
+    FailedBefore, Finding, InputSource, ReportFormat, ReportSummary, ResourceResult, Runtime, ScanRequest, Status, TrendPoint, WaiverInput, format_utc_millis, now_millis, now_utc,
+    parse_utc_millis,
 };
-use compliance_runtime::report_head::{ROLLUP_MEMBERS, read_head, rollup_summary};
+use compliance_runtime::report_head::{read_head, rollup_summary};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::alert::{self, AlertInput, ReportLocation};
+use crate::alert::{self, AlertInput, ReportLocation, WaiverNotes};
 use crate::config_api::ConfigApi;
 use crate::emf::{self, Unit};
 use crate::history::{self, Item, ScanInfo, percent};
@@ -30,6 +31,12 @@ use crate::settings::AnalyzerSettings;
 use crate::state::{self, State};
 
 const DAY_MS: i64 = 86_400_000;
+
+/// Members of the JSON report's head the analyzer keeps: the roll-up's, and the waivers'.
+const HEAD_MEMBERS: &[&str] = &["schema", "engine", "generated_at", "input", "score_bp", "by_account_region", "score_with_waivers_bp", "waivers"];
+
+/// Largest waiver file read (the engine refuses larger ones too).
+const MAX_WAIVER_BYTES: i64 = 4 << 20;
 
 /// The AWS clients the analyzer uses.
 #[derive(Debug, Clone)]
@@ -137,6 +144,8 @@ struct Scored {
     input_sha256: String,
     resources: Vec<ResourceResult>,
     failing: Vec<Finding>,
+    /// Waived findings: (finding id, waiver id).
+    waived: Vec<(String, String)>,
     /// The HTML report (a shared buffer: it is stored under two keys without being copied).
     html: Bytes,
     /// sha256 of the JSON report's bytes, and its head (every member but the lists): what an
@@ -328,7 +337,24 @@ impl<C: ConfigApi> Analyzer<C> {
         };
         let (json_target, html_target) = (target(&keys[0]), target(&keys[1]));
         phases.mark("state_and_trend");
-        let (scored, json_report, snapshot) = self.score(snapshot, generated_at, trend, &json_target).await?;
+        // The HTML report's "since the previous scan": what the last completed scan failed.
+        let since = previous.as_ref().map(|p| {
+            let failed = p
+                .resources
+                .values()
+                .flat_map(|e| {
+                    e.failed_rules.iter().map(|rule| FailedBefore {
+                        resource_type: e.resource_type.clone(),
+                        resource_id: e.resource_id.clone(),
+                        account_id: e.account_id.clone(),
+                        region: e.region.clone(),
+                        rule_id: rule.clone(),
+                    })
+                })
+                .collect();
+            (p.generated_at.clone(), failed)
+        });
+        let (scored, json_report, snapshot) = self.score(snapshot, generated_at, trend, since, &json_target).await?;
         phases.mark("read_and_score");
         if delivery == Delivery::Member {
             let foreign = foreign_accounts(&scored.report_head, account);
@@ -371,7 +397,9 @@ impl<C: ConfigApi> Analyzer<C> {
         state::store(&self.clients.s3, bucket, &state_key, &now).await?;
         phases.mark("summary_and_state");
 
-        let alerted = if scored.summary.below_threshold {
+        let waivers = WaiverNotes::from_report_head(&scored.report_head, self.settings.alert_on_score_with_waivers, scored.waived.clone());
+        let alert_score_bp = waivers.as_ref().filter(|w| w.alert_on_score_with_waivers).map_or(scored.summary.score_bp, |w| w.score_with_waivers_bp);
+        let alerted = if alert_score_bp < scored.summary.threshold_bp {
             let built = alert::build(&AlertInput {
                 summary: &scored.summary,
                 scan_id: &scan.scan_id,
@@ -380,6 +408,7 @@ impl<C: ConfigApi> Analyzer<C> {
                 region,
                 report: &location,
                 failing: &scored.failing,
+                waivers: waivers.as_ref(),
             });
             self.publish(&built).await?;
             true
@@ -400,6 +429,8 @@ impl<C: ConfigApi> Analyzer<C> {
                 ("ViolationsLow", Unit::Count, s.low.non_compliant as f64),
                 ("ResourcesEvaluated", Unit::Count, s.evaluated_resources as f64),
                 ("HistoryItemsWritten", Unit::Count, written as f64),
+                ("ComplianceScoreWithWaivers", Unit::Percent, f64::from(waivers.as_ref().map_or(s.score_bp, |w| w.score_with_waivers_bp)) / 100.0),
+                ("WaiversExpiringSoon", Unit::Count, waivers.as_ref().map_or(0, |w| w.expiring_soon.len()) as f64),
                 ("ScanDurationMs", Unit::Milliseconds, duration_ms as f64),
             ],
         );
@@ -414,6 +445,12 @@ impl<C: ConfigApi> Analyzer<C> {
             "score_bp": s.score_bp,
             "threshold_bp": s.threshold_bp,
             "below_threshold": s.below_threshold,
+            "waivers": waivers.as_ref().map(|w| json!({
+                "score_with_waivers_bp": w.score_with_waivers_bp,
+                "waived_findings": w.waived.len(),
+                "expiring_soon": w.expiring_soon.iter().map(|(id, _, _)| id).collect::<Vec<_>>(),
+                "expired": w.expired,
+            })),
             "resources_evaluated": s.evaluated_resources,
             "history_items": written + 1,
             "changes": changes,
@@ -465,7 +502,14 @@ impl<C: ConfigApi> Analyzer<C> {
     /// Streams the snapshot (gunzip and sha256 on the runtime's reader thread) through the
     /// component and collects what the rest of the scan needs.
     /// The JSON report is uploaded to `json_target` as it is rendered, and left pending.
-    async fn score(&self, snapshot: Snapshot, generated_at: &str, mut trend: Vec<TrendPoint>, json_target: &Target) -> anyhow::Result<(Scored, Pending, Snapshot)> {
+    async fn score(
+        &self,
+        snapshot: Snapshot,
+        generated_at: &str,
+        mut trend: Vec<TrendPoint>,
+        since: Option<(String, Vec<FailedBefore>)>,
+        json_target: &Target,
+    ) -> anyhow::Result<(Scored, Pending, Snapshot)> {
         let bucket = &self.settings.config_bucket;
         let object = self
             .clients
@@ -485,24 +529,30 @@ impl<C: ConfigApi> Analyzer<C> {
             criticality_tag: self.settings.criticality_tag.clone(),
             required_tags: Vec::new(),
             generated_at: generated_at.to_owned(),
+            waivers: self.waiver_file().await?,
         };
         let (tx, rx) = report_upload::channel();
         let scoring = tokio::task::spawn_blocking(move || -> anyhow::Result<Scored> {
             let mut scan = runtime.scan(&request, vec![source], &mut |_| {}).with_context(|| format!("scoring {name}"))?;
             let resources = scan.resources()?;
             let failing = scan.findings(&[Status::NonCompliant])?;
+            let waived = scan.waived_findings()?;
             let mut out = HeadAndDigest { inner: PartWriter::new(tx), sha256: Sha256::new(), head: Vec::new() };
             scan.render_to(ReportFormat::Json, &[], &mut out, "the JSON report")?;
             out.inner.finish().context("rendering the JSON report")?;
-            let report_head = read_head(&out.head[..], ROLLUP_MEMBERS).context("reading back the head of the JSON report")?;
+            let report_head = read_head(&out.head[..], HEAD_MEMBERS).context("reading back the head of the JSON report")?;
             trend.push(TrendPoint { generated_at: request.generated_at.clone(), score_bp: scan.summary.score_bp });
-            let html = scan.render(ReportFormat::Html, &trend)?;
+            let html = match since {
+                Some((previous_at, failed)) => scan.render_html_since(&trend, &previous_at, failed)?,
+                None => scan.render(ReportFormat::Html, &trend)?,
+            };
             Ok(Scored {
                 summary: scan.summary,
                 component_sha256: scan.meta.component_sha256.clone(),
                 input_sha256: scan.meta.input_sha256.clone(),
                 resources,
                 failing,
+                waived,
                 html: Bytes::from(html),
                 report_sha256: format!("{:x}", out.sha256.finalize()),
                 report_head,
@@ -521,6 +571,29 @@ impl<C: ConfigApi> Analyzer<C> {
             (Err(error), Err(UploadError::Abandoned)) => Err(error),
             (Ok(_), Err(UploadError::Abandoned)) => Err(anyhow::anyhow!("the JSON report ended without its end marker")),
         }
+    }
+
+    /// The configured waiver file, read afresh for every scan (it is part of the scan's input,
+    /// named in the report with its version). A configured file that is missing or invalid
+    /// fails the scan with a message naming it: scoring silently without the accepted risks
+    /// would page people for them.
+    async fn waiver_file(&self) -> anyhow::Result<Option<WaiverInput>> {
+        let Some(file) = &self.settings.waivers else { return Ok(None) };
+        let object = self
+            .clients
+            .s3
+            .get_object()
+            .bucket(&file.bucket)
+            .key(&file.key)
+            .send()
+            .await
+            .with_context(|| format!("reading the waiver file s3://{}/{} (WAIVERS_BUCKET, WAIVERS_KEY)", file.bucket, file.key))?;
+        if object.content_length().is_some_and(|length| length > MAX_WAIVER_BYTES) {
+            bail!("the waiver file s3://{}/{} is larger than {MAX_WAIVER_BYTES} bytes", file.bucket, file.key);
+        }
+        let name = source_name(&file.bucket, &file.key, object.version_id().filter(|v| *v != "null"));
+        let bytes = object.body.collect().await.with_context(|| format!("reading {name}"))?.into_bytes().to_vec();
+        Ok(Some(WaiverInput { name, bytes }))
     }
 
     /// The scan's summary item. It carries what the org roll-up needs of the scan (the integer

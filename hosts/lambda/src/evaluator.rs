@@ -135,7 +135,7 @@ impl<C: ConfigApi> Evaluator<C> {
     /// Scores `document` and decides each target from its findings.
     async fn evaluate(&self, document: Vec<u8>, targets: Vec<Target>) -> anyhow::Result<Vec<Evaluation>> {
         let runtime = Arc::clone(&self.runtime);
-        let request = ScanRequest { threshold_bp: 7000, criticality_tag: self.settings.criticality_tag.clone(), required_tags: Vec::new(), generated_at: now_utc() };
+        let request = ScanRequest { threshold_bp: 7000, criticality_tag: self.settings.criticality_tag.clone(), required_tags: Vec::new(), generated_at: now_utc(), waivers: None };
         let findings = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Finding>> {
             let mut scan = runtime.scan(&request, vec![InputSource::bytes("invokingEvent", document)], &mut |_| {})?;
             Ok(scan.findings(&[Status::Compliant, Status::NonCompliant, Status::NotApplicable, Status::InsufficientData])?)

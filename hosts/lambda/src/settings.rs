@@ -103,6 +103,36 @@ pub struct AnalyzerSettings {
     pub criticality_tag: String,
     /// `ENVIRONMENT_SUFFIX`.
     pub environment: String,
+    /// `WAIVERS_KEY` in `WAIVERS_BUCKET`: the waiver file (SPEC §11) every scan applies; no
+    /// key = no waivers (the stack always sets the bucket).
+    pub waivers: Option<WaiverObject>,
+    /// `ALERT_SCORE`: `score` (default) alerts on `score_bp`; `score-with-waivers` on
+    /// `score_with_waivers_bp`, for teams whose accepted risks should not page anyone.
+    pub alert_on_score_with_waivers: bool,
+}
+
+/// Where the waiver file is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverObject {
+    /// Its bucket.
+    pub bucket: String,
+    /// Its key.
+    pub key: String,
+}
+
+fn waivers(env: &dyn Env) -> Result<Option<WaiverObject>, SettingsError> {
+    match optional(env, "WAIVERS_KEY") {
+        None => Ok(None),
+        Some(key) => Ok(Some(WaiverObject { bucket: bucket(env, "WAIVERS_BUCKET")?, key })),
+    }
+}
+
+fn alert_score(env: &dyn Env) -> Result<bool, SettingsError> {
+    match optional(env, "ALERT_SCORE").as_deref() {
+        None | Some("score") => Ok(false),
+        Some("score-with-waivers") => Ok(true),
+        Some(other) => Err(invalid("ALERT_SCORE", other, "`score` or `score-with-waivers`")),
+    }
 }
 
 impl AnalyzerSettings {
@@ -119,6 +149,8 @@ impl AnalyzerSettings {
             threshold_bp,
             criticality_tag: criticality_tag(env),
             environment: environment(env)?,
+            waivers: waivers(env)?,
+            alert_on_score_with_waivers: alert_score(env)?,
         })
     }
 }
@@ -298,6 +330,24 @@ mod tests {
         let mut e = env(ANALYZER);
         e.insert("SCORE_THRESHOLD".to_owned(), "72.5".to_owned());
         assert_eq!(AnalyzerSettings::from_env(&e).unwrap().threshold_bp, 7250);
+    }
+
+    #[test]
+    fn the_waiver_file_is_a_key_in_a_bucket() {
+        let s = AnalyzerSettings::from_env(&env(ANALYZER)).unwrap();
+        assert_eq!((s.waivers, s.alert_on_score_with_waivers), (None, false));
+        let with = |extra: &[(&str, &str)]| {
+            let mut e = env(ANALYZER);
+            e.extend(env(extra));
+            AnalyzerSettings::from_env(&e)
+        };
+        let s = with(&[("WAIVERS_BUCKET", "compliance-config-dev"), ("WAIVERS_KEY", "governance/waivers.yaml"), ("ALERT_SCORE", "score-with-waivers")]).unwrap();
+        assert_eq!(s.waivers, Some(WaiverObject { bucket: "compliance-config-dev".to_owned(), key: "governance/waivers.yaml".to_owned() }));
+        assert!(s.alert_on_score_with_waivers);
+        assert_eq!(with(&[("WAIVERS_BUCKET", "b-1"), ("WAIVERS_KEY", "")]).unwrap().waivers, None, "the stack's default: no key");
+        assert_eq!(with(&[("WAIVERS_KEY", "w.yaml")]).unwrap_err(), SettingsError::Missing("WAIVERS_BUCKET"));
+        assert!(with(&[("WAIVERS_BUCKET", "Bad_Bucket"), ("WAIVERS_KEY", "w.yaml")]).unwrap_err().to_string().contains("WAIVERS_BUCKET"));
+        assert!(with(&[("ALERT_SCORE", "waived")]).unwrap_err().to_string().contains("ALERT_SCORE"));
     }
 
     #[test]

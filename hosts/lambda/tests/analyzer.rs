@@ -23,6 +23,10 @@ struct Setup {
 }
 
 async fn setup(threshold: &str, table: bool) -> Setup {
+    setup_with(threshold, table, &[]).await
+}
+
+async fn setup_with(threshold: &str, table: bool, extra: &[(&str, &str)]) -> Setup {
     let moto = Moto::fresh().await;
     moto.bucket(CONFIG).await;
     moto.bucket(REPORTS).await;
@@ -39,6 +43,7 @@ async fn setup(threshold: &str, table: bool) -> Setup {
         ("ENVIRONMENT_SUFFIX", "test"),
     ]
     .into_iter()
+    .chain(extra.iter().copied())
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     let settings = AnalyzerSettings::from_env(&env).unwrap();
@@ -100,6 +105,70 @@ impl Setup {
     fn analyzer_config_calls(&self) -> Vec<Call> {
         self.analyzer.config().calls()
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_waiver_file_marks_findings_and_the_alert_lists_waivers_expiring_soon() {
+    const WAIVERS: &str = "governance/waivers.yaml";
+    let s = setup_with("80", true, &[("WAIVERS_BUCKET", CONFIG), ("WAIVERS_KEY", WAIVERS)]).await;
+    // The demo file, and a waiver on a bucket the remediator would otherwise encrypt.
+    let mut file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../cli/demo/waivers.yaml")).unwrap();
+    file.push_str(
+        "  - id: W-KMS\n    rule: s3-bucket-sse-kms\n    resource: arn:aws:s3:::example-bank-statements\n    reason: Re-encryption scheduled with the archive move\n    \
+         owner: storage-platform@example.com\n    approved_by: ciso@example.com\n    approved_on: 2026-11-01\n    ticket: RISK-1500\n    expires: 2026-12-10\n",
+    );
+    s.moto.put(CONFIG, WAIVERS, file.clone().into_bytes()).await;
+    s.moto.put(CONFIG, &snapshot_key("2026/11/28", "20261128T160000Z"), gzip(&demo_snapshot())).await;
+    let outcome = s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap();
+    assert_eq!(outcome["score"], "74.92", "waivers never change score_bp");
+    let w = &outcome["waivers"];
+    assert!(w["score_with_waivers_bp"].as_u64().unwrap() > 7492, "{outcome}");
+    assert_eq!(w["waived_findings"], 5, "{outcome}");
+    assert_eq!(w["expiring_soon"], json!(["W-2026-021", "W-2026-003", "W-KMS"]), "{outcome}");
+    let report: Value = serde_json::from_slice(&s.moto.get(REPORTS, outcome["reports"]["json_key"].as_str().unwrap()).await).unwrap();
+    let name = report["input"]["waivers"]["name"].as_str().unwrap();
+    assert!(name.starts_with(&format!("s3://{CONFIG}/{WAIVERS}")), "{name}");
+    assert_eq!(report["input"]["waivers"]["sha256"], compliance_runtime::sha256_hex(file.as_bytes()));
+    assert_eq!(report["score_with_waivers_bp"], w["score_with_waivers_bp"]);
+
+    let messages = s.moto.drain(&s.queue).await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let envelope: Value = serde_json::from_str(&messages[0]).unwrap();
+    let text = envelope["Message"].as_str().unwrap();
+    assert!(text.contains("74.92 % is below the threshold of 80.00 % (with waivers "), "{text}");
+    assert!(text.lines().any(|l| l.contains("example-bank-statements") && l.ends_with("(waived: W-KMS)")), "{text}");
+    assert!(text.contains("Waivers expiring within 30 days (renew or fix):\n- W-2026-021 (network-engineering@example.com), expires 2026-12-20"), "{text}");
+
+    // A broken waiver file fails the scan, naming the entry and the field; nothing is written.
+    let items = s.moto.scan_table(TABLE).await.len();
+    s.moto.put(CONFIG, WAIVERS, file.replace("expires: 2026-12-10", "expires: 2026-12-32").into_bytes()).await;
+    let error = format!("{:#}", s.analyzer.handle(event("2026-11-28T18:00:00Z")).await.unwrap_err());
+    assert!(error.contains("invalid waiver file: entry 5 (id `W-KMS`)") && error.contains("field `expires`"), "{error}");
+    assert_eq!(s.moto.scan_table(TABLE).await.len(), items);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_html_report_says_what_changed_since_the_previous_scan() {
+    let s = setup("70", true).await;
+    s.moto.put(CONFIG, &snapshot_key("2026/11/28", "20261128T160000Z"), gzip(&demo_snapshot())).await;
+    let first = s.analyzer.handle(event("2026-11-28T17:00:00Z")).await.unwrap();
+    let html = String::from_utf8(s.moto.get(REPORTS, first["reports"]["html_key"].as_str().unwrap()).await).unwrap();
+    assert!(!html.contains("id=\"since\""), "no previous scan, no section");
+    // An hour later one volume lost its encryption (so did the instance it is attached to) and
+    // the statements bucket is gone.
+    let mut snapshot: Value = serde_json::from_slice(&demo_snapshot()).unwrap();
+    let items = snapshot["configurationItems"].as_array_mut().unwrap();
+    items.retain(|i| i["resourceId"] != "example-bank-statements");
+    let volume = items.iter_mut().find(|i| i["resourceId"] == "vol-0e0000000000001").unwrap();
+    volume["configuration"]["encrypted"] = json!(false);
+    s.moto.put(CONFIG, &snapshot_key("2026/11/28", "20261128T170000Z"), gzip(&serde_json::to_vec(&snapshot).unwrap())).await;
+    let second = s.analyzer.handle(event("2026-11-28T18:00:00Z")).await.unwrap();
+    let html = String::from_utf8(s.moto.get(REPORTS, second["reports"]["html_key"].as_str().unwrap()).await).unwrap();
+    let section = html.split("id=\"since\"").nth(1).and_then(|s| s.split("<h2>").next()).expect("a since-the-previous-scan section");
+    assert!(section.contains("Compared with the scan of 2026-11-28T17:00:00.000Z: 2 findings newly failing, 1 resolved."), "{section}");
+    assert!(section.contains("<code>ec2-volume-encrypted</code></td><td>vol-0e0000000000001<br>"), "{section}");
+    assert!(section.contains("<code>ec2-instance-ebs-encrypted</code></td><td>i-0a11ce0000000001<br>"), "{section}");
+    assert!(section.contains("<code>s3-bucket-sse-kms</code></td><td>example-bank-statements<br>") && section.contains("resource gone"), "{section}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

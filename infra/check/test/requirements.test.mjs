@@ -50,6 +50,10 @@ const broken = [
   ["work dlq", mutate("          maxReceiveCount: 5\n", ""), /dead-letter queue of its own/],
   ["eventbridge notifications", mutate("      eventbridge: true", "      eventbridge: false"), /EventBridge/],
   ["hourly scan state", mutate("      state: ${hourlyScanState}\n", ""), /hourlyScanState/],
+  ["waiver file location", mutate("          WAIVERS_KEY: ${waiversKey}", "          WAIVERS_KEY: waivers.yaml"), /waiversKey in the delivery bucket/],
+  ["waiver file readable", mutate("              Resource: ${deliveryBucket.arn}/governance/*", "              Resource: ${deliveryBucket.arn}/waivers/*"), /cannot read the waiver file/],
+  ["waiver file writable", mutate("                - s3:GetObjectVersion\n              Resource: ${deliveryBucket.arn}/governance/*", "                - s3:GetObjectVersion\n                - s3:PutObject\n              Resource: ${deliveryBucket.arn}/governance/*"), /may write the waiver file/],
+  ["alert score", mutate("          ALERT_SCORE: ${alertScore}", "          ALERT_SCORE: score"), /ALERT_SCORE must come from alertScore/],
 ];
 
 for (const [name, { text }, expected] of broken) {
@@ -74,6 +78,8 @@ test("catches incoherent organization settings", () => {
     [org.replace("organizationState: ENABLED", "organizationState: on"), /ENABLED or DISABLED/],
     [org.replace("analyzerMaxConcurrency: 20", "analyzerMaxConcurrency: 1"), /2 to 1000/],
     [org.replace("rollupMinute: 20", "rollupMinute: 60"), /0 to 59/],
+    [org.replace("waiversKey: governance/waivers.yaml", "waiversKey: AWSLogs/waivers.yaml"), /under governance\//],
+    [org.replace("alertScore: score", "alertScore: waived"), /score or score-with-waivers/],
   ];
   for (const [text, expected] of cases) {
     assert.notEqual(text, org, `mutation did not apply for ${expected}`);
