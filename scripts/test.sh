@@ -32,7 +32,7 @@ step "cargo test" cargo test --locked --workspace
 step "Lambda functions end to end (cargo lambda watch + invoke, against moto)" "$root/scripts/e2e-lambda.sh"
 step "Lambda packaging for the stack (cargo lambda build --release --arm64)" "$root/scripts/build-lambdas.sh"
 step "packaged arm64 Lambda functions end to end (qemu-aarch64, moto)" "$root/scripts/e2e-lambda.sh" packaged
-step "benchmarks compile (run by scripts/bench.sh, not timed here)" cargo test --locked -p compliance-benches --benches --no-run
+step "benchmarks compile (run by scripts/bench.sh, not timed here)" cargo test --locked --workspace --benches --no-run
 step "clippy (engine lint wall, all crates)" cargo clippy --locked --workspace --all-targets -- -D warnings
 step "clippy (component, wasm32-wasip2)" cargo clippy --locked -p compliance-component --target wasm32-wasip2 -- -D warnings
 step "reproducible component build" "$root/scripts/check-reproducible.sh"

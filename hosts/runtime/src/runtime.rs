@@ -196,11 +196,6 @@ impl Runtime {
     }
 
 
-    /// Whether the component applies waiver files (`set-waivers`, WIT 1.4.0).
-    pub fn applies_waivers(&self) -> bool {
-        self.set_waivers.is_some()
-    }
-
     /// Whether the component renders reports in pieces (`render-page`, WIT 1.1.0).
     pub fn renders_in_pages(&self) -> bool {
         self.render_page.is_some()

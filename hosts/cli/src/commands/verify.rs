@@ -34,14 +34,13 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         ),
     }
     let wanted_component = field("/engine/component_sha256")?.as_str().unwrap_or_default().to_owned();
-    let request = ScanRequest {
+    let mut request = ScanRequest {
         threshold_bp: field("/threshold_bp")?.as_u64().and_then(|t| u32::try_from(t).ok()).context("threshold_bp is not a number")?,
         criticality_tag: field("/options/criticality_tag")?.as_str().context("criticality_tag is not a string")?.to_owned(),
         required_tags: field("/options/required_tags")?.as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
         generated_at: field("/generated_at")?.as_str().context("generated_at is not a string")?.to_owned(),
         waivers: None,
     };
-    let mut request = request;
     match waiver_input(&report, args.waivers.as_deref())? {
         WaiverCheck::Given(input) => request.waivers = input,
         WaiverCheck::Differs(message) => {
