@@ -38,4 +38,5 @@ step "clippy (component, wasm32-wasip2)" cargo clippy --locked -p compliance-com
 step "reproducible component build" "$root/scripts/check-reproducible.sh"
 step "infrastructure (Pulumi YAML type check, requirements, IAM lint)" "$root/scripts/check-infra.sh"
 step "HTML reports in headless Chromium (no console errors or blocked requests; screenshots)" "$root/scripts/check-html.sh"
+step "exports validated by botocore's Security Hub model and py-ocsf-models" "$root/scripts/check-exports.sh"
 step "fuzzing (bounded: FUZZ_SECONDS per target, default 30)" "$root/scripts/fuzz.sh"

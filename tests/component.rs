@@ -155,7 +155,7 @@ fn rendered_both_ways(runtime: &Runtime) -> Vec<(Vec<u8>, Vec<u8>)> {
 #[test]
 fn reports_rendered_in_pieces_are_the_whole_report() {
     let current = runtime();
-    assert!(current.renders_in_pages(), "the embedded component is compliance:engine@1.4.0");
+    assert!(current.renders_in_pages(), "the embedded component is compliance:engine@1.5.0");
     for (paged, whole) in rendered_both_ways(current) {
         assert_eq!(paged, whole);
     }

@@ -18,7 +18,7 @@ use std::cell::RefCell;
 
 use compliance_engine as engine;
 use exports::compliance::engine::scanner::{self, Guest, GuestScan};
-use compliance::engine::types::{EngineInfo, Finding, ReportFormat, ReportSummary, ResourceResult, RuleInfo, ScanError, ScanOptions, Status, TrendPoint};
+use compliance::engine::types::{EngineInfo, ExportFormat, Finding, ReportFormat, ReportSummary, ResourceResult, RuleInfo, ScanError, ScanOptions, Status, TrendPoint};
 
 wit_bindgen::generate!({
     world: "engine",
@@ -48,9 +48,16 @@ enum Pages {
     Whole { bytes: Vec<u8>, at: usize },
 }
 
+/// An export in progress through `render-export-page`.
+struct Export {
+    options: engine::render::export::ExportOptions,
+    pages: engine::render::export::ExportPages,
+}
+
 struct Scan {
     state: RefCell<State>,
     render: RefCell<Option<Render>>,
+    export: RefCell<Option<Export>>,
 }
 
 struct Component;
@@ -130,7 +137,7 @@ impl Scan {
 impl GuestScan for Scan {
     fn create(options: ScanOptions) -> Result<scanner::Scan, ScanError> {
         let scan = engine::Scan::new(convert::scan_options(options)).map_err(convert::scan_error)?;
-        Ok(scanner::Scan::new(Scan { state: RefCell::new(State::Reading(Box::new(scan))), render: RefCell::new(None) }))
+        Ok(scanner::Scan::new(Scan { state: RefCell::new(State::Reading(Box::new(scan))), render: RefCell::new(None), export: RefCell::new(None) }))
     }
 
     fn set_waivers(&self, name: String, bytes: Vec<u8>) -> Result<(), ScanError> {
@@ -191,6 +198,29 @@ impl GuestScan for Scan {
             };
             if !page.is_empty() {
                 *slot = Some(render); // an empty piece ends the render
+            }
+            Ok(page)
+        })
+    }
+
+    fn render_export_page(&self, format: ExportFormat, global_region: String, max_bytes: u32) -> Result<Vec<u8>, ScanError> {
+        use engine::render::export::{ExportError, ExportFormat as Format, ExportOptions, ExportPages};
+        let format = match format {
+            ExportFormat::Asff => Format::Asff,
+            ExportFormat::Ocsf => Format::Ocsf,
+        };
+        let max_bytes = usize::try_from(max_bytes).unwrap_or(usize::MAX).max(1);
+        self.finished(|report| {
+            let mut slot = self.export.borrow_mut();
+            let options = ExportOptions { global_region };
+            let current = slot.take().filter(|e| e.pages.format() == format && e.options == options);
+            let mut export = current.unwrap_or_else(|| Export { options, pages: ExportPages::new(format) });
+            let page = export.pages.next_page(report, &export.options, max_bytes).map_err(|e| match e {
+                ExportError::InvalidOption(message) => ScanError::InvalidOption(message),
+                ExportError::Render(message) => ScanError::RenderFailed(message),
+            })?;
+            if !page.is_empty() {
+                *slot = Some(export); // an empty piece ends the export
             }
             Ok(page)
         })

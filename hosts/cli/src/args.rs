@@ -42,6 +42,11 @@ pub enum Format {
     Csv,
     /// Summary table on stdout.
     Table,
+    /// `findings.asff.json`: AWS Security Finding Format, an array for Security Hub's
+    /// `BatchImportFindings` (checked against AWS's limits when written).
+    Asff,
+    /// `findings.ocsf.jsonl`: OCSF 1.5.0 Compliance Findings, one per line.
+    Ocsf,
 }
 
 /// Options shared by commands that load a component and scan.
@@ -69,9 +74,13 @@ pub struct ScanArgs {
     /// Output formats, comma-separated; the flag may repeat. Default: html, json and table.
     #[arg(long, short, value_enum, value_delimiter = ',')]
     pub format: Vec<Format>,
-    /// Directory for report.json, report.html and findings.csv.
+    /// Directory for report.json, report.html, findings.csv and the exports.
     #[arg(long, short, value_name = "DIR", default_value = "compliance-report")]
     pub out_dir: PathBuf,
+    /// Region the exports file findings on global (IAM) resources in. Default: the one region
+    /// of the scanned data; required when the data spans several regions.
+    #[arg(long, value_name = "REGION")]
+    pub global_region: Option<String>,
     /// Alert threshold in percent (up to two decimals).
     #[arg(long, value_name = "PERCENT", default_value = "70", value_parser = parse_percent_bp)]
     pub threshold: u32,

@@ -17,7 +17,8 @@ use args::{Cli, Command};
 pub enum Outcome {
     /// Exit 0.
     Success,
-    /// Exit 1: the score is below `--fail-under`, or verify found a difference.
+    /// Exit 1: the score is below `--fail-under`, verify found a difference, or Security Hub
+    /// would refuse findings of an ASFF export.
     Failed,
 }
 

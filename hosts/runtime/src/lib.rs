@@ -6,6 +6,7 @@
 //! wasmtime; the CLI and the Lambda hosts call its typed API. It never evaluates rules or
 //! computes scores itself: every number comes out of the component.
 
+pub mod asff;
 mod bindings;
 mod error;
 mod limits;
@@ -22,7 +23,7 @@ pub use bindings::frameworks;
 pub use bindings::org as rollup;
 pub use error::{InputErrorKind, RuntimeError};
 pub use limits::Limits;
-pub use runtime::{FailedBefore, FinishedScan, Runtime, ScanRequest, WIT_PACKAGE, WORLD_EXPORT, WaiverInput};
+pub use runtime::{ExportFormat, FailedBefore, FinishedScan, Runtime, ScanRequest, WIT_PACKAGE, WORLD_EXPORT, WaiverInput};
 pub use sources::{InputSource, Progress, collect_sources, file_sha256, input_digest, sha256_hex};
 pub use percent::parse_percent_bp;
 pub use time::{format_utc_millis, is_timestamp, now_millis, now_utc, parse_utc_millis};

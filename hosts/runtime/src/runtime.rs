@@ -21,13 +21,15 @@ use crate::limits::Limits;
 use crate::sources::{Chunk, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
 
 /// The WIT package the embedded component implements; hosts load any 1.x component.
-pub const WIT_PACKAGE: &str = "compliance:engine@1.4.0";
+pub const WIT_PACKAGE: &str = "compliance:engine@1.5.0";
 /// The interface every component must export (any 1.x version; the host binds 1.0.0's functions).
 pub const WORLD_EXPORT: &str = "compliance:engine/scanner@1.0.0";
 /// The interface version that added `scan.render-page`.
 const SCANNER_1_1: &str = "compliance:engine/scanner@1.1.0";
 /// The interface version that added `scan.set-waivers`.
 const SCANNER_1_4: &str = "compliance:engine/scanner@1.4.0";
+/// The interface version that added `scan.render-export-page`.
+const SCANNER_1_5: &str = "compliance:engine/scanner@1.5.0";
 /// Size of the pieces a report is rendered in when the component can page it.
 const PAGE_BYTES: u32 = 4 << 20;
 
@@ -102,6 +104,8 @@ pub struct Runtime {
     set_waivers: Option<ComponentExportIndex>,
     waived_findings: Option<ComponentExportIndex>,
     render_html_since: Option<ComponentExportIndex>,
+    /// `scan.render-export-page`, when the component is 1.5.0 or later.
+    render_export_page: Option<ComponentExportIndex>,
     /// The `rollup` interface, when the component is 1.2.0 or later.
     rollup: Option<OrgRollupPre<HostState>>,
     frameworks: Option<RuleFrameworksPre<HostState>>,
@@ -151,10 +155,11 @@ impl Runtime {
             Some(component) => component,
             None => Component::new(&engine, &*bytes).map_err(|e| RuntimeError::InvalidComponent(format!("{e:#}")))?,
         };
-        let render_page = component.get_export_index(None, SCANNER_1_1).and_then(|scanner| component.get_export_index(Some(&scanner), "[method]scan.render-page"));
-        let scanner_1_4 = |name: &str| component.get_export_index(None, SCANNER_1_4).and_then(|scanner| component.get_export_index(Some(&scanner), name));
-        let (set_waivers, waived_findings) = (scanner_1_4("[method]scan.set-waivers"), scanner_1_4("[method]scan.waived-findings"));
-        let render_html_since = scanner_1_4("[method]scan.render-html-since");
+        let method = |interface: &str, name: &str| component.get_export_index(None, interface).and_then(|scanner| component.get_export_index(Some(&scanner), name));
+        let render_page = method(SCANNER_1_1, "[method]scan.render-page");
+        let (set_waivers, waived_findings) = (method(SCANNER_1_4, "[method]scan.set-waivers"), method(SCANNER_1_4, "[method]scan.waived-findings"));
+        let render_html_since = method(SCANNER_1_4, "[method]scan.render-html-since");
+        let render_export_page = method(SCANNER_1_5, "[method]scan.render-export-page");
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let instance_pre = linker
@@ -177,7 +182,7 @@ impl Runtime {
             })
             .map_err(|e| RuntimeError::Engine(format!("cannot start the deadline thread: {e}")))?;
         let sha256 = sha256_hex(&bytes);
-        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, set_waivers, waived_findings, render_html_since, rollup, frameworks, _ticker: Ticker { stop, thread: Some(thread) } })
+        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, set_waivers, waived_findings, render_html_since, render_export_page, rollup, frameworks, _ticker: Ticker { stop, thread: Some(thread) } })
     }
 
     /// Whether the component was loaded from its build-time precompiled artifact.
@@ -319,24 +324,18 @@ impl Runtime {
         };
         store.set_epoch_deadline(self.deadline_ticks());
         let summary = api.call_finish(&mut store, scan, &meta).map_err(|e| self.call_error(e, "finish"))??;
-        let render_page = match self.render_page {
-            Some(index) => Some(instance.get_typed_func(&mut store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its render-page has another type: {e:#}")))?),
-            None => None,
-        };
-        let waived_findings = match self.waived_findings {
-            Some(index) => Some(instance.get_typed_func(&mut store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its waived-findings has another type: {e:#}")))?),
-            None => None,
-        };
-        let render_html_since = match self.render_html_since {
-            Some(index) => Some(instance.get_typed_func(&mut store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its render-html-since has another type: {e:#}")))?),
-            None => None,
-        };
+        let render_page = typed_func(&instance, &mut store, self.render_page, "render-page")?;
+        let waived_findings = typed_func(&instance, &mut store, self.waived_findings, "waived-findings")?;
+        let render_html_since = typed_func(&instance, &mut store, self.render_html_since, "render-html-since")?;
+        let render_export_page = typed_func(&instance, &mut store, self.render_export_page, "render-export-page")?;
         Ok(FinishedScan {
             store,
             world,
             render_page,
             waived_findings,
             render_html_since,
+            render_export_page,
+            component_sha256: self.sha256.clone(),
             scan,
             summary,
             meta,
@@ -367,6 +366,22 @@ impl Runtime {
             }
         }
     }
+}
+
+/// A function added to the contract after 1.0.0, typed, when the component exports it.
+fn typed_func<Params, Results>(
+    instance: &Instance,
+    store: &mut Store<HostState>,
+    index: Option<ComponentExportIndex>,
+    name: &str,
+) -> Result<Option<wasmtime::component::TypedFunc<Params, Results>>, RuntimeError>
+where
+    Params: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
+    Results: wasmtime::component::ComponentNamedList + wasmtime::component::Lift,
+{
+    index
+        .map(|index| instance.get_typed_func(&mut *store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its {name} has another type: {e:#}"))))
+        .transpose()
 }
 
 /// Per-call deadline in epoch ticks.
@@ -404,6 +419,8 @@ pub struct FinishedScan {
     render_page: Option<RenderPage>,
     waived_findings: Option<WaivedFindings>,
     render_html_since: Option<RenderHtmlSince>,
+    render_export_page: Option<RenderExportPage>,
+    component_sha256: String,
     scan: ResourceAny,
     /// Headline numbers.
     pub summary: ReportSummary,
@@ -441,6 +458,32 @@ pub struct FailedBefore {
     pub rule_id: String,
 }
 
+/// `scan.render-export-page(format, global-region, max-bytes)`.
+type RenderExportPage = wasmtime::component::TypedFunc<(ResourceAny, ExportFormat, String, u32), (Result<Vec<u8>, ScanError>,)>;
+
+/// An export format of WIT 1.5.0 (`export-format`, SPEC §12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, wasmtime::component::ComponentType, wasmtime::component::Lower)]
+#[component(enum)]
+#[repr(u8)]
+pub enum ExportFormat {
+    /// AWS Security Finding Format: a JSON array for `BatchImportFindings`.
+    #[component(name = "asff")]
+    Asff,
+    /// OCSF 1.5.0 Compliance Findings, one per line.
+    #[component(name = "ocsf")]
+    Ocsf,
+}
+
+impl ExportFormat {
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Asff => "asff",
+            ExportFormat::Ocsf => "ocsf",
+        }
+    }
+}
+
 /// `scan.render-page(format, trend, max-bytes)`.
 type RenderPage = wasmtime::component::TypedFunc<(ResourceAny, ReportFormat, Vec<TrendPoint>, u32), (Result<Vec<u8>, ScanError>,)>;
 
@@ -476,6 +519,28 @@ impl FinishedScan {
                 return Ok(written);
             }
             write(&page)?;
+            written += page.len() as u64;
+        }
+    }
+
+    /// Exports the findings to `format` into `out` (named `out_name` in errors), in pieces of a
+    /// few MiB, and returns the bytes written. Findings on global resources are filed in
+    /// `global_region`. Needs a component of WIT 1.5.0 or later.
+    pub fn export_to(&mut self, format: ExportFormat, global_region: &str, out: &mut dyn std::io::Write, out_name: &str) -> Result<u64, RuntimeError> {
+        let call = self.render_export_page.ok_or_else(|| RuntimeError::Unsupported {
+            sha256: self.component_sha256.clone(),
+            what: "exports (scan.render-export-page)",
+            since: "1.5.0",
+        })?;
+        let mut written = 0u64;
+        loop {
+            self.store.set_epoch_deadline(deadline_ticks(&self.limits));
+            let (page,) = call.call(&mut self.store, (self.scan, format, global_region.to_owned(), PAGE_BYTES)).map_err(|e| self.map(e, "export"))?;
+            let page = page?;
+            if page.is_empty() {
+                return Ok(written);
+            }
+            out.write_all(&page).map_err(|source| RuntimeError::Io { path: out_name.to_owned(), source })?;
             written += page.len() as u64;
         }
     }

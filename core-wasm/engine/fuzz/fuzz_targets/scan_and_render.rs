@@ -1,17 +1,20 @@
 //! A whole scan of arbitrary input, then every renderer on the report. Checks the invariants a
 //! report must keep whatever the input: scores within 0..=10000, every finding counted, JSON
 //! output that parses back, account-region sums that add up to the report's, and an org
-//! roll-up of the report alone that scores exactly what the report does.
+//! roll-up of the report alone that scores exactly what the report does; the exports (ASFF, OCSF)
+//! one parseable record per decided finding, ASFF within the attribute limits the engine cuts to.
 #![no_main]
 
-use compliance_engine::render::{TrendPoint, csv, html, json, rollup as render_rollup, table};
+use compliance_engine::render::export::{self, ExportFormat, ExportOptions};
+use compliance_engine::render::{TrendPoint, asff, csv, html, json, rollup as render_rollup, table};
 use compliance_engine::rollup::{AccountRegionPart, RollupInput, RollupRequest, roll_up};
 use compliance_engine::{ReportMeta, ScanOptions, evaluate_document};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let options = ScanOptions { max_item_bytes: 1 << 20, ..ScanOptions::default() };
-    let Ok(report) = evaluate_document(options, "fuzz.json", data, ReportMeta::default()) else { return };
+    let meta = ReportMeta { generated_at: "2026-01-01T00:00:00Z".into(), ..ReportMeta::default() };
+    let Ok(report) = evaluate_document(options, "fuzz.json", data, meta) else { return };
     assert!(report.score_bp <= 10_000);
     assert!(report.resources.iter().all(|r| r.score_bp <= 10_000));
     let findings: usize = report.resources.iter().map(|r| r.findings.len()).sum();
@@ -23,6 +26,18 @@ fuzz_target!(|data: &[u8]| {
     assert!(!page.contains("<script"), "a script tag reached the HTML");
     let _ = csv::render(&report);
     let _ = table::render(&report);
+
+    let options = ExportOptions { global_region: "us-east-1".into() };
+    let decided = export::findings(&report).count();
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(&export::render(&report, ExportFormat::Asff, &options).expect("exports")).expect("ASFF parses");
+    assert_eq!(findings.len(), decided);
+    for f in &findings {
+        assert!(f["Description"].as_str().is_some_and(|d| !d.is_empty() && d.len() <= asff::DESCRIPTION_MAX), "{f}");
+        assert!(f["Resources"][0]["Id"].as_str().is_some_and(|d| !d.is_empty() && d.len() <= asff::ID_MAX), "{f}");
+        assert_ne!(f["Region"], "global");
+    }
+    let ocsf = String::from_utf8(export::render(&report, ExportFormat::Ocsf, &options).expect("exports")).expect("UTF-8");
+    assert_eq!(ocsf.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).expect("an OCSF line parses")).count(), decided);
 
     let parts: Vec<AccountRegionPart> = report
         .by_account_region

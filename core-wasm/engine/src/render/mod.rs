@@ -1,9 +1,12 @@
 //! Output formats, one module each, all rendered from a [`ScoreReport`](crate::ScoreReport).
 //! Every renderer is deterministic: the same report gives the same bytes.
 
+pub mod asff;
 pub mod csv;
+pub mod export;
 pub mod html;
 pub mod json;
+pub mod ocsf;
 pub mod rollup;
 pub mod table;
 

@@ -2,6 +2,7 @@
 
 pub mod component;
 pub mod diff;
+pub mod export;
 pub mod rollup;
 pub mod rules;
 pub mod scan;

@@ -1,7 +1,7 @@
 //! `compliance scan`.
 
 use anyhow::Context;
-use compliance_runtime::{ReportFormat, ScanRequest, WaiverInput, collect_sources, is_timestamp, now_utc};
+use compliance_runtime::{ExportFormat, FinishedScan, ReportFormat, ScanRequest, WaiverInput, collect_sources, is_timestamp, now_utc};
 
 use crate::Outcome;
 use crate::args::{Format, ScanArgs};
@@ -37,12 +37,23 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
     };
     let mut finished = super::scan_with_progress(&runtime, &request, sources)?;
     let mut written = Vec::new();
+    let mut refused = Vec::new();
     for format in &formats {
         let (wit_format, file) = match format {
             Format::Json => (ReportFormat::Json, "report.json"),
             Format::Html => (ReportFormat::Html, "report.html"),
             Format::Csv => (ReportFormat::Csv, "findings.csv"),
             Format::Table => continue,
+            Format::Asff | Format::Ocsf => {
+                let export = if *format == Format::Asff { ExportFormat::Asff } else { ExportFormat::Ocsf };
+                let region = global_region(&mut finished, args.global_region.as_deref())?;
+                let (path, rejected) = super::export::write(&mut finished, export, &region, &args.out_dir)?;
+                if !rejected.is_empty() {
+                    refused.push((path.clone(), rejected));
+                }
+                written.push(path);
+                continue;
+            }
         };
         // Written as the component renders it: a large report never sits in memory whole.
         write_atomically(&args.out_dir, file, |out| Ok(finished.render_to(wit_format, &[], out, file).map(drop)?))?;
@@ -56,6 +67,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
     for path in &written {
         eprintln!("wrote {}", path.display());
     }
+    for (path, rejected) in &refused {
+        super::export::report_rejected(path, rejected);
+    }
+    if !refused.is_empty() {
+        return Ok(Outcome::Failed);
+    }
     let score = finished.summary.score_bp;
     if let Some(minimum) = args.fail_under
         && score < minimum
@@ -64,4 +81,25 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Failed);
     }
     Ok(Outcome::Success)
+}
+
+/// The region for findings on global resources: the one given, else the data's only region.
+fn global_region(finished: &mut FinishedScan, given: Option<&str>) -> anyhow::Result<String> {
+    if let Some(region) = given {
+        return Ok(region.to_owned());
+    }
+    let resources = finished.resources()?;
+    let mut regions: Vec<&str> = resources.iter().map(|r| r.region.as_str()).filter(|r| *r != "global").collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let has_global = resources.iter().any(|r| r.region == "global");
+    match regions.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        _ if !has_global => Ok("us-east-1".to_owned()), // files nothing: no finding is global
+        [] => anyhow::bail!("the scan has only global (IAM) resources: say which region Security Hub should file their findings in with --global-region REGION"),
+        several => anyhow::bail!(
+            "the scan spans the regions {}: say which region Security Hub should file findings on global (IAM) resources in with --global-region REGION",
+            several.join(", ")
+        ),
+    }
 }
