@@ -18,6 +18,7 @@ import parliament
 
 ACCOUNT = "111122223333"
 ORG_ID = "o-a1b2c3d4e5"
+CENTRAL_ACCOUNT = "444455556666"
 HERE = Path(__file__).resolve().parent
 
 # Shapes of the ARNs a `${resource.arn}` stands for, by resource type.
@@ -34,8 +35,17 @@ ARN_SHAPES = {
 }
 
 
-def substitute(value, resources):
-    """Replaces ${...} interpolations with concrete values of the right shape."""
+# Config values a policy interpolates, where the program gives no default of that shape.
+CONFIG_SAMPLES = {
+    "analyzerRoleArn": f"arn:aws:iam::{CENTRAL_ACCOUNT}:role/compliance-analyzer-role-dev",
+}
+
+
+def substitute(value, resources, literals=None):
+    """Replaces ${...} interpolations with concrete values of the right shape: resources by
+    type, config values by their default (or a sample), literal variables by their value."""
+    literals = literals or {}
+
     def one(match):
         body = match.group(1)
         head, _, prop = body.partition(".")
@@ -45,6 +55,10 @@ def substitute(value, resources):
             return "dev"
         if head == "organizationId":
             return ORG_ID
+        if head in CONFIG_SAMPLES:
+            return CONFIG_SAMPLES[head]
+        if head in literals:
+            return literals[head]
         resource = resources.get(head)
         if resource is None:
             raise SystemExit(f"iam_lint: unknown reference ${{{body}}}")
@@ -57,15 +71,23 @@ def substitute(value, resources):
     if isinstance(value, str):
         return re.sub(r"\$\{([^}]+)\}", one, value)
     if isinstance(value, list):
-        return [substitute(v, resources) for v in value]
+        return [substitute(v, resources, literals) for v in value]
     if isinstance(value, dict):
-        return {k: substitute(v, resources) for k, v in value.items()}
+        return {k: substitute(v, resources, literals) for k, v in value.items()}
     return value
+
+
+def literals_of(program):
+    """String config defaults and string variables of the program, by name."""
+    found = {k: str(v["default"]) for k, v in (program.get("config") or {}).items() if isinstance(v, dict) and isinstance(v.get("default"), str)}
+    found.update({k: v for k, v in (program.get("variables") or {}).items() if isinstance(v, str)})
+    return found
 
 
 def policy_documents(program):
     """Yields (label, kind, document) for every policy document in the program."""
     resources = program.get("resources", {})
+    literals = literals_of(program)
     for name, resource in resources.items():
         for prop, value in (resource.get("properties") or {}).items():
             doc = value.get("fn::toJSON") if isinstance(value, dict) else None
@@ -74,7 +96,7 @@ def policy_documents(program):
                     "assumeRolePolicy": "trust",
                     "policy": "identity" if resource.get("type") == "aws:iam:RolePolicy" else "resource",
                 }.get(prop, "resource")
-                yield f"{name}.{prop}", kind, substitute(doc, resources)
+                yield f"{name}.{prop}", kind, substitute(doc, resources, literals)
 
 
 def wildcard_actions(document):

@@ -7,7 +7,7 @@ const SUFFIX = "${environmentSuffix}";
 const NAME_KEYS = ["name", "bucket", "dashboardName", "functionName"];
 const FUNCTIONS = ["analyzer", "evaluator", "remediator", "rollup"];
 const LAMBDA_ENV = {
-  analyzer: ["CONFIG_BUCKET", "CONFIG_DELIVERY_CHANNEL", "HISTORY_TABLE", "REPORTS_BUCKET", "ALERT_TOPIC_ARN", "SCORE_THRESHOLD", "CRITICALITY_TAG", "ENVIRONMENT_SUFFIX", "WAIVERS_BUCKET", "WAIVERS_KEY", "ALERT_SCORE"],
+  analyzer: ["CONFIG_BUCKET", "CONFIG_DELIVERY_CHANNEL", "HISTORY_TABLE", "REPORTS_BUCKET", "ALERT_TOPIC_ARN", "SCORE_THRESHOLD", "CRITICALITY_TAG", "ENVIRONMENT_SUFFIX", "WAIVERS_BUCKET", "WAIVERS_KEY", "ALERT_SCORE", "SECURITY_HUB_IMPORT", "SECURITY_HUB_MEMBER_ROLE"],
   evaluator: ["CRITICALITY_TAG", "ENVIRONMENT_SUFFIX"],
   remediator: ["HISTORY_TABLE", "REMEDIATION_MODE", "REMEDIATION_KMS_KEY_ID", "MAX_REMEDIATIONS_PER_INVOCATION", "ENVIRONMENT_SUFFIX"],
   rollup: ["ORG_ID", "HISTORY_TABLE", "HOUR_INDEX", "REPORTS_BUCKET", "ALERT_TOPIC_ARN", "SCORE_THRESHOLD", "WINDOW_HOURS", "ENVIRONMENT_SUFFIX"],
@@ -15,6 +15,8 @@ const LAMBDA_ENV = {
 const ORG_CONFIG = ["hourlyScanState", "organizationState", "organizationId", "analyzerBatchSize", "analyzerMaxConcurrency", "rollupMinute", "rollupWindowHours"];
 const STATES = ["ENABLED", "DISABLED"];
 const GOVERNANCE_CONFIG = ["waiversKey", "alertScore"];
+const EXPORT_CONFIG = ["securityHubImport", "securityHubMemberRole"];
+const OWN_PRODUCT = "arn:aws:securityhub:${region}:${accountId}:product/${accountId}/default";
 
 const ofType = (resources, type) => Object.entries(resources).filter(([, r]) => r.type === type);
 const ref = (name) => new RegExp(`^\\$\\{${name}(\\.[A-Za-z]+)?\\}$`);
@@ -91,6 +93,63 @@ function governance(resources, fail) {
   }
 }
 
+/** SPEC §12: the Security Hub import is switched by config, imports only under this account's
+ * default product, and reaches member accounts only through their import role, within the
+ * organization. */
+function exportsImport(resources, fail) {
+  const [, analyzer] = ofType(resources, "aws:lambda:Function").find(([, r]) => r.properties?.name === `compliance-analyzer-${SUFFIX}`) ?? [];
+  const vars = analyzer?.properties?.environment?.variables ?? {};
+  if (vars.SECURITY_HUB_IMPORT !== "${securityHubImport}") fail("the analyzer's SECURITY_HUB_IMPORT must come from securityHubImport");
+  if (vars.SECURITY_HUB_MEMBER_ROLE !== "${securityHubMemberRole}") fail("the analyzer's SECURITY_HUB_MEMBER_ROLE must come from securityHubMemberRole");
+  const statements = ofType(resources, "aws:iam:RolePolicy").flatMap(([name, p]) => (p.properties?.policy?.["fn::toJSON"]?.Statement ?? []).map((st) => [name, st]));
+  for (const [name, st] of statements) {
+    if (st.Effect !== "Allow") continue;
+    const actions = [st.Action].flat();
+    const targets = [st.Resource].flat();
+    if (actions.some((a) => /^securityhub:/i.test(a)) && !(/analyzer/i.test(name) && actions.every((a) => a === "securityhub:BatchImportFindings") && targets.every((r) => r === OWN_PRODUCT))) {
+      fail(`${name}: Security Hub access beyond BatchImportFindings under this account's default product`);
+    }
+    if (actions.includes("sts:AssumeRole")) {
+      const orgOnly = st.Condition?.StringEquals?.["aws:ResourceOrgID"] === "${organizationId}";
+      if (!/analyzer/i.test(name) || !targets.every((r) => r === "arn:aws:iam::*:role/${securityHubMemberRole}") || !orgOnly) {
+        fail(`${name}: sts:AssumeRole must be the analyzer's, on the member import role (securityHubMemberRole) of the organization (aws:ResourceOrgID) only`);
+      }
+    }
+  }
+  const reads = statements.some(([name, st]) => /analyzer/i.test(name) && st.Effect === "Allow" && [st.Resource].flat().includes("${reportsBucket.arn}/security-hub/*"));
+  if (!reads) fail("the analyzer cannot read its Security Hub ledger (reports bucket security-hub/*)");
+}
+
+/** infra/member-role/Pulumi.yaml: one role, assumable only by the central analyzer role from
+ * within the organization, that can only import findings into its own account. */
+export function memberRoleViolations(text, central) {
+  const program = parse(text);
+  const out = [];
+  const roles = ofType(program.resources ?? {}, "aws:iam:Role");
+  const policies = ofType(program.resources ?? {}, "aws:iam:RolePolicy");
+  if (roles.length !== 1 || policies.length !== 1 || Object.keys(program.resources ?? {}).length !== 2) out.push("the member program must hold exactly one role and its one policy");
+  const [, role] = roles[0] ?? [];
+  if (role?.properties?.name !== "${roleName}") out.push("the role's name must come from roleName");
+  const centralDefault = parse(central)?.config?.securityHubMemberRole?.default;
+  if (program.config?.roleName?.default !== centralDefault) out.push(`roleName's default must equal the central stack's securityHubMemberRole (${centralDefault})`);
+  const trust = role?.properties?.assumeRolePolicy?.["fn::toJSON"]?.Statement ?? [];
+  for (const st of trust) {
+    if (st.Effect !== "Allow") continue;
+    if (JSON.stringify(st.Principal) !== JSON.stringify({ AWS: "${analyzerRoleArn}" })) out.push("the role must trust the central analyzer role (analyzerRoleArn) only");
+    if ([st.Action].flat().join() !== "sts:AssumeRole") out.push("the trust policy must allow sts:AssumeRole only");
+    if (st.Condition?.StringEquals?.["aws:PrincipalOrgID"] !== "${organizationId}") out.push("the trust policy must require the organization (aws:PrincipalOrgID = organizationId)");
+  }
+  if (!trust.length) out.push("the role has no trust policy");
+  const statements = policies[0]?.[1]?.properties?.policy?.["fn::toJSON"]?.Statement ?? [];
+  const own = "arn:aws:securityhub:*:${accountId}:product/${accountId}/default";
+  for (const st of statements) {
+    if (st.Effect !== "Allow") continue;
+    if ([st.Action].flat().join() !== "securityhub:BatchImportFindings" || [st.Resource].flat().join() !== own) out.push("the role may only import findings (securityhub:BatchImportFindings) under its own account's default product");
+  }
+  if (!statements.length) out.push("the role has no policy");
+  return out;
+}
+
 /** A stack configuration file (Pulumi.<stack>.yaml): the organization settings are coherent. */
 export function configViolations(text) {
   const values = parse(text)?.config ?? {};
@@ -112,6 +171,10 @@ export function configViolations(text) {
   if (waivers !== undefined && waivers !== "" && !/^governance\/[A-Za-z0-9!_.*'()\/-]+$/.test(waivers)) out.push("waiversKey must be a key under governance/ (the analyzer reads nothing else of the delivery bucket)");
   const alertScore = get("alertScore");
   if (alertScore !== undefined && !["score", "score-with-waivers"].includes(alertScore)) out.push("alertScore must be score or score-with-waivers");
+  const hub = get("securityHubImport");
+  if (hub !== undefined && !["on", "off"].includes(hub)) out.push("securityHubImport must be on or off");
+  const role = get("securityHubMemberRole");
+  if (role !== undefined && !/^[A-Za-z0-9+=,.@_-]{1,64}$/.test(role)) out.push("securityHubMemberRole must be an IAM role name");
   const minute = get("rollupMinute");
   if (minute !== undefined && !(Number.isInteger(minute) && minute >= 0 && minute <= 59)) out.push("rollupMinute must be 0 to 59");
   return out;
@@ -126,7 +189,7 @@ export function violations(text) {
 
   if (program.runtime !== "yaml") fail("runtime must be yaml");
   if ("configuration" in program) fail("the deprecated `configuration:` section is used");
-  for (const key of ["environmentSuffix", "alertEmail", "costCenter", "complianceTag", "scoreThreshold", "logRetentionDays", "remediationMode", "lambdaSubnetIds", "lambdaSecurityGroupIds", "remediationKmsKeyId", ...ORG_CONFIG, ...GOVERNANCE_CONFIG]) {
+  for (const key of ["environmentSuffix", "alertEmail", "costCenter", "complianceTag", "scoreThreshold", "logRetentionDays", "remediationMode", "lambdaSubnetIds", "lambdaSecurityGroupIds", "remediationKmsKeyId", ...ORG_CONFIG, ...GOVERNANCE_CONFIG, ...EXPORT_CONFIG]) {
     if (!(key in config)) fail(`config key ${key} is missing`);
   }
   if (config.environmentSuffix && "default" in config.environmentSuffix) fail("environmentSuffix must be required (no default)");
@@ -213,6 +276,7 @@ export function violations(text) {
   const dlq = ofType(resources, "aws:sqs:Queue")[0]?.[0];
   organization(resources, config, fail);
   governance(resources, fail);
+  exportsImport(resources, fail);
 
   // Lambdas.
   const functions = ofType(resources, "aws:lambda:Function");

@@ -7,14 +7,14 @@
 //! overwrites its own items and reports instead of adding a second scan.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sns::types::MessageAttributeValue;
 use bytes::Bytes;
 use compliance_runtime::{
-    FailedBefore, Finding, InputSource, ReportFormat, ReportSummary, ResourceResult, Runtime, ScanRequest, Status, TrendPoint, WaiverInput, format_utc_millis, now_millis, now_utc,
+    ExportFormat, FailedBefore, Finding, InputSource, ReportFormat, ReportSummary, ResourceResult, Runtime, ScanRequest, Status, TrendPoint, WaiverInput, format_utc_millis, now_millis, now_utc,
     parse_utc_millis,
 };
 use compliance_runtime::report_head::{read_head, rollup_summary};
@@ -28,6 +28,7 @@ use crate::history::{self, Item, ScanInfo, percent};
 use crate::report_upload::{self, PartWriter, Pending, Target, UploadError};
 use crate::s3_event::{self, SnapshotObject, Work};
 use crate::settings::AnalyzerSettings;
+use crate::security_hub::{self, SdkSecurityHub};
 use crate::state::{self, State};
 
 const DAY_MS: i64 = 86_400_000;
@@ -49,6 +50,8 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     /// STS (the account, when the event does not name it).
     pub sts: aws_sdk_sts::Client,
+    /// The configuration they were made from: Security Hub clients are made per account.
+    pub aws: aws_config::SdkConfig,
 }
 
 impl Clients {
@@ -59,6 +62,7 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
+            aws: config.clone(),
         }
     }
 }
@@ -146,6 +150,8 @@ struct Scored {
     failing: Vec<Finding>,
     /// Waived findings: (finding id, waiver id).
     waived: Vec<(String, String)>,
+    /// The ASFF export, when the scan is imported into Security Hub.
+    asff: Option<Vec<u8>>,
     /// The HTML report (a shared buffer: it is stored under two keys without being copied).
     html: Bytes,
     /// sha256 of the JSON report's bytes, and its head (every member but the lists): what an
@@ -178,6 +184,22 @@ impl<W: std::io::Write> std::io::Write for HeadAndDigest<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
+}
+
+/// The partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
+fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// Findings in an ASFF export (one per line, as the component writes them).
+fn export_count(export: &[u8]) -> usize {
+    export.split(|b| *b == b'\n').filter(|line| line.first() == Some(&b'{')).count()
 }
 
 /// Whether `text` is an AWS account id (12 digits).
@@ -354,7 +376,7 @@ impl<C: ConfigApi> Analyzer<C> {
                 .collect();
             (p.generated_at.clone(), failed)
         });
-        let (scored, json_report, snapshot) = self.score(snapshot, generated_at, trend, since, &json_target).await?;
+        let (scored, json_report, snapshot) = self.score(snapshot, generated_at, region, trend, since, &json_target).await?;
         phases.mark("read_and_score");
         if delivery == Delivery::Member {
             let foreign = foreign_accounts(&scored.report_head, account);
@@ -396,6 +418,14 @@ impl<C: ConfigApi> Analyzer<C> {
         // Last: only a scan whose history and summary are written advances the state.
         state::store(&self.clients.s3, bucket, &state_key, &now).await?;
         phases.mark("summary_and_state");
+        let security_hub = match &scored.asff {
+            Some(export) => {
+                let result = self.import_to_security_hub(export, account, region, generated_at, delivery).await;
+                phases.mark("security_hub");
+                Some(result)
+            }
+            None => None,
+        };
 
         let waivers = WaiverNotes::from_report_head(&scored.report_head, self.settings.alert_on_score_with_waivers, scored.waived.clone());
         let alert_score_bp = waivers.as_ref().filter(|w| w.alert_on_score_with_waivers).map_or(scored.summary.score_bp, |w| w.score_with_waivers_bp);
@@ -431,6 +461,7 @@ impl<C: ConfigApi> Analyzer<C> {
                 ("HistoryItemsWritten", Unit::Count, written as f64),
                 ("ComplianceScoreWithWaivers", Unit::Percent, f64::from(waivers.as_ref().map_or(s.score_bp, |w| w.score_with_waivers_bp)) / 100.0),
                 ("WaiversExpiringSoon", Unit::Count, waivers.as_ref().map_or(0, |w| w.expiring_soon.len()) as f64),
+                ("SecurityHubImportFailures", Unit::Count, security_hub.as_ref().map_or(0.0, |r| r.get("not_imported").and_then(Value::as_u64).unwrap_or(0) as f64)),
                 ("ScanDurationMs", Unit::Milliseconds, duration_ms as f64),
             ],
         );
@@ -456,11 +487,50 @@ impl<C: ConfigApi> Analyzer<C> {
             "changes": changes,
             "reports": {"bucket": location.bucket, "json_key": location.json_key, "html_key": location.html_key},
             "alert_sent": alerted,
+            "security_hub": security_hub,
             "duration_ms": duration_ms,
             "phases_ms": phases.done(),
         });
         tracing::info!(outcome = %outcome, "scan complete");
         Ok(outcome)
+    }
+
+    /// Imports the scan's changes into the Security Hub of the scanned account (SPEC §12). Its
+    /// trouble never fails the scan, whose reports and alert are out: it is logged, counted in
+    /// the outcome and the `SecurityHubImportFailures` metric, and what did not go through is
+    /// sent again by the next scan (the ledger keeps it as not sent).
+    async fn import_to_security_hub(&self, export: &[u8], account: &str, region: &str, generated_at: &str, delivery: Delivery) -> Value {
+        let bucket = &self.settings.reports_bucket;
+        let key = security_hub::ledger_key(account, region);
+        let result = async {
+            let hub = match (delivery, self.settings.security_hub.as_ref().and_then(|s| s.member_role.as_deref())) {
+                (Delivery::Own, _) => SdkSecurityHub::new(&self.clients.aws),
+                (Delivery::Member, Some(role)) => SdkSecurityHub::assuming(&self.clients.aws, partition_of(region), account, role).await,
+                (Delivery::Member, None) => bail!("SECURITY_HUB_MEMBER_ROLE is not set: findings of member account {account} can only be imported from inside it"),
+            };
+            let ledger = security_hub::load_ledger(&self.clients.s3, bucket, &key).await?;
+            let changes = security_hub::changes(ledger.as_ref(), export, account, generated_at)?;
+            let (outcome, next) = security_hub::import(&hub, ledger, changes, generated_at, Duration::from_millis(200)).await;
+            security_hub::store_ledger(&self.clients.s3, bucket, &key, &next).await?;
+            anyhow::Ok(outcome)
+        }
+        .await;
+        match result {
+            Ok(outcome) => {
+                let not_imported = outcome.failed.len();
+                if not_imported > 0 {
+                    tracing::error!(account, region, failed = ?outcome.failed, rejected = ?outcome.rejected, "Security Hub did not take every finding; the next scan sends them again");
+                }
+                let mut value = json!(outcome);
+                value["not_imported"] = Value::from(not_imported);
+                value
+            }
+            Err(error) => {
+                let error = format!("{error:#}");
+                tracing::error!(account, region, error, "the Security Hub import failed; the next scan sends its changes again");
+                json!({"error": error, "not_imported": export_count(export)})
+            }
+        }
     }
 
     async fn publish(&self, built: &alert::Alert) -> anyhow::Result<()> {
@@ -506,6 +576,7 @@ impl<C: ConfigApi> Analyzer<C> {
         &self,
         snapshot: Snapshot,
         generated_at: &str,
+        region: &str,
         mut trend: Vec<TrendPoint>,
         since: Option<(String, Vec<FailedBefore>)>,
         json_target: &Target,
@@ -532,6 +603,8 @@ impl<C: ConfigApi> Analyzer<C> {
             waivers: self.waiver_file().await?,
         };
         let (tx, rx) = report_upload::channel();
+        // Findings on global (IAM) resources are filed in the region scanned.
+        let export_region = self.settings.security_hub.as_ref().map(|_| region.to_owned());
         let scoring = tokio::task::spawn_blocking(move || -> anyhow::Result<Scored> {
             let mut scan = runtime.scan(&request, vec![source], &mut |_| {}).with_context(|| format!("scoring {name}"))?;
             let resources = scan.resources()?;
@@ -546,6 +619,14 @@ impl<C: ConfigApi> Analyzer<C> {
                 Some((previous_at, failed)) => scan.render_html_since(&trend, &previous_at, failed)?,
                 None => scan.render(ReportFormat::Html, &trend)?,
             };
+            let asff = match export_region {
+                Some(region) => {
+                    let mut export = Vec::new();
+                    scan.export_to(ExportFormat::Asff, &region, &mut export, "the ASFF export")?;
+                    Some(export)
+                }
+                None => None,
+            };
             Ok(Scored {
                 summary: scan.summary,
                 component_sha256: scan.meta.component_sha256.clone(),
@@ -553,6 +634,7 @@ impl<C: ConfigApi> Analyzer<C> {
                 resources,
                 failing,
                 waived,
+                asff,
                 html: Bytes::from(html),
                 report_sha256: format!("{:x}", out.sha256.finalize()),
                 report_head,

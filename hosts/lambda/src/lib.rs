@@ -20,6 +20,7 @@ pub mod remediator;
 pub mod report_upload;
 pub mod rollup;
 pub mod s3_event;
+pub mod security_hub;
 pub mod settings;
 pub mod state;
 

@@ -109,6 +109,33 @@ pub struct AnalyzerSettings {
     /// `ALERT_SCORE`: `score` (default) alerts on `score_bp`; `score-with-waivers` on
     /// `score_with_waivers_bp`, for teams whose accepted risks should not page anyone.
     pub alert_on_score_with_waivers: bool,
+    /// `SECURITY_HUB_IMPORT` (`off`, the default, or `on`) and `SECURITY_HUB_MEMBER_ROLE`.
+    pub security_hub: Option<SecurityHubImport>,
+}
+
+/// The import into Security Hub (SPEC §12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityHubImport {
+    /// `SECURITY_HUB_MEMBER_ROLE`: the role the analyzer assumes in a member account to import
+    /// that account's findings (organization mode; Security Hub takes a finding only from its
+    /// own account). Unset: member accounts' findings are not imported, and their scans say so.
+    pub member_role: Option<String>,
+}
+
+fn security_hub(env: &dyn Env) -> Result<Option<SecurityHubImport>, SettingsError> {
+    match optional(env, "SECURITY_HUB_IMPORT").as_deref() {
+        None | Some("off") => Ok(None),
+        Some("on") => {
+            let member_role = optional(env, "SECURITY_HUB_MEMBER_ROLE");
+            if let Some(role) = &member_role
+                && (role.len() > 64 || !role.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b)))
+            {
+                return Err(invalid("SECURITY_HUB_MEMBER_ROLE", role, "an IAM role name: at most 64 letters, digits and +=,.@_-"));
+            }
+            Ok(Some(SecurityHubImport { member_role }))
+        }
+        Some(other) => Err(invalid("SECURITY_HUB_IMPORT", other, "`on` or `off`")),
+    }
 }
 
 /// Where the waiver file is.
@@ -151,6 +178,7 @@ impl AnalyzerSettings {
             environment: environment(env)?,
             waivers: waivers(env)?,
             alert_on_score_with_waivers: alert_score(env)?,
+            security_hub: security_hub(env)?,
         })
     }
 }

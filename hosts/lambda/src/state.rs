@@ -143,23 +143,35 @@ fn gone_item(key: &str, entry: &Entry, scan: &ScanInfo) -> Item {
 
 /// Reads an account-region's state; `None` when there is none yet.
 pub async fn load(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> anyhow::Result<Option<State>> {
-    let object = match s3.get_object().bucket(bucket).key(key).send().await {
-        Ok(object) => object,
-        Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
-        Err(error) => return Err(anyhow::Error::new(error).context(format!("reading the history state s3://{bucket}/{key}"))),
-    };
-    let bytes = object.body.collect().await.with_context(|| format!("reading the history state s3://{bucket}/{key}"))?.into_bytes();
-    let mut text = Vec::new();
-    flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut text).with_context(|| format!("s3://{bucket}/{key} is not gzip"))?;
-    let state: State = serde_json::from_slice(&text).with_context(|| format!("s3://{bucket}/{key} is not a history state"))?;
+    let Some(state) = get_gzip_json::<State>(s3, bucket, key, "history state").await? else { return Ok(None) };
     anyhow::ensure!(state.schema == SCHEMA, "s3://{bucket}/{key} has schema {:?}, not {SCHEMA}", state.schema);
     Ok(Some(state))
 }
 
 /// Writes an account-region's state (after its history).
 pub async fn store(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, state: &State) -> anyhow::Result<()> {
+    put_gzip_json(s3, bucket, key, "history state", state).await
+}
+
+/// A gzip JSON object the analyzer keeps (`what` names it in errors); none when it does not
+/// exist yet.
+pub async fn get_gzip_json<T: serde::de::DeserializeOwned>(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, what: &str) -> anyhow::Result<Option<T>> {
+    let object = match s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(object) => object,
+        Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
+        Err(error) => return Err(anyhow::Error::new(error).context(format!("reading the {what} s3://{bucket}/{key}"))),
+    };
+    let bytes = object.body.collect().await.with_context(|| format!("reading the {what} s3://{bucket}/{key}"))?.into_bytes();
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut text).with_context(|| format!("s3://{bucket}/{key} is not gzip"))?;
+    let value = serde_json::from_slice(&text).with_context(|| format!("s3://{bucket}/{key} is not a {what}"))?;
+    Ok(Some(value))
+}
+
+/// Writes a gzip JSON object the analyzer keeps.
+pub async fn put_gzip_json<T: Serialize>(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, what: &str, value: &T) -> anyhow::Result<()> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    serde_json::to_writer(&mut gz, state)?;
+    serde_json::to_writer(&mut gz, value)?;
     gz.flush()?;
     let body = gz.finish()?;
     s3.put_object()
@@ -170,7 +182,7 @@ pub async fn store(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, state: &Sta
         .body(body.into())
         .send()
         .await
-        .with_context(|| format!("writing the history state s3://{bucket}/{key}"))?;
+        .with_context(|| format!("writing the {what} s3://{bucket}/{key}"))?;
     Ok(())
 }
 

@@ -8,14 +8,18 @@ programs it: `POST /_faults` with a JSON list of rules replaces the plan (an emp
 it), `GET /_faults` returns how many requests each rule has hit. A rule matches on any of
 `target` (the X-Amz-Target header, e.g. `DynamoDB_20120810.BatchWriteItem`), `method`,
 `path_prefix` (path-style S3: `/bucket/key`) and `query` (a substring of the query string); it
-lets `skip` matching requests through, then acts on the next `times` (all, when absent):
+lets `skip` matching requests through, then acts on the next `times` (all, when absent), after
+which the next rule that matches acts:
 - `{"action": "status", "status": 503, "body": "...", "content_type": "..."}` answers in moto's
   place (throttling, 5xx);
 - `{"action": "pass"}` lets it through (to count requests of a kind);
 - `{"action": "drop"}` closes the connection without an answer (the emulator unreachable);
 - `{"action": "unprocessed", "keep": 1}` passes a DynamoDB BatchWriteItem through with only the
   first `keep` put requests and answers the rest as `UnprocessedItems`, as DynamoDB does when it
-  throttles part of a batch.
+  throttles part of a batch;
+- `{"action": "failed_findings", "fail": 1}` passes a Security Hub BatchImportFindings through
+  without its first `fail` findings and answers those as `FailedFindings`, as Security Hub does
+  for findings it refuses.
 """
 import io
 import json
@@ -50,6 +54,8 @@ class FaultInjector:
             raise ConnectionResetError("fault injector dropped the connection")
         if action == "unprocessed":
             return self.unprocessed(environ, start_response, int(rule.get("keep", 0)))
+        if action == "failed_findings":
+            return self.failed_findings(environ, start_response, int(rule.get("fail", 1)))
         body = rule.get("body", "").encode()
         start_response(f"{int(rule.get('status', 500))} Injected", [
             ("Content-Type", rule.get("content_type", "application/xml")),
@@ -74,7 +80,7 @@ class FaultInjector:
                 if rule["seen"] <= rule.get("skip", 0):
                     return None
                 if "times" in rule and rule["hits"] >= rule["times"]:
-                    return None
+                    continue  # spent: a later rule may take the request
                 rule["hits"] += 1
                 return rule
         return None
@@ -89,21 +95,40 @@ class FaultInjector:
             keep = max(0, keep - len(requests))
         body["RequestItems"] = {t: r for t, r in body["RequestItems"].items() if r}
         if body["RequestItems"]:
-            forwarded = json.dumps(body).encode()
-            environ["wsgi.input"] = io.BytesIO(forwarded)
-            environ["CONTENT_LENGTH"] = str(len(forwarded))
-            captured = {}
-
-            def capture(status, headers, exc_info=None):
-                captured["status"], captured["headers"] = status, headers
-
-            answer = json.loads(b"".join(self.app(environ, capture)) or b"{}")
-            if not captured["status"].startswith("200"):
-                raise RuntimeError(f"moto refused the forwarded batch: {captured['status']} {answer}")
+            self.forward(environ, body)
         answer = {"UnprocessedItems": held}
         out = json.dumps(answer).encode()
         start_response("200 OK", [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(out)))])
         return [out]
+
+    def failed_findings(self, environ, start_response, fail):
+        body = json.loads(read_body(environ) or b"{}")
+        findings = body.get("Findings", [])
+        refused, body["Findings"] = findings[:fail], findings[fail:]
+        answer = {"FailedCount": 0, "SuccessCount": 0, "FailedFindings": []}
+        if body["Findings"]:
+            answer = self.forward(environ, body)
+        answer["FailedCount"] = answer.get("FailedCount", 0) + len(refused)
+        answer["FailedFindings"] = answer.get("FailedFindings", []) + [
+            {"Id": f.get("Id", ""), "ErrorCode": "InvalidInput", "ErrorMessage": "injected by the fault proxy"} for f in refused]
+        out = json.dumps(answer).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(out)))])
+        return [out]
+
+    def forward(self, environ, body):
+        """Hands moto the request with `body` instead of its own; returns moto's JSON answer."""
+        forwarded = json.dumps(body).encode()
+        environ["wsgi.input"] = io.BytesIO(forwarded)
+        environ["CONTENT_LENGTH"] = str(len(forwarded))
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+
+        answer = json.loads(b"".join(self.app(environ, capture)) or b"{}")
+        if not captured["status"].startswith("200"):
+            raise RuntimeError(f"moto refused the forwarded request: {captured['status']} {answer}")
+        return answer
 
     def control(self, environ, start_response):
         if environ["REQUEST_METHOD"] == "POST":

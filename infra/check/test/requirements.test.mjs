@@ -3,7 +3,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { configViolations, violations } from "../requirements.mjs";
+import { configViolations, memberRoleViolations, violations } from "../requirements.mjs";
 import { original, mutate, programPath } from "./helpers.mjs";
 
 test("the real program meets every requirement", () => {
@@ -54,6 +54,11 @@ const broken = [
   ["waiver file readable", mutate("              Resource: ${deliveryBucket.arn}/governance/*", "              Resource: ${deliveryBucket.arn}/waivers/*"), /cannot read the waiver file/],
   ["waiver file writable", mutate("                - s3:GetObjectVersion\n              Resource: ${deliveryBucket.arn}/governance/*", "                - s3:GetObjectVersion\n                - s3:PutObject\n              Resource: ${deliveryBucket.arn}/governance/*"), /may write the waiver file/],
   ["alert score", mutate("          ALERT_SCORE: ${alertScore}", "          ALERT_SCORE: score"), /ALERT_SCORE must come from alertScore/],
+  ["security hub switch", mutate("          SECURITY_HUB_IMPORT: ${securityHubImport}", "          SECURITY_HUB_IMPORT: on"), /SECURITY_HUB_IMPORT must come from securityHubImport/],
+  ["security hub scope", mutate("              Action: securityhub:BatchImportFindings\n              Resource: arn:aws:securityhub:${region}:${accountId}:product/${accountId}/default", "              Action: securityhub:BatchImportFindings\n              Resource: arn:aws:securityhub:${region}:${accountId}:product/*"), /beyond BatchImportFindings under this account's default product/],
+  ["member role any", mutate("              Resource: arn:aws:iam::*:role/${securityHubMemberRole}", "              Resource: arn:aws:iam::*:role/*"), /member import role/],
+  ["member role outside org", mutate("                  aws:ResourceOrgID: ${organizationId}", "                  aws:ResourceAccount: ${accountId}"), /organization \(aws:ResourceOrgID\)/],
+  ["ledger readable", mutate("                - ${reportsBucket.arn}/security-hub/*\n", ""), /Security Hub ledger/],
 ];
 
 for (const [name, { text }, expected] of broken) {
@@ -80,10 +85,30 @@ test("catches incoherent organization settings", () => {
     [org.replace("rollupMinute: 20", "rollupMinute: 60"), /0 to 59/],
     [org.replace("waiversKey: governance/waivers.yaml", "waiversKey: AWSLogs/waivers.yaml"), /under governance\//],
     [org.replace("alertScore: score", "alertScore: waived"), /score or score-with-waivers/],
+    [org.replace("securityHubImport: \"on\"", "securityHubImport: yes"), /on or off/],
   ];
   for (const [text, expected] of cases) {
     assert.notEqual(text, org, `mutation did not apply for ${expected}`);
     const found = configViolations(text);
+    assert.ok(found.some((v) => expected.test(v)), `expected ${expected}, got ${found.join("; ") || "(nothing)"}`);
+  }
+});
+
+const memberPath = path.join(path.dirname(programPath), "member-role", "Pulumi.yaml");
+const member = fs.readFileSync(memberPath, "utf8");
+
+test("the member account's import role is as narrow as SPEC §12 needs", () => {
+  assert.deepEqual(memberRoleViolations(member, original), []);
+  const cases = [
+    [member.replace("                AWS: ${analyzerRoleArn}", '                AWS: "*"'), /central analyzer role/],
+    [member.replace("                  aws:PrincipalOrgID: ${organizationId}", "                  aws:PrincipalAccount: ${accountId}"), /aws:PrincipalOrgID/],
+    [member.replace("              Action: securityhub:BatchImportFindings", "              Action: securityhub:BatchUpdateFindings"), /only import findings/],
+    [member.replace("product/${accountId}/default", "product/*"), /only import findings/],
+    [member.replace("    default: compliance-securityhub-import", "    default: other-role"), /securityHubMemberRole/],
+  ];
+  for (const [text, expected] of cases) {
+    assert.notEqual(text, member, `mutation did not apply for ${expected}`);
+    const found = memberRoleViolations(text, original);
     assert.ok(found.some((v) => expected.test(v)), `expected ${expected}, got ${found.join("; ") || "(nothing)"}`);
   }
 });
