@@ -504,8 +504,8 @@ impl<C: ConfigApi> Analyzer<C> {
         let key = security_hub::ledger_key(account, region);
         let result = async {
             let hub = match (delivery, self.settings.security_hub.as_ref().and_then(|s| s.member_role.as_deref())) {
-                (Delivery::Own, _) => SdkSecurityHub::new(&self.clients.aws),
-                (Delivery::Member, Some(role)) => SdkSecurityHub::assuming(&self.clients.aws, partition_of(region), account, role).await,
+                (Delivery::Own, _) => SdkSecurityHub::new(&self.clients.aws, region),
+                (Delivery::Member, Some(role)) => SdkSecurityHub::assuming(&self.clients.aws, partition_of(region), account, role, region).await,
                 (Delivery::Member, None) => bail!("SECURITY_HUB_MEMBER_ROLE is not set: findings of member account {account} can only be imported from inside it"),
             };
             let ledger = security_hub::load_ledger(&self.clients.s3, bucket, &key).await?;

@@ -272,9 +272,12 @@ pub struct SdkSecurityHub {
 }
 
 impl SdkSecurityHub {
-    /// Security Hub with the SDK configuration's own credentials.
-    pub fn new(config: &aws_config::SdkConfig) -> Self {
-        Self { client: aws_sdk_securityhub::Client::new(config) }
+    /// Security Hub in `region` with the SDK configuration's own credentials. A finding is
+    /// imported in the region of its product ARN, the scanned region, whichever region the
+    /// analyzer runs in.
+    pub fn new(config: &aws_config::SdkConfig, region: &str) -> Self {
+        let config = aws_sdk_securityhub::config::Builder::from(config).region(aws_config::Region::new(region.to_owned())).build();
+        Self { client: aws_sdk_securityhub::Client::from_conf(config) }
     }
 
     /// The SDK client.
@@ -282,12 +285,12 @@ impl SdkSecurityHub {
         &self.client
     }
 
-    /// Security Hub of a member account, through `role_name` in that account.
-    pub async fn assuming(config: &aws_config::SdkConfig, partition: &str, account: &str, role_name: &str) -> Self {
+    /// Security Hub of a member account in `region`, through `role_name` in that account.
+    pub async fn assuming(config: &aws_config::SdkConfig, partition: &str, account: &str, role_name: &str, region: &str) -> Self {
         let role = format!("arn:{partition}:iam::{account}:role/{role_name}");
         let provider = aws_config::sts::AssumeRoleProvider::builder(role).session_name("compliance-securityhub-import").configure(config).build().await;
         let config = config.to_builder().credentials_provider(aws_sdk_securityhub::config::SharedCredentialsProvider::new(provider)).build();
-        Self::new(&config)
+        Self::new(&config, region)
     }
 }
 

@@ -192,13 +192,16 @@ async fn a_finding_refused_on_every_attempt_is_reported_and_sent_again_next_scan
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn organization_mode_imports_into_the_member_account_through_its_role() {
+async fn organization_mode_imports_into_the_member_account_and_region_through_its_role() {
     const CENTRAL: &str = "compliance-central-test";
     const MEMBER: &str = "210000001111";
+    const MEMBER_REGION: &str = "eu-west-1";
     let moto = Moto::fresh().await;
     let analyzer = analyzer(&moto, CENTRAL).await;
-    let key = format!("o-exampleorg1/AWSLogs/{MEMBER}/Config/{REGION}/2026/12/1/ConfigSnapshot/{MEMBER}_Config_{REGION}_ConfigSnapshot_20261201T080000Z_5e1f.json.gz");
-    moto.put(CENTRAL, &key, snapshot(MEMBER, &[], None)).await;
+    // A member's snapshot of another region than the analyzer's: its findings belong there.
+    let key = format!("o-exampleorg1/AWSLogs/{MEMBER}/Config/{MEMBER_REGION}/2026/12/1/ConfigSnapshot/{MEMBER}_Config_{MEMBER_REGION}_ConfigSnapshot_20261201T080000Z_5e1f.json.gz");
+    let text = String::from_utf8(flate2_decode(&snapshot(MEMBER, &[], None))).unwrap().replace(REGION, MEMBER_REGION);
+    moto.put(CENTRAL, &key, gzip(text.as_bytes())).await;
     let message = json!({"Records": [{"eventName": "ObjectCreated:Put", "eventTime": "2026-12-01T08:00:05.000Z",
                                       "s3": {"bucket": {"name": CENTRAL}, "object": {"key": key.replace('_', "%5F")}}}]})
     .to_string();
@@ -207,9 +210,18 @@ async fn organization_mode_imports_into_the_member_account_through_its_role() {
     let sh = &outcome.scans[0]["security_hub"];
     assert!(sh["imported"].as_u64().unwrap() > 100, "{sh}");
     assert_eq!(sh["not_imported"], 0, "{sh}");
-    let member = SdkSecurityHub::assuming(&moto.aws, "aws", MEMBER, MEMBER_ROLE).await;
+    let member = SdkSecurityHub::assuming(&moto.aws, "aws", MEMBER, MEMBER_ROLE, MEMBER_REGION).await;
     let in_member = findings(member.client()).await;
     assert_eq!(in_member.len() as u64, sh["imported"].as_u64().unwrap());
-    assert!(in_member.values().all(|f| f.aws_account_id() == Some(MEMBER)));
+    assert!(in_member.values().all(|f| f.aws_account_id() == Some(MEMBER) && f.region() == Some(MEMBER_REGION)));
+    let member_home = SdkSecurityHub::assuming(&moto.aws, "aws", MEMBER, MEMBER_ROLE, REGION).await;
+    assert!(findings(member_home.client()).await.is_empty(), "nothing in the analyzer's region of the member account");
     assert!(findings(&aws_sdk_securityhub::Client::new(&moto.aws)).await.is_empty(), "nothing in the analyzer's own account");
+}
+
+fn flate2_decode(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    out
 }
