@@ -99,6 +99,16 @@ fn the_demo_waivers_mark_findings_and_raise_only_the_score_with_waivers() {
     let started: Vec<&str> = d["waivers_started"].as_array().expect("list").iter().map(|w| w["waiver_id"].as_str().expect("id")).collect();
     assert_eq!(started, ["W-2026-021", "W-2026-014"], "{d}");
     assert_eq!((d["score_bp_change"].as_i64(), d["new_non_compliant"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    assert_eq!(d["score_with_waivers_bp_change"].as_i64(), Some(with as i64 - score as i64), "{d}");
+    assert_eq!((d["old"]["score_with_waivers_bp"].as_u64(), d["new"]["score_with_waivers_bp"].as_u64()), (Some(score), Some(with)));
+    for format in ["table", "markdown"] {
+        let shown = compliance(&["diff", "plain/report.json", "waived/report.json", "--format", format], dir.path());
+        let shown = text(&shown.stdout);
+        let (from, to) = (format!("{}.{:02} %", score / 100, score % 100), format!("{}.{:02} %", with / 100, with % 100));
+        assert!(shown.contains("with waivers") && shown.contains(&from) && shown.contains(&to), "{format}: {shown}");
+    }
+    let same = compliance(&["diff", "plain/report.json", "plain/report.json"], dir.path());
+    assert!(!text(&same.stdout).contains("with waivers"), "no waiver file on either side: one score");
 
     // verify: the same file passes; none, an edited one, or one too many is refused.
     let report = "waived/report.json";

@@ -31,6 +31,9 @@ const LISTED: usize = 50;
 struct Report {
     generated_at: String,
     score_bp: u32,
+    /// Since waivers (WIT 1.4.0); absent in older reports.
+    #[serde(default)]
+    score_with_waivers_bp: Option<u32>,
     #[serde(default)]
     weight_compliant: Option<u64>,
     #[serde(default)]
@@ -107,6 +110,7 @@ pub struct Indexed {
     label: String,
     generated_at: String,
     score_bp: u32,
+    score_with_waivers_bp: Option<u32>,
     rule_pack_version: String,
     component_sha256: String,
     input_sha256: String,
@@ -188,6 +192,7 @@ fn index(report: Report, label: &str) -> anyhow::Result<Indexed> {
         label: label.to_owned(),
         generated_at: report.generated_at,
         score_bp: report.score_bp,
+        score_with_waivers_bp: report.score_with_waivers_bp,
         rule_pack_version: report.engine.rule_pack.version,
         component_sha256: report.engine.component_sha256,
         input_sha256: report.input.sha256,
@@ -356,6 +361,16 @@ fn points(old: u32, new: u32) -> String {
     format!("{sign}{}.{:02}", delta.unsigned_abs() / 100, delta.unsigned_abs() % 100)
 }
 
+/// Both reports' scores with waivers, when both have one (reports before WIT 1.4.0 do not).
+fn with_waivers(old: &Indexed, new: &Indexed) -> Option<(u32, u32)> {
+    old.score_with_waivers_bp.zip(new.score_with_waivers_bp)
+}
+
+/// Whether the score with waivers says more than the score: a waiver counts in either report.
+fn shows_waivers(old: &Indexed, new: &Indexed) -> Option<(u32, u32)> {
+    with_waivers(old, new).filter(|(o, n)| *o != old.score_bp || *n != new.score_bp)
+}
+
 fn signed(n: i64) -> String {
     if n < 0 { format!("−{}", n.unsigned_abs()) } else { format!("+{n}") }
 }
@@ -365,6 +380,7 @@ fn side(r: &Indexed) -> Value {
         "report": r.label,
         "generated_at": r.generated_at,
         "score_bp": r.score_bp,
+        "score_with_waivers_bp": r.score_with_waivers_bp,
         "weight_compliant": r.weight_compliant,
         "weight_decided": r.weight_decided,
         "rule_pack_version": r.rule_pack_version,
@@ -384,6 +400,7 @@ pub fn to_json(old: &Indexed, new: &Indexed, d: &Diff) -> Value {
         "old": side(old),
         "new": side(new),
         "score_bp_change": i64::from(new.score_bp) - i64::from(old.score_bp),
+        "score_with_waivers_bp_change": with_waivers(old, new).map(|(o, n)| i64::from(n) - i64::from(o)),
         "weight_compliant_change": d.total.weight_compliant,
         "weight_decided_change": d.total.weight_decided,
         "by_rule": deltas(&d.by_rule, "rule_id"),
@@ -417,6 +434,9 @@ pub fn to_table(old: &Indexed, new: &Indexed, d: &Diff) -> String {
         signed(d.total.weight_compliant),
         signed(d.total.weight_decided)
     ));
+    if let Some((o, n)) = shows_waivers(old, new) {
+        out.push_str(&format!("Score with waivers {} % → {} % ({} points)\n", percent(o), percent(n), points(o, n)));
+    }
     out.push_str(&format!("Old: {} ({}, rule pack {})\nNew: {} ({}, rule pack {})\n", old.label, old.generated_at, old.rule_pack_version, new.label, new.generated_at, new.rule_pack_version));
     if d.is_empty() {
         out.push_str("\nNo differences.\n");
@@ -467,6 +487,9 @@ pub fn to_markdown(old: &Indexed, new: &Indexed, d: &Diff) -> String {
         new.weight_compliant,
         new.weight_decided
     );
+    if let Some((o, n)) = shows_waivers(old, new) {
+        out.push_str(&format!("| score with waivers | {} % | {} % ({} points) |\n", percent(o), percent(n), points(o, n)));
+    }
     if d.is_empty() {
         out.push_str("\nNo differences.\n");
         return out;
@@ -595,6 +618,7 @@ mod tests {
         let r = Report {
             generated_at: "t".into(),
             score_bp: 0,
+            score_with_waivers_bp: None,
             weight_compliant: None,
             weight_decided: None,
             engine: Engine { component_sha256: "c".into(), rule_pack: RulePack { version: "1.1.0".into() } },
@@ -650,6 +674,7 @@ mod tests {
         let report = Report {
             generated_at: "t".into(),
             score_bp: 0,
+            score_with_waivers_bp: None,
             weight_compliant: Some(r.weight_compliant + 1),
             weight_decided: None,
             engine: Engine { component_sha256: "c".into(), rule_pack: RulePack { version: "1".into() } },
