@@ -186,22 +186,6 @@ impl<W: std::io::Write> std::io::Write for HeadAndDigest<W> {
     }
 }
 
-/// The partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
-fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
-/// Findings in an ASFF export (one per line, as the component writes them).
-fn export_count(export: &[u8]) -> usize {
-    export.split(|b| *b == b'\n').filter(|line| line.first() == Some(&b'{')).count()
-}
-
 /// Whether `text` is an AWS account id (12 digits).
 pub fn is_account(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
@@ -505,7 +489,7 @@ impl<C: ConfigApi> Analyzer<C> {
         let result = async {
             let hub = match (delivery, self.settings.security_hub.as_ref().and_then(|s| s.member_role.as_deref())) {
                 (Delivery::Own, _) => SdkSecurityHub::new(&self.clients.aws, region),
-                (Delivery::Member, Some(role)) => SdkSecurityHub::assuming(&self.clients.aws, partition_of(region), account, role, region).await,
+                (Delivery::Member, Some(role)) => SdkSecurityHub::assuming(&self.clients.aws, compliance_runtime::asff::partition(region), account, role, region).await,
                 (Delivery::Member, None) => bail!("SECURITY_HUB_MEMBER_ROLE is not set: findings of member account {account} can only be imported from inside it"),
             };
             let ledger = security_hub::load_ledger(&self.clients.s3, bucket, &key).await?;
@@ -528,7 +512,7 @@ impl<C: ConfigApi> Analyzer<C> {
             Err(error) => {
                 let error = format!("{error:#}");
                 tracing::error!(account, region, error, "the Security Hub import failed; the next scan sends its changes again");
-                json!({"error": error, "not_imported": export_count(export)})
+                json!({"error": error, "not_imported": compliance_runtime::asff::count_findings(export)})
             }
         }
     }

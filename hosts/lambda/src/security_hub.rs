@@ -47,33 +47,39 @@ pub struct Ledger {
     pub findings: BTreeMap<String, Box<RawValue>>,
 }
 
-/// One finding of an export: its id, status and text.
+/// One finding of an export: its id, account, status and text.
 #[derive(Debug)]
 struct Exported {
     id: String,
+    account: String,
     status: String,
     text: Box<RawValue>,
 }
 
+/// The members of a finding the import compares, read without building the whole value.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "Id")]
+    id: String,
+    #[serde(rename = "AwsAccountId", default)]
+    account: String,
+    #[serde(rename = "Compliance")]
+    compliance: Option<Status>,
+}
+
+#[derive(Deserialize)]
+struct Status {
+    #[serde(rename = "Status")]
+    status: String,
+}
+
 fn exported(finding: Box<RawValue>) -> anyhow::Result<Exported> {
-    #[derive(Deserialize)]
-    struct Head {
-        #[serde(rename = "Id")]
-        id: String,
-        #[serde(rename = "Compliance")]
-        compliance: Option<Status>,
-    }
-    #[derive(Deserialize)]
-    struct Status {
-        #[serde(rename = "Status")]
-        status: String,
-    }
     let head: Head = serde_json::from_str(finding.get()).context("an ASFF finding without an Id")?;
-    Ok(Exported { id: head.id, status: head.compliance.map(|c| c.status).unwrap_or_default(), text: finding })
+    Ok(Exported { id: head.id, account: head.account, status: head.compliance.map(|c| c.status).unwrap_or_default(), text: finding })
 }
 
 fn status_of(finding: &RawValue) -> String {
-    serde_json::from_str::<Value>(finding.get()).ok().and_then(|v| v.pointer("/Compliance/Status").and_then(Value::as_str).map(str::to_owned)).unwrap_or_default()
+    serde_json::from_str::<Head>(finding.get()).ok().and_then(|h| h.compliance).map(|c| c.status).unwrap_or_default()
 }
 
 /// What an import sends.
@@ -99,9 +105,8 @@ pub fn changes(ledger: Option<&Ledger>, export: &[u8], account: &str, updated_at
     let mut changes = Changes::default();
     for finding in findings {
         let finding = exported(finding)?;
-        let owner = serde_json::from_str::<Value>(finding.text.get()).ok().and_then(|v| v["AwsAccountId"].as_str().map(str::to_owned)).unwrap_or_default();
-        if owner != account {
-            let reason = format!("finding {} is of account {owner}, not {account}: Security Hub takes a finding only from its own account", finding.id);
+        if finding.account != account {
+            let reason = format!("finding {} is of account {}, not {account}: Security Hub takes a finding only from its own account", finding.id, finding.account);
             changes.refused.push((finding.id, reason));
             continue;
         }

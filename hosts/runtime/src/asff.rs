@@ -142,6 +142,34 @@ pub fn parse_export(bytes: &[u8]) -> Result<Vec<Box<RawValue>>, String> {
     serde_json::from_slice(bytes).map_err(|e| format!("not a JSON array of findings: {e}"))
 }
 
+/// The finding on one line of an export as the component writes it — `[`, then one finding
+/// per line, each but the last followed by `,`, then `]` — or `None` for the brackets.
+pub fn finding_on_line(line: &str) -> Option<&str> {
+    let record = line.trim_end_matches('\r').trim_end_matches(',');
+    (!matches!(record, "[" | "]" | "[]" | "")).then_some(record)
+}
+
+/// The findings in an export, counted by line without parsing them.
+pub fn count_findings(export: &[u8]) -> usize {
+    export.split(|b| *b == b'\n').filter(|line| std::str::from_utf8(line).is_ok_and(|l| finding_on_line(l).is_some())).count()
+}
+
+/// The AWS partition of a region (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`), as
+/// the component reads it for the `ProductArn` it writes.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
+}
+
 fn id_of(finding: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Id {
@@ -358,5 +386,17 @@ mod tests {
             assert!(reason.contains(expected), "{key}: {reason}");
         }
         assert!(check(finding(7, "d").get()).is_ok());
+    }
+
+    #[test]
+    fn export_lines_and_partitions() {
+        let export = format!("[\n{},\n{}\n]", finding(1, "a").get(), finding(2, "b").get());
+        assert_eq!(count_findings(export.as_bytes()), 2);
+        assert_eq!(count_findings(b"[]"), 0);
+        let lines: Vec<&str> = export.lines().filter_map(finding_on_line).collect();
+        assert_eq!(lines, [finding(1, "a").get(), finding(2, "b").get()], "the trailing comma is not the finding's");
+        for (region, partition_name) in [("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"), ("us-iso-east-1", "aws-iso"), ("us-isob-east-1", "aws-iso-b")] {
+            assert_eq!(partition(region), partition_name, "{region}");
+        }
     }
 }

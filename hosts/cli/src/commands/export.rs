@@ -56,10 +56,7 @@ fn check_asff(path: &Path) -> anyhow::Result<(u64, u64, Vec<asff::Rejected>)> {
     };
     for line in BufReader::with_capacity(1 << 20, file).lines() {
         let line = line.with_context(|| format!("reading back {}", path.display()))?;
-        let record = line.trim_end_matches(',');
-        if matches!(record, "[" | "]" | "[]" | "") {
-            continue;
-        }
+        let Some(record) = asff::finding_on_line(&line) else { continue };
         let finding = RawValue::from_string(record.to_owned()).with_context(|| format!("{}: a line is not one finding", path.display()))?;
         match batcher.push(finding) {
             Ok(call) => count(call),
