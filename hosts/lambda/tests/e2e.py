@@ -5,11 +5,15 @@ Lambda runtime API emulator), configured only by environment variables, invoked 
 `cargo lambda invoke`, and talking to the moto AWS emulator on 127.0.0.1 through the SDK's
 standard `AWS_ENDPOINT_URL`. The state it leaves in moto is then read back with boto3.
 
-Two modes, both run by scripts/e2e-lambda.sh (part of scripts/test.sh):
+Three modes, run by scripts/e2e-lambda.sh (`host` and `packaged` are part of scripts/test.sh):
 - `watch` (default): `cargo lambda watch` builds and starts the host build of each function.
+- `host` (E2E_MODE=host): the host binaries `cargo test --workspace` already built (in
+  E2E_BIN_DIR), each started as Lambda starts it against the runtime API of
+  `cargo lambda watch --only-lambda-apis`; one function process at a time. The same functions
+  as `watch` without a second build of them (selecting one package changes cargo's feature
+  unification, which on a cold machine costs a rebuild of wasmtime and the AWS SDK crates).
 - `packaged` (E2E_MODE=packaged): the deployable arm64 artifacts from scripts/build-lambdas.sh,
-  `target/lambda/<function>/bootstrap`, run under qemu-aarch64 against the runtime API of
-  `cargo lambda watch --only-lambda-apis`; one function process at a time.
+  `target/lambda/<function>/bootstrap`, run the same way under qemu-aarch64.
 It prints a table of init and invocation times. Needs the .venv-lambda virtualenv (moto, boto3,
 cargo-lambda), and for `packaged` qemu-user and the arm64 C library (scripts/bootstrap-arm64.sh).
 """
@@ -51,7 +55,7 @@ watch = None
 watch_log = None
 invoke_port = None
 function_env = {}
-running = None  # packaged mode: (function name, its process)
+running = None  # host and packaged modes: (function name, its process)
 clients = {}
 timings = {}  # function -> {"cold_ms", "warm_ms"}
 temporary = []  # files removed when the tests end
@@ -114,7 +118,7 @@ def start_watch(env: dict) -> None:
     temporary.append(watch_log.name)
     command = ["cargo", "lambda", "watch", "--quiet", "--ignore-changes", "--invoke-address", "127.0.0.1",
                "--invoke-port", str(invoke_port), "--env-file", env_file.name, "--package", "compliance-lambda"]
-    if MODE == "packaged":
+    if MODE != "watch":
         command.append("--only-lambda-apis")
     watch = subprocess.Popen(command, cwd=ROOT, stdout=watch_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -156,20 +160,25 @@ def stop_function() -> None:
         running = None
 
 
-def start_packaged(function: str) -> None:
-    """Packaged mode: the arm64 artifact as the only function the runtime API serves (the
-    emulator's default function `_`), as Lambda starts it: environment only, no arguments."""
+def start_function(function: str) -> None:
+    """Host and packaged modes: the function's binary as the only function the runtime API
+    serves (the emulator's default function `_`), as Lambda starts it: environment only, no
+    arguments."""
     global running
     if running is not None and running[0] == function:
         return
     stop_function()
-    binary = ROOT / "target" / "lambda" / function / "bootstrap"
+    if MODE == "packaged":
+        binary = ROOT / "target" / "lambda" / function / "bootstrap"
+        command, hint = ["qemu-aarch64", "-L", ARM64_SYSROOT, str(binary)], "run scripts/build-lambdas.sh"
+    else:
+        binary = Path(os.environ["E2E_BIN_DIR"]) / function
+        command, hint = [str(binary)], "build it with `cargo test --workspace --no-run`"
     if not binary.exists():
-        raise AssertionError(f"{binary} is missing: run scripts/build-lambdas.sh")
+        raise AssertionError(f"{binary} is missing: {hint}")
     env = dict(function_env, PATH=os.environ["PATH"], AWS_LAMBDA_FUNCTION_NAME="_", AWS_LAMBDA_FUNCTION_VERSION="1",
                AWS_LAMBDA_FUNCTION_MEMORY_SIZE="3008", AWS_LAMBDA_RUNTIME_API=f"http://127.0.0.1:{invoke_port}/.rt")
-    process = subprocess.Popen(["qemu-aarch64", "-L", ARM64_SYSROOT, str(binary)], env=env, cwd=ROOT,
-                               stdout=watch_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=watch_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     running = (function, process)
 
 
@@ -178,8 +187,8 @@ def invoke(function: str, event: dict, expect_error: bool = False) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as payload:
         json.dump(event, payload)
     started = time.monotonic()
-    if MODE == "packaged":
-        start_packaged(function)
+    if MODE != "watch":
+        start_function(function)
     done = subprocess.run(
         ["cargo", "lambda", "invoke", function if MODE == "watch" else "_", "--invoke-address", "127.0.0.1", "--invoke-port", str(invoke_port),
          "--data-file", payload.name, "--output-format", "json"],
