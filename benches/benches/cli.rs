@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use compliance_benches::{Shape, write_snapshot};
+use compliance_benches::{Shape, org_export, write_snapshot};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 fn binary() -> PathBuf {
@@ -82,5 +82,41 @@ fn end_to_end(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, end_to_end);
+/// `--jobs`: an organization's export of 120 files (COMPLIANCE_BENCH_ORG resources between
+/// them, default 100000) scored on one and on two instances, writing the JSON report and
+/// writing nothing (`--format table`), so the part that stays serial (taking in the other
+/// instances' states, finishing, rendering) shows.
+fn jobs(c: &mut Criterion) {
+    let bin = binary();
+    let resources: u64 = std::env::var("COMPLIANCE_BENCH_ORG").map_or(100_000, |n| n.trim().parse().expect("COMPLIANCE_BENCH_ORG is a number"));
+    let dir = std::env::temp_dir().join("compliance-bench").join(format!("org-export-120-{resources}"));
+    if !dir.join("snapshot-0119.json").exists() {
+        std::fs::create_dir_all(&dir).expect("bench dir");
+        for (name, bytes) in org_export(120, resources, 42) {
+            std::fs::write(dir.join(name), bytes).expect("write");
+        }
+    }
+    let out = std::env::temp_dir().join("compliance-bench").join("out-jobs");
+    let mut group = c.benchmark_group("cli_jobs");
+    group.sample_size(10);
+    for format in ["table", "json"] {
+        for jobs in ["1", "2"] {
+            group.bench_function(BenchmarkId::new(format!("org_120_files_{resources}_{format}"), jobs), |b| {
+                b.iter(|| {
+                    let status = Command::new(&bin)
+                        .args(["scan", "--jobs", jobs, "--format", format, "--generated-at", "2026-01-01T00:00:00.000Z", "--out-dir"])
+                        .arg(&out)
+                        .arg(&dir)
+                        .stdout(std::process::Stdio::null())
+                        .status()
+                        .expect("run compliance");
+                    assert!(status.success());
+                });
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, end_to_end, jobs);
 criterion_main!(benches);

@@ -221,6 +221,53 @@ pub fn snapshot(resources: u64, seed: u64, shape: Shape, gzip: bool) -> Vec<u8> 
     encoder.finish().unwrap_or_default()
 }
 
+/// An organization's export: `files` snapshot files (every fifth gzipped), named in the order
+/// a scan reads them, holding `resources` synthetic resources between them, laid out so that
+/// evidence spans files: item `i` goes to file `i % files`, so an instance and its volume
+/// (items `i` and `i + 1`) sit in different files; every tenth resource is recorded again,
+/// newer and with another criticality, half the export away; every 25th again in the same
+/// version with another criticality in the next file (a tie: the first one read wins); and the
+/// account's public access block is recorded in the first file and, newer, in the last.
+pub fn org_export(files: usize, resources: u64, seed: u64) -> Vec<(String, Vec<u8>)> {
+    let files = files.max(1);
+    let mut rng = Rng::new(seed);
+    let mut contents: Vec<Vec<Value>> = vec![Vec::new(); files];
+    for i in 0..resources {
+        let item = item(&mut rng, i, Shape::Snapshot);
+        let home = usize::try_from(i % files as u64).unwrap_or(0);
+        if i % 10 == 3 {
+            let mut newer = item.clone();
+            newer["configurationItemCaptureTime"] = json!("2026-11-28T00:00:00.000Z");
+            newer["tags"]["Criticality"] = json!("critical");
+            contents[(home + files / 2) % files].push(newer);
+        }
+        if i % 25 == 7 {
+            let mut tie = item.clone();
+            tie["tags"]["Criticality"] = json!("low");
+            contents[(home + 1) % files].push(tie);
+        }
+        contents[home].push(item);
+    }
+    for (file, at, ignore) in [(0, "2026-11-01T00:00:00.000Z", false), (files - 1, "2026-11-02T00:00:00.000Z", true)] {
+        contents[file].push(json!({"configurationItemCaptureTime": at, "configurationItemStatus": "OK", "awsAccountId": ACCOUNT,
+            "resourceType": "AWS::S3::AccountPublicAccessBlock", "resourceId": ACCOUNT, "awsRegion": "us-east-1", "tags": {},
+            "configuration": {"blockPublicAcls": true, "ignorePublicAcls": ignore, "blockPublicPolicy": true, "restrictPublicBuckets": ignore}}));
+    }
+    contents
+        .into_iter()
+        .enumerate()
+        .map(|(n, items)| {
+            let plain = json!({"fileVersion": "1.0", "configSnapshotId": format!("synthetic-{n:04}"), "configurationItems": items}).to_string().into_bytes();
+            if n % 5 != 4 {
+                return (format!("snapshot-{n:04}.json"), plain);
+            }
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+            let _ = encoder.write_all(&plain);
+            (format!("snapshot-{n:04}.json.gz"), encoder.finish().unwrap_or_default())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

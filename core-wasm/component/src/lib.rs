@@ -156,6 +156,15 @@ impl GuestScan for Scan {
         self.reading(engine::Scan::end_source)
     }
 
+    fn take_state(&self, max_bytes: u32) -> Result<Vec<u8>, ScanError> {
+        let max_bytes = usize::try_from(max_bytes).unwrap_or(usize::MAX).max(1);
+        self.reading(|scan| scan.take_state(max_bytes))
+    }
+
+    fn absorb_state(&self, piece: Vec<u8>) -> Result<(), ScanError> {
+        self.reading(|scan| scan.absorb_state(&piece))
+    }
+
     fn finish(&self, meta: compliance::engine::types::ReportMeta) -> Result<ReportSummary, ScanError> {
         let state = std::mem::replace(&mut *self.state.borrow_mut(), State::Spent);
         let State::Reading(scan) = state else {

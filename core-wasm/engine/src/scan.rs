@@ -15,6 +15,8 @@ use crate::report::{GLOBAL_REGION, GroupSummary, InputSummary, ReportMeta, Resou
 use crate::rules::{self, Check, Context, Contribution, RuleIndex, RuleParams, Severity, rule};
 use crate::score::{Criticality, Tally, weight};
 
+mod handover;
+
 /// Notices kept verbatim in a report; further ones are only counted.
 const MAX_NOTICES: usize = 50;
 
@@ -100,13 +102,27 @@ pub struct Scan {
     arena: Bump,
     /// The waiver file, when the host gave one.
     waivers: Option<crate::waiver::WaiverFile>,
+    /// Whether the state is being handed to another scan ([`Scan::take_state`]).
+    handover: handover::Handover,
+    /// Texts the findings share, found when another scan's state first arrives.
+    static_texts: std::collections::BTreeSet<&'static str>,
 }
 
 impl Scan {
     /// Starts a scan.
     pub fn new(options: ScanOptions) -> Result<Self, ScanError> {
         options.validate()?;
-        Ok(Self { options, resources: BTreeMap::new(), input: InputSummary::default(), notices_seen: 0, open: None, arena: Bump::new(), waivers: None })
+        Ok(Self {
+            options,
+            resources: BTreeMap::new(),
+            input: InputSummary::default(),
+            notices_seen: 0,
+            open: None,
+            arena: Bump::new(),
+            waivers: None,
+            handover: handover::Handover::None,
+            static_texts: std::collections::BTreeSet::new(),
+        })
     }
 
     /// Gives the scan a waiver file (YAML or JSON), validated now; at most once, before
@@ -124,6 +140,9 @@ impl Scan {
         if let Some(open) = &self.open {
             let current = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
             return Err(ScanError::InvalidState(format!("source `{current}` is still open")));
+        }
+        if self.handover != handover::Handover::None {
+            return Err(ScanError::InvalidState("this scan has handed its state to another scan and reads nothing more".to_owned()));
         }
         self.input.sources.push(SourceStats { name: name.to_owned(), items: 0 });
         self.open = Some(OpenSource { splitter: Splitter::new(name, self.options.max_item_bytes), index: self.input.sources.len() - 1, items: 0 });
@@ -232,11 +251,30 @@ impl Scan {
         }
     }
 
+    /// Records a resource another scan read after everything this scan read, by the rule of
+    /// [`Scan::record`]: the newest version wins, on a tie the one read first stays.
+    fn merge_recorded(&mut self, key: ResourceKey, later: Recorded) {
+        match self.resources.entry(key) {
+            Entry::Occupied(mut existing) => {
+                self.input.superseded_items += 1;
+                if existing.get().version < later.version {
+                    existing.insert(later);
+                }
+            }
+            Entry::Vacant(vacant) => {
+                vacant.insert(later);
+            }
+        }
+    }
+
     /// Decides every check and scores. The scan cannot be fed afterwards.
     pub fn finish(self, meta: ReportMeta) -> Result<ScoreReport, ScanError> {
         if let Some(open) = &self.open {
             let name = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
             return Err(ScanError::InvalidState(format!("source `{name}` was not ended")));
+        }
+        if self.handover != handover::Handover::None {
+            return Err(ScanError::InvalidState("this scan has handed its state to another scan: that scan finishes".to_owned()));
         }
         let Scan { options, resources, mut input, notices_seen, waivers, .. } = self;
         let mut waivers = crate::waiver::evaluate(waivers.as_ref(), &meta.generated_at)?;

@@ -64,6 +64,21 @@ pub struct EngineArgs {
     /// Largest decompressed size of one input source, in MiB (protects against gzip bombs).
     #[arg(long, value_name = "MIB", default_value_t = 65536, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_source_mib: u64,
+    /// Component instances reading the inputs at once, each a consecutive share of the input
+    /// files (so at most one per file). Default: the machine's cores. The report is the same
+    /// byte for byte whatever it is; each instance has the memory limit to itself.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub jobs: Option<u64>,
+}
+
+impl EngineArgs {
+    /// Instances to read the inputs on.
+    pub fn jobs(&self) -> usize {
+        match self.jobs {
+            Some(jobs) => usize::try_from(jobs).unwrap_or(1),
+            None => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

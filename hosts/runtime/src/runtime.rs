@@ -21,7 +21,7 @@ use crate::limits::Limits;
 use crate::sources::{Chunk, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
 
 /// The WIT package the embedded component implements; hosts load any 1.x component.
-pub const WIT_PACKAGE: &str = "compliance:engine@1.5.0";
+pub const WIT_PACKAGE: &str = "compliance:engine@1.6.0";
 /// The interface every component must export (any 1.x version; the host binds 1.0.0's functions).
 pub const WORLD_EXPORT: &str = "compliance:engine/scanner@1.0.0";
 /// The interface version that added `scan.render-page`.
@@ -30,7 +30,10 @@ const SCANNER_1_1: &str = "compliance:engine/scanner@1.1.0";
 const SCANNER_1_4: &str = "compliance:engine/scanner@1.4.0";
 /// The interface version that added `scan.render-export-page`.
 const SCANNER_1_5: &str = "compliance:engine/scanner@1.5.0";
-/// Size of the pieces a report is rendered in when the component can page it.
+/// The interface version that added `scan.take-state` and `scan.absorb-state`.
+const SCANNER_1_6: &str = "compliance:engine/scanner@1.6.0";
+/// Size of the pieces a report is rendered in when the component can page it, and of the
+/// pieces a scan's state is handed over in.
 const PAGE_BYTES: u32 = 4 << 20;
 
 include!("engine_config.rs");
@@ -106,6 +109,9 @@ pub struct Runtime {
     render_html_since: Option<ComponentExportIndex>,
     /// `scan.render-export-page`, when the component is 1.5.0 or later.
     render_export_page: Option<ComponentExportIndex>,
+    /// `scan.take-state` and `scan.absorb-state`, when the component is 1.6.0 or later.
+    take_state: Option<ComponentExportIndex>,
+    absorb_state: Option<ComponentExportIndex>,
     /// The `rollup` interface, when the component is 1.2.0 or later.
     rollup: Option<OrgRollupPre<HostState>>,
     frameworks: Option<RuleFrameworksPre<HostState>>,
@@ -160,6 +166,7 @@ impl Runtime {
         let (set_waivers, waived_findings) = (method(SCANNER_1_4, "[method]scan.set-waivers"), method(SCANNER_1_4, "[method]scan.waived-findings"));
         let render_html_since = method(SCANNER_1_4, "[method]scan.render-html-since");
         let render_export_page = method(SCANNER_1_5, "[method]scan.render-export-page");
+        let (take_state, absorb_state) = (method(SCANNER_1_6, "[method]scan.take-state"), method(SCANNER_1_6, "[method]scan.absorb-state"));
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let instance_pre = linker
@@ -182,7 +189,7 @@ impl Runtime {
             })
             .map_err(|e| RuntimeError::Engine(format!("cannot start the deadline thread: {e}")))?;
         let sha256 = sha256_hex(&bytes);
-        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, set_waivers, waived_findings, render_html_since, render_export_page, rollup, frameworks, _ticker: Ticker { stop, thread: Some(thread) } })
+        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, set_waivers, waived_findings, render_html_since, render_export_page, take_state, absorb_state, rollup, frameworks, _ticker: Ticker { stop, thread: Some(thread) } })
     }
 
     /// Whether the component was loaded from its build-time precompiled artifact.
@@ -209,6 +216,11 @@ impl Runtime {
     /// The limits in force.
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// Whether one scan can be read on several instances of the component at once (WIT 1.6.0).
+    pub fn scans_in_parallel(&self) -> bool {
+        self.take_state.is_some() && self.absorb_state.is_some()
     }
 
     /// Whether the component computes organization roll-ups (WIT 1.2.0).
@@ -278,6 +290,108 @@ impl Runtime {
     /// Scores the sources (in the given order; [`crate::collect_sources`] sorts them) and
     /// returns the finished scan, ready to render.
     pub fn scan(&self, request: &ScanRequest, sources: Vec<InputSource>, progress: &mut dyn FnMut(Progress)) -> Result<FinishedScan, RuntimeError> {
+        let raw_progress = Arc::new(AtomicU64::new(0));
+        let reading = self.read_group(request, sources, 0, true, &raw_progress, &AtomicBool::new(false), &mut |items, source_index| {
+            progress(Progress { raw_bytes: raw_progress.load(Ordering::Relaxed), items, source_index });
+        });
+        self.finish_reading(request, reading.map_err(Stop::into_error)?)
+    }
+
+    /// Scores the sources like [`Runtime::scan`], reading them on up to `jobs` instances of the
+    /// component at once (WIT 1.6.0; an older component reads on one). The sources are cut,
+    /// in their order, into consecutive groups of about equal size, one per instance; the
+    /// first instance takes in the others' states group after group as they are done, and
+    /// finishes. The report is byte for byte the one [`Runtime::scan`] gives, whatever `jobs`
+    /// is and whichever group is done first. On a bad source the others stop, and the error
+    /// of the first group (in source order) that failed is returned.
+    pub fn scan_with_jobs(&self, request: &ScanRequest, sources: Vec<InputSource>, jobs: usize, progress: &mut dyn FnMut(Progress)) -> Result<FinishedScan, RuntimeError> {
+        let jobs = jobs.clamp(1, sources.len().max(1));
+        if jobs == 1 || !self.scans_in_parallel() {
+            return self.scan(request, sources, progress);
+        }
+        let groups = consecutive_groups(sources, jobs);
+        let raw_progress = Arc::new(AtomicU64::new(0));
+        let cancel = AtomicBool::new(false);
+        let (progress_tx, progress_rx) = std::sync::mpsc::channel::<(usize, u64, usize)>();
+        let reading = std::thread::scope(|scope| {
+            let mut first_index = 0;
+            let mut spawned = Vec::with_capacity(groups.len());
+            for (group_index, group) in groups.into_iter().enumerate() {
+                let (first, tx, raw_progress, cancel) = (first_index, progress_tx.clone(), &raw_progress, &cancel);
+                first_index += group.len();
+                spawned.push((group_index, group, first, tx, raw_progress, cancel));
+            }
+            let mut spawned = spawned.into_iter();
+            let Some((_, first_group, _, first_tx, _, _)) = spawned.next() else {
+                return Err(Stop::Failed(RuntimeError::Protocol("no sources to read".to_owned())));
+            };
+            let later: Vec<_> = spawned
+                .map(|(group_index, group, first, tx, raw_progress, cancel)| {
+                    let thread = std::thread::Builder::new().name(format!("scan-group-{group_index}"));
+                    thread.spawn_scoped(scope, move || {
+                        let read = self.read_group(request, group, first, false, raw_progress, cancel, &mut |items, source_index| {
+                            let _ = tx.send((group_index, items, source_index));
+                        });
+                        if matches!(read, Err(Stop::Failed(_))) {
+                            cancel.store(true, Ordering::Relaxed); // the other groups stop reading
+                        }
+                        read
+                    })
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|e| Stop::Failed(RuntimeError::Engine(format!("cannot start a scan thread: {e}"))))?;
+            let (raw, cancel) = (&raw_progress, &cancel);
+            let first = std::thread::Builder::new().name("scan-group-0".to_owned()).spawn_scoped(scope, move || {
+                let fail = |stop: Stop| {
+                    cancel.store(true, Ordering::Relaxed);
+                    stop
+                };
+                let mut reading = self.read_group(request, first_group, 0, true, raw, cancel, &mut |items, source_index| {
+                    let _ = first_tx.send((0, items, source_index));
+                });
+                drop(first_tx);
+                if matches!(reading, Err(Stop::Failed(_))) {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+                for handle in later {
+                    let other = handle.join().unwrap_or_else(|_| Err(Stop::Failed(RuntimeError::Protocol("a scan thread panicked".to_owned()))));
+                    reading = match (reading, other) {
+                        (Ok(mut reading), Ok(other)) => self.absorb(&mut reading, other).map(|()| reading).map_err(fail),
+                        // The first failure in source order wins over later ones and over the
+                        // groups it stopped.
+                        (Err(Stop::Cancelled), Err(Stop::Failed(error))) | (Ok(_), Err(Stop::Failed(error))) => Err(fail(Stop::Failed(error))),
+                        (Err(stop), _) | (Ok(_), Err(stop)) => Err(fail(stop)),
+                    };
+                }
+                reading
+            });
+            let first = first.map_err(|e| Stop::Failed(RuntimeError::Engine(format!("cannot start a scan thread: {e}"))));
+            drop(progress_tx);
+            let mut items = vec![0u64; jobs];
+            for (group, count, source_index) in progress_rx {
+                if let Some(slot) = items.get_mut(group) {
+                    *slot = count;
+                }
+                progress(Progress { raw_bytes: raw_progress.load(Ordering::Relaxed), items: items.iter().sum(), source_index });
+            }
+            first?.join().unwrap_or_else(|_| Err(Stop::Failed(RuntimeError::Protocol("a scan thread panicked".to_owned()))))
+        });
+        self.finish_reading(request, reading.map_err(Stop::into_error)?)
+    }
+
+    /// Reads one group of sources on a new instance (the first group's takes the waivers);
+    /// `first_index` is the index of its first source among all, for progress.
+    #[allow(clippy::too_many_arguments)]
+    fn read_group(
+        &self,
+        request: &ScanRequest,
+        sources: Vec<InputSource>,
+        first_index: usize,
+        takes_waivers: bool,
+        raw_progress: &Arc<AtomicU64>,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(u64, usize),
+    ) -> Result<Reading, Stop> {
         let (mut store, world, instance) = self.instantiate()?;
         let options = ScanOptions {
             threshold_bp: request.threshold_bp,
@@ -287,7 +401,7 @@ impl Runtime {
         };
         let api = world.compliance_engine_scanner().scan();
         let scan = api.call_create(&mut store, &options).map_err(|e| self.call_error(e, "create"))??;
-        if let Some(waivers) = &request.waivers {
+        if let (true, Some(waivers)) = (takes_waivers, &request.waivers) {
             let index = self.set_waivers.ok_or_else(|| RuntimeError::Unsupported { sha256: self.sha256.clone(), what: "waivers (scan.set-waivers)", since: "1.4.0" })?;
             let set: SetWaivers = instance.get_typed_func(&mut store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its set-waivers has another type: {e:#}")))?;
             store.set_epoch_deadline(self.deadline_ticks());
@@ -297,17 +411,15 @@ impl Runtime {
                 other => RuntimeError::from(other),
             })?;
         }
-        let raw_progress = Arc::new(AtomicU64::new(0));
         let mut digests = Vec::with_capacity(sources.len());
         let mut items_before = 0;
-        for (source_index, source) in sources.into_iter().enumerate() {
+        for (offset, source) in sources.into_iter().enumerate() {
+            let source_index = first_index + offset;
             let name = source.name.clone();
             store.set_epoch_deadline(self.deadline_ticks());
             api.call_begin_source(&mut store, scan, &name).map_err(|e| self.call_error(e, &name))??;
-            let (chunks, reader) = spawn_reader(source, self.limits.chunk_bytes, self.limits.max_source_bytes, Arc::clone(&raw_progress));
-            let fed = self.feed_source(&mut store, &world, scan, &name, &chunks, |items| {
-                progress(Progress { raw_bytes: raw_progress.load(Ordering::Relaxed), items: items_before + items, source_index });
-            });
+            let (chunks, reader) = spawn_reader(source, self.limits.chunk_bytes, self.limits.max_source_bytes, Arc::clone(raw_progress));
+            let fed = self.feed_source(&mut store, &world, scan, &name, &chunks, cancel, |items| progress(items_before + items, source_index));
             drop(chunks); // unblocks the reader if we stopped early
             let _ = reader.join();
             let (sha256, bytes) = fed?;
@@ -315,6 +427,33 @@ impl Runtime {
             items_before += api.call_end_source(&mut store, scan).map_err(|e| self.call_error(e, &name))??;
             digests.push(SourceDigest { name, sha256, bytes });
         }
+        Ok(Reading { store, world, instance, scan, digests })
+    }
+
+    /// Hands `other`'s state to `reading` piece by piece; `other`'s instance is dropped after.
+    fn absorb(&self, reading: &mut Reading, mut other: Reading) -> Result<(), Stop> {
+        let index = |index: Option<ComponentExportIndex>| index.ok_or_else(|| RuntimeError::Protocol("the component cannot hand a scan's state over".to_owned()));
+        let take: TakeState = other.instance.get_typed_func(&mut other.store, index(self.take_state)?).map_err(|e| RuntimeError::InvalidComponent(format!("its take-state has another type: {e:#}")))?;
+        let absorb: AbsorbState = reading.instance.get_typed_func(&mut reading.store, index(self.absorb_state)?).map_err(|e| RuntimeError::InvalidComponent(format!("its absorb-state has another type: {e:#}")))?;
+        loop {
+            other.store.set_epoch_deadline(self.deadline_ticks());
+            let (piece,) = take.call(&mut other.store, (other.scan, PAGE_BYTES)).map_err(|e| self.call_error(e, "take-state"))?;
+            let piece = piece.map_err(RuntimeError::from)?;
+            if piece.is_empty() {
+                break;
+            }
+            reading.store.set_epoch_deadline(self.deadline_ticks());
+            let (result,) = absorb.call(&mut reading.store, (reading.scan, piece)).map_err(|e| self.call_error(e, "absorb-state"))?;
+            result.map_err(RuntimeError::from)?;
+        }
+        reading.digests.append(&mut other.digests);
+        Ok(())
+    }
+
+    /// Finishes a scan that has read every source.
+    fn finish_reading(&self, request: &ScanRequest, reading: Reading) -> Result<FinishedScan, RuntimeError> {
+        let Reading { mut store, world, instance, scan, digests } = reading;
+        let api = world.compliance_engine_scanner().scan();
         let manifest: Vec<(String, String)> = digests.iter().map(|d| (d.name.clone(), d.sha256.clone())).collect();
         let meta = ReportMeta {
             generated_at: request.generated_at.clone(),
@@ -343,6 +482,7 @@ impl Runtime {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn feed_source(
         &self,
         store: &mut Store<HostState>,
@@ -350,10 +490,14 @@ impl Runtime {
         scan: ResourceAny,
         name: &str,
         chunks: &std::sync::mpsc::Receiver<Chunk>,
+        cancel: &AtomicBool,
         mut on_items: impl FnMut(u64),
-    ) -> Result<(String, u64), RuntimeError> {
+    ) -> Result<(String, u64), Stop> {
         let api = world.compliance_engine_scanner().scan();
         loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Stop::Cancelled);
+            }
             match chunks.recv() {
                 Ok(Chunk::Data(bytes)) => {
                     store.set_epoch_deadline(self.deadline_ticks());
@@ -361,11 +505,68 @@ impl Runtime {
                     on_items(items);
                 }
                 Ok(Chunk::Done { sha256, raw_bytes }) => return Ok((sha256, raw_bytes)),
-                Ok(Chunk::Failed(error)) => return Err(error),
-                Err(_) => return Err(RuntimeError::Protocol(format!("{name}: the reader stopped without a result"))),
+                Ok(Chunk::Failed(error)) => return Err(error.into()),
+                Err(_) => return Err(RuntimeError::Protocol(format!("{name}: the reader stopped without a result")).into()),
             }
         }
     }
+}
+
+/// A scan that has read its sources, on its own instance.
+struct Reading {
+    store: Store<HostState>,
+    world: EngineWorld,
+    instance: Instance,
+    scan: ResourceAny,
+    /// The sources read, in order (the groups absorbed after the scan's own).
+    digests: Vec<SourceDigest>,
+}
+
+/// Why reading a group stopped.
+enum Stop {
+    Failed(RuntimeError),
+    /// Another group failed first.
+    Cancelled,
+}
+
+impl Stop {
+    fn into_error(self) -> RuntimeError {
+        match self {
+            Stop::Failed(error) => error,
+            Stop::Cancelled => RuntimeError::Protocol("the scan was stopped without an error".to_owned()),
+        }
+    }
+}
+
+impl<E: Into<RuntimeError>> From<E> for Stop {
+    fn from(error: E) -> Self {
+        Stop::Failed(error.into())
+    }
+}
+
+/// The sources cut, in order, into `groups` consecutive non-empty groups of about equal size
+/// (bytes when known, else one unit each).
+fn consecutive_groups(sources: Vec<InputSource>, groups: usize) -> Vec<Vec<InputSource>> {
+    let groups = groups.clamp(1, sources.len().max(1));
+    let weights: Vec<u64> = sources.iter().map(|s| s.size().unwrap_or(1).max(1)).collect();
+    let total: u64 = weights.iter().sum();
+    let mut out: Vec<Vec<InputSource>> = Vec::with_capacity(groups);
+    let mut current = Vec::new();
+    let mut before = 0u64; // weight of the groups already closed and the current one
+    let count = sources.len();
+    for (index, (source, weight)) in sources.into_iter().zip(weights).enumerate() {
+        current.push(source);
+        before += weight;
+        let closed = out.len() as u64 + 1;
+        let left_sources = count - index - 1;
+        let left_groups = groups - out.len() - 1;
+        // Close the group once it holds its share, or when every later group needs a source.
+        if left_groups > 0 && (before * groups as u64 >= total * closed || left_sources == left_groups) {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    out.push(current);
+    out
 }
 
 /// A function added to the contract after 1.0.0, typed, when the component exports it.
@@ -431,6 +632,12 @@ pub struct FinishedScan {
 
 /// `scan.set-waivers(name, bytes)`.
 type SetWaivers = wasmtime::component::TypedFunc<(ResourceAny, String, Vec<u8>), (Result<(), ScanError>,)>;
+
+/// `scan.take-state(max-bytes)`.
+type TakeState = wasmtime::component::TypedFunc<(ResourceAny, u32), (Result<Vec<u8>, ScanError>,)>;
+
+/// `scan.absorb-state(piece)`.
+type AbsorbState = wasmtime::component::TypedFunc<(ResourceAny, Vec<u8>), (Result<(), ScanError>,)>;
 
 /// `scan.waived-findings()`.
 type WaivedFindings = wasmtime::component::TypedFunc<(ResourceAny,), (Result<Vec<(String, String)>, ScanError>,)>;
@@ -575,5 +782,31 @@ impl FinishedScan {
         self.store.set_epoch_deadline(deadline_ticks(&self.limits));
         let api = self.world.compliance_engine_scanner().scan();
         Ok(api.call_findings(&mut self.store, self.scan, statuses).map_err(|e| self.map(e, "findings"))??)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(groups: &[Vec<InputSource>]) -> Vec<Vec<u64>> {
+        groups.iter().map(|g| g.iter().map(|s| s.size().unwrap_or(0)).collect()).collect()
+    }
+
+    fn sources(sizes: &[usize]) -> Vec<InputSource> {
+        sizes.iter().enumerate().map(|(i, n)| InputSource::bytes(format!("{i}.json"), vec![b' '; *n])).collect()
+    }
+
+    #[test]
+    fn groups_are_consecutive_non_empty_and_about_equal() {
+        assert_eq!(sizes(&consecutive_groups(sources(&[10; 8]), 2)), [vec![10; 4], vec![10; 4]]);
+        assert_eq!(sizes(&consecutive_groups(sources(&[10; 7]), 3)), [vec![10; 3], vec![10; 2], vec![10; 2]]);
+        assert_eq!(sizes(&consecutive_groups(sources(&[100, 1, 1, 1]), 2)), [vec![100], vec![1, 1, 1]]);
+        assert_eq!(sizes(&consecutive_groups(sources(&[1, 1, 1, 100]), 2)), [vec![1, 1, 1], vec![100]]);
+        assert_eq!(sizes(&consecutive_groups(sources(&[1, 1, 1, 100]), 4)), [vec![1], vec![1], vec![1], vec![100]]);
+        assert_eq!(sizes(&consecutive_groups(sources(&[5, 5]), 9)), [vec![5], vec![5]], "at most one group per source");
+        assert_eq!(consecutive_groups(Vec::new(), 3).len(), 1);
+        let names: Vec<String> = consecutive_groups(sources(&[3, 1, 4, 1, 5, 9, 2, 6]), 3).into_iter().flatten().map(|s| s.name).collect();
+        assert_eq!(names, (0..8).map(|i| format!("{i}.json")).collect::<Vec<_>>(), "in their order");
     }
 }

@@ -1,24 +1,49 @@
 //! Arbitrary bytes, cut into arbitrary chunks, through the streaming splitter, shape detection,
-//! normalisation and scoring. Any `Err` is fine; a panic, an abort or a hang is a bug.
+//! normalisation and scoring. Any `Err` is fine; a panic, an abort or a hang is a bug. Input
+//! that scans is also read twice — by one scan, and by two whose states are joined
+//! (`take_state`/`absorb_state`, in pieces of an arbitrary size) — and the two reports must be
+//! equal; and the bytes themselves, taken as a piece of handed-over state, must be refused or
+//! taken without a panic.
 #![no_main]
 
 use compliance_engine::{ReportMeta, Scan, ScanOptions};
 use libfuzzer_sys::fuzz_target;
 
+fn options() -> ScanOptions {
+    ScanOptions { max_item_bytes: 1 << 20, ..ScanOptions::default() }
+}
+
+fn read(scan: &mut Scan, name: &str, input: &[u8], chunk: usize) -> bool {
+    scan.begin_source(name).is_ok() && input.chunks(chunk).all(|piece| scan.feed(piece).is_ok()) && scan.end_source().is_ok()
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&chunk_seed, input)) = data.split_first() else { return };
     let chunk = usize::from(chunk_seed % 64) + 1;
-    let options = ScanOptions { max_item_bytes: 1 << 20, ..ScanOptions::default() };
-    let Ok(mut scan) = Scan::new(options) else { return };
-    if scan.begin_source("fuzz.json").is_err() {
+    let Ok(mut scan) = Scan::new(options()) else { return };
+    if !read(&mut scan, "fuzz.json", input, chunk) {
+        let mut state = b"CSSTATE1".to_vec();
+        state.extend_from_slice(input);
+        if let Ok(mut other) = Scan::new(options()) {
+            let _ = other.absorb_state(&state);
+        }
         return;
     }
-    for piece in input.chunks(chunk) {
-        if scan.feed(piece).is_err() {
-            return;
+    let meta = || ReportMeta { generated_at: "2026-01-01T00:00:00Z".into(), ..ReportMeta::default() };
+    let Ok(mut twice) = Scan::new(options()) else { return };
+    let Ok(mut second) = Scan::new(options()) else { return };
+    assert!(read(&mut twice, "again.json", input, chunk) && read(&mut second, "again.json", input, chunk), "the same bytes scan again");
+    let piece_bytes = usize::from(chunk_seed) * 7 + 1;
+    loop {
+        let piece = second.take_state(piece_bytes).expect("a scan between sources hands its state over");
+        if piece.is_empty() {
+            break;
         }
+        scan.absorb_state(&piece).expect("a scan takes in what a scan of the same options handed over");
     }
-    if scan.end_source().is_ok() {
-        let _ = scan.finish(ReportMeta::default());
-    }
+    let Ok(mut sequential) = Scan::new(options()) else { return };
+    assert!(read(&mut sequential, "fuzz.json", input, chunk) && read(&mut sequential, "again.json", input, chunk));
+    let joined = scan.finish(meta());
+    let sequential = sequential.finish(meta());
+    assert_eq!(joined, sequential, "joined states give the report one scan gives");
 });

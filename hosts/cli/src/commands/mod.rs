@@ -35,6 +35,7 @@ pub fn scan_with_progress(
     runtime: &Runtime,
     request: &compliance_runtime::ScanRequest,
     sources: Vec<compliance_runtime::InputSource>,
+    jobs: usize,
 ) -> anyhow::Result<compliance_runtime::FinishedScan> {
     // Known for files, unknown for stdin: then there is no bar.
     let total_bytes: Option<u64> = sources.iter().map(compliance_runtime::InputSource::size).sum();
@@ -51,7 +52,7 @@ pub fn scan_with_progress(
         }
         _ => ProgressBar::hidden(),
     };
-    let finished = runtime.scan(request, sources, &mut |p| {
+    let finished = runtime.scan_with_jobs(request, sources, jobs, &mut |p| {
         bar.set_position(p.raw_bytes);
         bar.set_message(format!("{} items", p.items));
     });

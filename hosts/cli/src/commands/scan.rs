@@ -35,9 +35,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
             None => None,
         },
     };
-    let mut finished = super::scan_with_progress(&runtime, &request, sources)?;
+    let mut finished = super::scan_with_progress(&runtime, &request, sources, args.engine.jobs())?;
     let mut written = Vec::new();
     let mut refused = Vec::new();
+    let mut found_region = None; // found once, for the first export that needs it
     for format in &formats {
         let (wit_format, file) = match format {
             Format::Json => (ReportFormat::Json, "report.json"),
@@ -46,8 +47,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
             Format::Table => continue,
             Format::Asff | Format::Ocsf => {
                 let export = if *format == Format::Asff { ExportFormat::Asff } else { ExportFormat::Ocsf };
-                let region = global_region(&mut finished, args.global_region.as_deref())?;
+                let region = match found_region.take() {
+                    Some(region) => region,
+                    None => global_region(&mut finished, args.global_region.as_deref())?,
+                };
                 let (path, rejected) = super::export::write(&mut finished, export, &region, &args.out_dir)?;
+                found_region = Some(region);
                 if !rejected.is_empty() {
                     refused.push((path.clone(), rejected));
                 }

@@ -63,7 +63,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         name_by_content(&mut sources, &report_sources)?;
         sources
     };
-    let mut finished = super::scan_with_progress(&runtime, &request, sources)?;
+    let mut finished = super::scan_with_progress(&runtime, &request, sources, args.engine.jobs())?;
     // Compared piece by piece as the component renders it; only a report that differs is then
     // loaded whole, to say how.
     let mut compare = Compare { stored: BufReader::new(open()?), buffer: Vec::new(), same: true };

@@ -1,0 +1,647 @@
+//! Handing a scan's state to another scan (WIT 1.6.0 `take-state` / `absorb-state`), so a host
+//! can read sources on several instances at once and finish on one.
+//!
+//! A host splits its sources, in their order, into consecutive groups, reads each group on its
+//! own scan, and has the first group's scan absorb the others' states in group order. What the
+//! absorbing scan then holds is exactly what one scan reading every source in order would have
+//! held — the same newest version of each resource (on a tie the one read first), the same
+//! counts, notices and source list — so the report is the same byte for byte whatever the
+//! grouping. Evidence that spans resources (an account's public access block, the volumes of an
+//! instance, a global IAM resource recorded in several regions) is decided at `finish`, after
+//! every state is in.
+//!
+//! The state travels in pieces of a binary encoding private to one engine build: the host
+//! passes them along without reading them, and both sides are instances of the same component.
+//! A piece starts with [`MAGIC`]; the first carries the scan's options (checked on arrival: the
+//! scans must have been created alike) and input counts, the others resources, each taken out
+//! of the handing scan as it is written, so the state is never held twice over.
+
+use std::collections::BTreeSet;
+
+use super::{MAX_NOTICES, Recorded, ResourceKey, Scan, State};
+use crate::error::ScanError;
+use crate::item::Version;
+use crate::report::SourceStats;
+use crate::rules::{Check, Contribution, Outcome, PublicAccessFlags, RULES, RuleIndex, Status, Text};
+use crate::score::Criticality;
+
+/// Starts every piece: the format and its version.
+const MAGIC: &[u8; 8] = b"CSSTATE1";
+const TAG_END: u8 = 0;
+const TAG_HEAD: u8 = 1;
+const TAG_RESOURCE: u8 = 2;
+
+/// Where a scan is in handing over its state.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Handover {
+    /// Not started: the scan reads and finishes as usual.
+    #[default]
+    None,
+    /// Pieces are being taken; the scan can do nothing else.
+    Taking,
+    /// Everything is handed over.
+    Done,
+}
+
+impl Scan {
+    fn between_sources(&self, what: &str) -> Result<(), ScanError> {
+        if let Some(open) = &self.open {
+            let name = self.input.sources.get(open.index).map(|s| s.name.as_str()).unwrap_or_default();
+            return Err(ScanError::InvalidState(format!("cannot {what} while source `{name}` is open")));
+        }
+        if self.handover != Handover::None {
+            return Err(ScanError::InvalidState(format!("cannot {what}: this scan has handed its state over")));
+        }
+        Ok(())
+    }
+
+    /// The next piece of this scan's state, at least `max_bytes` long unless it is the last
+    /// (one resource more at most); empty once everything has been handed over. From the first
+    /// call on, the scan can only hand over: its resources leave it as they are written.
+    pub fn take_state(&mut self, max_bytes: usize) -> Result<Vec<u8>, ScanError> {
+        match self.handover {
+            Handover::Done => return Ok(Vec::new()),
+            Handover::Taking => {}
+            Handover::None => {
+                self.between_sources("hand over the state")?;
+                if self.waivers.is_some() {
+                    return Err(ScanError::InvalidState("a scan with waivers finishes itself: give the waivers to the scan that absorbs the others".to_owned()));
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(max_bytes.saturating_add(4096).min(64 << 20));
+        out.extend_from_slice(MAGIC);
+        if self.handover == Handover::None {
+            self.handover = Handover::Taking;
+            self.write_head(&mut out);
+        }
+        // At least one record per piece, however small `max_bytes` is.
+        while out.len() == MAGIC.len() || out.len() < max_bytes {
+            let Some((key, recorded)) = self.resources.pop_first() else {
+                self.handover = Handover::Done;
+                break;
+            };
+            write_resource(&mut out, &key, &recorded);
+        }
+        if out.len() == MAGIC.len() {
+            return Ok(Vec::new());
+        }
+        out.push(TAG_END); // a piece cut short between two records is still seen as cut short
+        Ok(out)
+    }
+
+    fn write_head(&self, out: &mut Vec<u8>) {
+        let mut w = Writer(out);
+        w.u8(TAG_HEAD);
+        w.str(&self.options.criticality_tag);
+        w.strings(&self.options.params.required_tags);
+        w.u64(self.options.max_item_bytes as u64);
+        w.u64(self.input.items);
+        w.u64(self.input.superseded_items);
+        w.u64(self.notices_seen);
+        w.len(self.input.other_resources.len());
+        for (kind, count) in &self.input.other_resources {
+            w.str(kind);
+            w.u64(*count);
+        }
+        w.strings(&self.input.notices);
+        w.len(self.input.sources.len());
+        for source in &self.input.sources {
+            w.str(&source.name);
+            w.u64(source.items);
+        }
+    }
+
+    /// Takes in one piece of another scan's state (see the module documentation for the order
+    /// pieces must come in). A piece that is not one, or from a scan created with other
+    /// options, is refused whole: nothing of it is taken in.
+    pub fn absorb_state(&mut self, piece: &[u8]) -> Result<(), ScanError> {
+        self.between_sources("absorb another scan's state")?;
+        let damaged = |message: String| ScanError::InvalidState(format!("the handed-over scan state is unusable: {message}"));
+        let body = piece.strip_prefix(MAGIC.as_slice()).ok_or_else(|| damaged("it does not start as a piece of this engine's state".to_owned()))?;
+        if self.static_texts.is_empty() {
+            self.static_texts = static_texts(&self.resources);
+        }
+        // Decoded whole before anything is taken in, so a damaged piece changes nothing.
+        let mut reader = Reader { bytes: body, at: 0 };
+        let mut head = None;
+        let mut resources = Vec::new();
+        loop {
+            match reader.u8()? {
+                TAG_END if reader.is_empty() => break,
+                TAG_HEAD if head.is_none() && resources.is_empty() => head = Some(read_head(&mut reader)?),
+                TAG_RESOURCE => resources.push(read_resource(&mut reader, &self.static_texts)?),
+                tag => return Err(damaged(format!("unexpected record {tag} at byte {}", reader.at + MAGIC.len() - 1))),
+            }
+        }
+        if let Some(head) = head {
+            if head.criticality_tag != self.options.criticality_tag || head.required_tags != self.options.params.required_tags || head.max_item_bytes != self.options.max_item_bytes as u64 {
+                return Err(ScanError::InvalidState("the handed-over scan state comes from a scan created with other options".to_owned()));
+            }
+            self.input.items += head.items;
+            self.input.superseded_items += head.superseded_items;
+            self.notices_seen += head.notices_seen;
+            for (kind, count) in head.other_resources {
+                *self.input.other_resources.entry(kind).or_default() += count;
+            }
+            for notice in head.notices {
+                if self.input.notices.len() < MAX_NOTICES {
+                    self.input.notices.push(notice);
+                }
+            }
+            self.input.sources.extend(head.sources);
+        }
+        for (key, recorded) in resources {
+            self.merge_recorded(key, recorded);
+        }
+        Ok(())
+    }
+}
+
+/// The texts the scan's findings share (`Cow::Borrowed`), so absorbed findings with the same
+/// text share it too instead of each carrying a copy.
+fn static_texts(resources: &std::collections::BTreeMap<ResourceKey, Recorded>) -> BTreeSet<&'static str> {
+    let mut texts = BTreeSet::new();
+    for recorded in resources.values() {
+        if let State::Live { checks, .. } = &recorded.state {
+            for (_, check) in checks {
+                if let Check::Done(outcome) = check {
+                    for text in [&outcome.message, &outcome.path] {
+                        if let Text::Borrowed(shared) = text {
+                            texts.insert(*shared);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    texts
+}
+
+struct Head {
+    criticality_tag: String,
+    required_tags: Vec<String>,
+    max_item_bytes: u64,
+    items: u64,
+    superseded_items: u64,
+    notices_seen: u64,
+    other_resources: Vec<(String, u64)>,
+    notices: Vec<String>,
+    sources: Vec<SourceStats>,
+}
+
+fn read_head(r: &mut Reader<'_>) -> Result<Head, ScanError> {
+    Ok(Head {
+        criticality_tag: r.string()?,
+        required_tags: r.strings()?,
+        max_item_bytes: r.u64()?,
+        items: r.u64()?,
+        superseded_items: r.u64()?,
+        notices_seen: r.u64()?,
+        other_resources: (0..r.len()?).map(|_| Ok((r.string()?, r.u64()?))).collect::<Result<_, ScanError>>()?,
+        notices: r.strings()?,
+        sources: (0..r.len()?).map(|_| Ok(SourceStats { name: r.string()?, items: r.u64()? })).collect::<Result<_, ScanError>>()?,
+    })
+}
+
+fn write_resource(out: &mut Vec<u8>, key: &ResourceKey, recorded: &Recorded) {
+    let mut w = Writer(out);
+    w.u8(TAG_RESOURCE);
+    let (resource_type, resource_id, account, region) = key;
+    for part in [resource_type, resource_id, account, region] {
+        w.str(part);
+    }
+    match recorded.version.captured_us {
+        Some(us) => {
+            w.u8(1);
+            w.u64(us as u64);
+        }
+        None => w.u8(0),
+    }
+    w.0.extend_from_slice(&recorded.version.state_id.to_le_bytes());
+    match &recorded.state {
+        State::Gone => w.u8(0),
+        State::Live { arn, name, criticality, checks, contribution } => {
+            w.u8(1);
+            w.optional_str(arn.as_deref());
+            w.optional_str(name.as_deref());
+            w.u8(match criticality {
+                Criticality::Critical => 0,
+                Criticality::High => 1,
+                Criticality::Medium => 2,
+                Criticality::Low => 3,
+            });
+            w.len(checks.len());
+            for (rule, check) in checks {
+                w.u8(*rule);
+                write_check(&mut w, check);
+            }
+            match contribution {
+                None => w.u8(0),
+                Some(Contribution::AccountPublicAccess(flags)) => {
+                    w.u8(1);
+                    w.flags(flags);
+                }
+                Some(Contribution::VolumeEncrypted(encrypted)) => {
+                    w.u8(2);
+                    w.bool(*encrypted);
+                }
+            }
+        }
+    }
+}
+
+fn write_check(w: &mut Writer<'_>, check: &Check) {
+    match check {
+        Check::Done(outcome) => {
+            w.u8(0);
+            w.u8(match outcome.status {
+                Status::Compliant => 0,
+                Status::NonCompliant => 1,
+                Status::NotApplicable => 2,
+                Status::InsufficientData => 3,
+            });
+            w.text(&outcome.message);
+            w.text(&outcome.path);
+        }
+        Check::BucketPublicAccess(flags) => {
+            w.u8(1);
+            w.flags(flags);
+        }
+        Check::BucketAcl { public_grant, bucket_ignore } => {
+            w.u8(2);
+            match public_grant {
+                Some((path, grantee)) => {
+                    w.u8(1);
+                    w.str(path);
+                    w.str(grantee);
+                }
+                None => w.u8(0),
+            }
+            w.optional_bool(*bucket_ignore);
+        }
+        Check::InstanceVolumes(volumes) => {
+            w.u8(3);
+            w.len(volumes.len());
+            for (path, volume) in volumes {
+                w.str(path);
+                w.str(volume);
+            }
+        }
+    }
+}
+
+fn read_resource(r: &mut Reader<'_>, shared: &BTreeSet<&'static str>) -> Result<(ResourceKey, Recorded), ScanError> {
+    let key = (r.string()?, r.string()?, r.string()?, r.string()?);
+    let captured_us = match r.u8()? {
+        0 => None,
+        1 => Some(r.u64()? as i64),
+        other => return Err(r.bad("capture time", other)),
+    };
+    let state_id = u128::from_le_bytes(r.array()?);
+    let state = match r.u8()? {
+        0 => State::Gone,
+        1 => {
+            let arn = r.optional_string()?;
+            let name = r.optional_string()?;
+            let criticality = match r.u8()? {
+                0 => Criticality::Critical,
+                1 => Criticality::High,
+                2 => Criticality::Medium,
+                3 => Criticality::Low,
+                other => return Err(r.bad("criticality", other)),
+            };
+            let checks = (0..r.len()?)
+                .map(|_| {
+                    let rule: RuleIndex = r.u8()?;
+                    if usize::from(rule) >= RULES.len() {
+                        return Err(r.bad("rule", rule));
+                    }
+                    Ok((rule, read_check(r, shared)?))
+                })
+                .collect::<Result<Vec<_>, ScanError>>()?;
+            let contribution = match r.u8()? {
+                0 => None,
+                1 => Some(Contribution::AccountPublicAccess(r.flags()?)),
+                2 => Some(Contribution::VolumeEncrypted(r.bool()?)),
+                other => return Err(r.bad("contribution", other)),
+            };
+            State::Live { arn, name, criticality, checks, contribution }
+        }
+        other => return Err(r.bad("resource state", other)),
+    };
+    Ok((key, Recorded { version: Version { captured_us, state_id }, state }))
+}
+
+fn read_check(r: &mut Reader<'_>, shared: &BTreeSet<&'static str>) -> Result<Check, ScanError> {
+    Ok(match r.u8()? {
+        0 => {
+            let status = match r.u8()? {
+                0 => Status::Compliant,
+                1 => Status::NonCompliant,
+                2 => Status::NotApplicable,
+                3 => Status::InsufficientData,
+                other => return Err(r.bad("status", other)),
+            };
+            Check::Done(Outcome { status, message: r.text(shared)?, path: r.text(shared)? })
+        }
+        1 => Check::BucketPublicAccess(r.flags()?),
+        2 => {
+            let public_grant = match r.u8()? {
+                0 => None,
+                1 => Some((r.string()?, r.string()?)),
+                other => return Err(r.bad("public grant", other)),
+            };
+            Check::BucketAcl { public_grant, bucket_ignore: r.optional_bool()? }
+        }
+        3 => Check::InstanceVolumes((0..r.len()?).map(|_| Ok((r.string()?, r.string()?))).collect::<Result<_, ScanError>>()?),
+        other => return Err(r.bad("check", other)),
+    })
+}
+
+struct Writer<'o>(&'o mut Vec<u8>);
+
+impl Writer<'_> {
+    fn u8(&mut self, value: u8) {
+        self.0.push(value);
+    }
+
+    fn bool(&mut self, value: bool) {
+        self.u8(u8::from(value));
+    }
+
+    fn optional_bool(&mut self, value: Option<bool>) {
+        self.u8(match value {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        });
+    }
+
+    fn flags(&mut self, flags: &PublicAccessFlags) {
+        for flag in [flags.block_public_acls, flags.ignore_public_acls, flags.block_public_policy, flags.restrict_public_buckets] {
+            self.optional_bool(flag);
+        }
+    }
+
+    fn u64(&mut self, value: u64) {
+        self.0.extend_from_slice(&value.to_le_bytes());
+    }
+
+    fn len(&mut self, len: usize) {
+        self.u64(len as u64);
+    }
+
+    fn str(&mut self, text: &str) {
+        self.len(text.len());
+        self.0.extend_from_slice(text.as_bytes());
+    }
+
+    fn optional_str(&mut self, text: Option<&str>) {
+        match text {
+            Some(text) => {
+                self.u8(1);
+                self.str(text);
+            }
+            None => self.u8(0),
+        }
+    }
+
+    fn strings(&mut self, texts: &[String]) {
+        self.len(texts.len());
+        for text in texts {
+            self.str(text);
+        }
+    }
+
+    /// A finding's text, marked when the findings share it.
+    fn text(&mut self, text: &Text) {
+        self.bool(matches!(text, Text::Borrowed(_)));
+        self.str(text);
+    }
+}
+
+struct Reader<'b> {
+    bytes: &'b [u8],
+    at: usize,
+}
+
+impl<'b> Reader<'b> {
+    fn is_empty(&self) -> bool {
+        self.at >= self.bytes.len()
+    }
+
+    fn bad(&self, what: &str, value: impl std::fmt::Display) -> ScanError {
+        ScanError::InvalidState(format!("the handed-over scan state is unusable: {what} {value} before byte {}", self.at + MAGIC.len()))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'b [u8], ScanError> {
+        let end = self.at.checked_add(n).filter(|end| *end <= self.bytes.len()).ok_or_else(|| self.bad("a piece cut short, wanting bytes:", n))?;
+        let taken = self.bytes.get(self.at..end).unwrap_or_default();
+        self.at = end;
+        Ok(taken)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], ScanError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<u8, ScanError> {
+        let [byte] = self.array::<1>()?;
+        Ok(byte)
+    }
+
+    fn bool(&mut self) -> Result<bool, ScanError> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(self.bad("flag", other)),
+        }
+    }
+
+    fn optional_bool(&mut self) -> Result<Option<bool>, ScanError> {
+        match self.u8()? {
+            0 => Ok(None),
+            1 => Ok(Some(false)),
+            2 => Ok(Some(true)),
+            other => Err(self.bad("optional flag", other)),
+        }
+    }
+
+    fn flags(&mut self) -> Result<PublicAccessFlags, ScanError> {
+        Ok(PublicAccessFlags {
+            block_public_acls: self.optional_bool()?,
+            ignore_public_acls: self.optional_bool()?,
+            block_public_policy: self.optional_bool()?,
+            restrict_public_buckets: self.optional_bool()?,
+        })
+    }
+
+    fn u64(&mut self) -> Result<u64, ScanError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    /// A count of things that follow, each at least one byte long.
+    fn len(&mut self) -> Result<usize, ScanError> {
+        let len = self.u64()?;
+        usize::try_from(len).ok().filter(|len| *len <= self.bytes.len() - self.at.min(self.bytes.len())).ok_or_else(|| self.bad("length", len))
+    }
+
+    fn str(&mut self) -> Result<&'b str, ScanError> {
+        let len = self.len()?;
+        let bytes = self.take(len)?;
+        std::str::from_utf8(bytes).map_err(|_| self.bad("text that is not UTF-8 of length", len))
+    }
+
+    fn string(&mut self) -> Result<String, ScanError> {
+        self.str().map(str::to_owned)
+    }
+
+    fn optional_string(&mut self) -> Result<Option<String>, ScanError> {
+        match self.u8()? {
+            0 => Ok(None),
+            1 => self.string().map(Some),
+            other => Err(self.bad("optional text", other)),
+        }
+    }
+
+    fn strings(&mut self) -> Result<Vec<String>, ScanError> {
+        (0..self.len()?).map(|_| self.string()).collect()
+    }
+
+    fn text(&mut self, shared: &BTreeSet<&'static str>) -> Result<Text, ScanError> {
+        let is_shared = self.bool()?;
+        let text = self.str()?;
+        Ok(match shared.get(text) {
+            Some(&shared) if is_shared => Text::Borrowed(shared),
+            _ => Text::Owned(text.to_owned()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::ScanOptions;
+
+    fn scan_of(sources: &[(&str, String)]) -> Scan {
+        let mut scan = Scan::new(ScanOptions::default()).expect("options");
+        for (name, text) in sources {
+            scan.begin_source(name).expect("begin");
+            scan.feed(text.as_bytes()).expect("feed");
+            scan.end_source().expect("end");
+        }
+        scan
+    }
+
+    fn item(kind: &str, id: &str, region: &str, captured: &str, configuration: &str, supplementary: &str) -> String {
+        format!(
+            r#"{{"resourceType": "{kind}", "resourceId": "{id}", "awsAccountId": "123456789012", "awsRegion": "{region}", "configurationItemCaptureTime": "{captured}", "configurationItemStatus": "OK", "configuration": {configuration}, "supplementaryConfiguration": {supplementary}, "tags": {{"Criticality": "high"}}}}"#
+        )
+    }
+
+    fn snapshot(items: &[String]) -> String {
+        format!(r#"{{"configurationItems": [{}]}}"#, items.join(","))
+    }
+
+    /// Sources whose verdicts need each other: the account's public access block, buckets, an
+    /// instance and its volume, one IAM role recorded in two regions (once in a newer and once
+    /// in a tied version), a notice, and a resource of a type no rule evaluates.
+    fn sources() -> Vec<(&'static str, String)> {
+        let t1 = "2026-11-01T00:00:00.000Z";
+        let t2 = "2026-11-02T00:00:00.000Z";
+        let role = |region: &str, at: &str, path: &str| item("AWS::IAM::Role", "AROA1", region, at, &format!(r#"{{"roleName": "r", "path": "{path}", "assumeRolePolicyDocument": "%7B%7D"}}"#), "{}");
+        vec![
+            ("a.json", snapshot(&[
+                item("AWS::S3::AccountPublicAccessBlock", "123456789012", "us-east-1", t1, r#"{"blockPublicAcls": true, "ignorePublicAcls": true, "blockPublicPolicy": true, "restrictPublicBuckets": true}"#, "{}"),
+                item("AWS::EC2::Volume", "vol-1", "us-east-1", t1, r#"{"volumeId": "vol-1", "encrypted": false}"#, "{}"),
+                role("us-east-1", t1, "/a/"),
+            ])),
+            ("b.json", snapshot(&[
+                item("AWS::S3::Bucket", "bucket-1", "us-east-1", t1, r#"{"name": "bucket-1"}"#, "{}"),
+                item("AWS::EC2::Instance", "i-1", "us-east-1", t1, r#"{"instanceId": "i-1", "state": {"name": "running"}, "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeId": "vol-1"}}]}"#, "{}"),
+                role("eu-west-1", t2, "/b/"),
+            ])),
+            ("c.json", r#"{"messageType": "ScheduledNotification", "notificationCreationTime": "2026-11-02T00:00:00.000Z"}"#.to_owned()),
+            ("d.json", snapshot(&[
+                role("ap-southeast-2", t2, "/d/"),
+                item("AWS::Lambda::Function", "f-1", "us-east-1", t1, r#"{"functionName": "f-1"}"#, "{}"),
+                item("AWS::EC2::Volume", "vol-1", "us-east-1", t1, r#"{"volumeId": "vol-1", "encrypted": true}"#, "{}"),
+            ])),
+        ]
+    }
+
+    fn report_json(scan: Scan) -> Vec<u8> {
+        let report = scan.finish(crate::ReportMeta { generated_at: "2026-11-03T00:00:00.000Z".to_owned(), ..Default::default() }).expect("finish");
+        crate::render::json::render(&report).expect("render")
+    }
+
+    /// Every way of cutting the sources into consecutive groups, handed over in pieces of
+    /// every size from one resource to all at once, gives the report one scan gives.
+    #[test]
+    fn absorbing_consecutive_groups_gives_the_same_report_as_one_scan() {
+        let sources = sources();
+        let expected = report_json(scan_of(&sources));
+        let n = sources.len();
+        for cuts in 0u32..(1 << (n - 1)) {
+            let mut groups: Vec<Vec<(&str, String)>> = vec![Vec::new()];
+            for (i, source) in sources.iter().enumerate() {
+                if i > 0 && cuts & (1 << (i - 1)) != 0 {
+                    groups.push(Vec::new());
+                }
+                groups.last_mut().expect("a group").push(source.clone());
+            }
+            for piece in [1, 200, usize::MAX] {
+                let mut first = scan_of(&groups[0]);
+                for group in &groups[1..] {
+                    let mut other = scan_of(group);
+                    loop {
+                        let bytes = other.take_state(piece).expect("take");
+                        if bytes.is_empty() {
+                            break;
+                        }
+                        first.absorb_state(&bytes).expect("absorb");
+                    }
+                    assert!(other.begin_source("late.json").is_err(), "a scan that handed its state over reads nothing more");
+                }
+                assert_eq!(String::from_utf8_lossy(&report_json(first)), String::from_utf8_lossy(&expected), "groups {cuts:b}, pieces of {piece} bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn absorbed_findings_share_their_fixed_texts() {
+        let sources = sources();
+        let mut first = scan_of(&sources[..1]);
+        let t1 = "2026-11-01T00:00:00.000Z";
+        let mut other = scan_of(&[("e.json", snapshot(&[item("AWS::EC2::Volume", "vol-2", "us-east-1", t1, r#"{"volumeId": "vol-2", "encrypted": false}"#, "{}")]))]);
+        let bytes = other.take_state(usize::MAX).expect("take");
+        first.absorb_state(&bytes).expect("absorb");
+        let volume = first.resources.iter().find(|(k, _)| k.1 == "vol-2").map(|(_, r)| r).expect("absorbed volume");
+        let State::Live { checks, .. } = &volume.state else { panic!("live") };
+        assert!(checks.iter().all(|(_, c)| matches!(c, Check::Done(o) if matches!(o.message, Text::Borrowed(_)) && matches!(o.path, Text::Borrowed(_)))), "{checks:?}");
+    }
+
+    #[test]
+    fn damaged_or_foreign_state_is_refused_and_changes_nothing() {
+        let sources = sources();
+        let mut other = scan_of(&sources[1..2]);
+        let bytes = other.take_state(usize::MAX).expect("take");
+        let before = report_json(scan_of(&sources[..1]));
+        for cut in [0, 3, MAGIC.len(), MAGIC.len() + 1, bytes.len() / 2, bytes.len() - 1] {
+            let mut first = scan_of(&sources[..1]);
+            let error = first.absorb_state(&bytes[..cut]).expect_err("cut short");
+            assert!(matches!(error, ScanError::InvalidState(ref m) if m.contains("unusable")), "{cut}: {error:?}");
+            assert_eq!(report_json(first), before, "a refused piece leaves the scan as it was");
+        }
+        let mut tagged = Scan::new(ScanOptions { criticality_tag: "Tier".to_owned(), ..ScanOptions::default() }).expect("options");
+        let error = tagged.absorb_state(&bytes).expect_err("other options");
+        assert!(matches!(error, ScanError::InvalidState(ref m) if m.contains("other options")), "{error:?}");
+        let mut open = scan_of(&sources[..1]);
+        open.begin_source("open.json").expect("begin");
+        assert!(open.absorb_state(&bytes).is_err(), "not while a source is open");
+        assert!(open.take_state(10).is_err(), "not while a source is open");
+    }
+}

@@ -1,0 +1,106 @@
+//! `--jobs`: one scan read on several component instances gives the report one instance gives,
+//! byte for byte, in every format, however the files are shared out — with evidence that spans
+//! files (an instance and its volumes, the account's public access block, resources recorded
+//! again newer or in a tied version elsewhere) deciding verdicts.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const AT: &str = "2026-12-01T09:00:00.000Z";
+const OUTPUTS: [&str; 4] = ["report.json", "report.html", "findings.csv", "findings.ocsf.jsonl"];
+
+fn compliance(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_compliance")).args(args).current_dir(dir).stdin(Stdio::null()).output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write_export(dir: &Path, files: usize, resources: u64) {
+    std::fs::create_dir_all(dir.join("export")).expect("mkdir");
+    for (name, bytes) in compliance_benches::org_export(files, resources, 7) {
+        std::fs::write(dir.join("export").join(name), bytes).expect("write");
+    }
+}
+
+fn scan(dir: &Path, jobs: &str, extra: &[&str]) -> Output {
+    let out = format!("out-{jobs}");
+    let mut args = vec!["scan", "export", "--jobs", jobs, "--format", "json,html,csv,ocsf", "--global-region", "us-east-1", "--out-dir", &out, "--generated-at", AT];
+    args.extend_from_slice(extra);
+    compliance(&args, dir)
+}
+
+#[test]
+fn every_jobs_count_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_export(dir.path(), 23, 2_300);
+    let one = scan(dir.path(), "1", &[]);
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("out-1/report.json")).expect("json")).expect("parses");
+    assert_eq!(report["input"]["sources"].as_array().map(Vec::len), Some(23));
+    assert!(report["input"]["superseded_items"].as_u64().is_some_and(|n| n >= 300), "{}", report["input"]);
+    for jobs in ["2", "7", "23", "64"] {
+        let out = scan(dir.path(), jobs, &[]);
+        assert_eq!(out.status.code(), Some(0), "--jobs {jobs}: {}", text(&out.stderr));
+        for file in OUTPUTS {
+            let expected = std::fs::read(dir.path().join("out-1").join(file)).expect("one job's output");
+            let got = std::fs::read(dir.path().join(format!("out-{jobs}")).join(file)).expect("output");
+            assert!(got == expected, "--jobs {jobs}: {file} differs from --jobs 1");
+        }
+    }
+}
+
+/// The evidence really does span the files: scored alone, the first file leaves instances
+/// undecided that the whole export decides with volumes recorded in other files, so the
+/// comparison above would see a merge that lost any of it.
+#[test]
+fn the_export_needs_evidence_from_other_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_export(dir.path(), 4, 400);
+    let all = scan(dir.path(), "2", &[]);
+    assert_eq!(all.status.code(), Some(0), "{}", text(&all.stderr));
+    let alone = compliance(&["scan", "export/snapshot-0000.json", "--format", "json", "--out-dir", "alone", "--generated-at", AT], dir.path());
+    assert_eq!(alone.status.code(), Some(0), "{}", text(&alone.stderr));
+    let statuses = |path: &str| -> Vec<(String, String)> {
+        let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join(path)).expect("json")).expect("parses");
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule_id"] == "ec2-instance-ebs-encrypted")
+            .map(|f| (f["resource_id"].as_str().unwrap_or_default().to_owned(), f["status"].as_str().unwrap_or_default().to_owned()))
+            .collect()
+    };
+    let whole = statuses("out-2/report.json");
+    let decided_elsewhere = statuses("alone/report.json")
+        .into_iter()
+        .filter(|(id, status)| status == "INSUFFICIENT_DATA" && whole.iter().any(|(w, s)| w == id && s != "INSUFFICIENT_DATA"))
+        .count();
+    assert!(decided_elsewhere > 0, "no instance of the first file needs a volume of another file");
+}
+
+#[test]
+fn a_bad_file_in_a_later_share_is_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_export(dir.path(), 6, 300);
+    std::fs::write(dir.path().join("export/snapshot-0004.json"), b"{\"configurationItems\": [{\"resourceType\": ").expect("write");
+    let out = scan(dir.path(), "3", &[]);
+    assert_eq!(out.status.code(), Some(2), "an input error: {}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("snapshot-0004.json"), "{stderr}");
+    assert!(!dir.path().join("out-3/report.json").exists());
+}
+
+#[test]
+fn an_archived_component_without_parallel_reads_scans_on_one_instance() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_export(dir.path(), 5, 200);
+    let archived = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/archive/rule-pack-1.2.0-wit-1.3.0/component.wasm");
+    let archived = archived.to_str().expect("utf-8 path");
+    let one = compliance(&["scan", "export", "--jobs", "1", "--format", "json", "--out-dir", "a1", "--generated-at", AT, "--component", archived], dir.path());
+    let four = compliance(&["scan", "export", "--jobs", "4", "--format", "json", "--out-dir", "a4", "--generated-at", AT, "--component", archived], dir.path());
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+    assert_eq!(four.status.code(), Some(0), "{}", text(&four.stderr));
+    assert!(std::fs::read(dir.path().join("a1/report.json")).expect("a1") == std::fs::read(dir.path().join("a4/report.json")).expect("a4"));
+}
