@@ -2,14 +2,25 @@
 # Builds the four Lambda functions for the stack: `cargo lambda build --release` for arm64
 # (Graviton, provided.al2023), cross-compiled through zig, into <repo>/target/lambda/<function>/
 # bootstrap, where infra/Pulumi.yaml picks them up. Prints each binary's size.
-# Usage: scripts/build-lambdas.sh [--x86-64]   (default --arm64)
+# Usage: scripts/build-lambdas.sh [--arm64 | --x86-64] [--dev]
+#   --dev  the dev profile instead of --release: the same code, cross toolchain and precompiled
+#          component, with dependencies at opt-level 2. The test command packages this way: its
+#          build scripts and proc-macros are the ones `cargo test` already built, where a release
+#          build compiles them all again (tens of minutes on a fresh machine). Deploy --release.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-arch="${1:---arm64}"
+arch=--arm64
+profile=(--release)
+for option in "$@"; do
+  case "$option" in
+    --arm64 | --x86-64) arch="$option" ;;
+    --dev) profile=() ;;
+    *) echo "build-lambdas: unknown option $option (use --arm64, --x86-64 or --dev)" >&2; exit 2 ;;
+  esac
+done
 case "$arch" in
   --arm64) triple=aarch64-unknown-linux-gnu ;;
   --x86-64) triple=x86_64-unknown-linux-gnu ;;
-  *) echo "build-lambdas: unknown option $arch (use --arm64 or --x86-64)" >&2; exit 2 ;;
 esac
 "$root/scripts/bootstrap.sh" "$triple"
 "$root/scripts/bootstrap-lambda.sh" # cargo-lambda and zig
@@ -31,7 +42,7 @@ features=()
 [[ "$(uname -m)" == "${triple%%-*}" ]] || features=(--features cross-precompile)
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-cargo lambda build --locked --release "$arch" --package compliance-lambda "${features[@]}" --lambda-dir "$root/target/lambda" 2>&1 | tee "$log"
+cargo lambda build --locked "${profile[@]}" "$arch" --package compliance-lambda "${features[@]}" --lambda-dir "$root/target/lambda" 2>&1 | tee "$log"
 if grep -q "cannot precompile the component" "$log"; then
   echo "build-lambdas: the component was not precompiled for $triple (see the warning above)" >&2
   exit 1

@@ -10,9 +10,19 @@ shared_target="${CARGO_TARGET_DIR:-$root/target}"
 work="$(mktemp -d /tmp/compliance-repro.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
+# The CLI is built as `cargo test --workspace` builds it: `--workspace` with a test target
+# makes cargo resolve features as the test build does (dev-dependencies included), so the
+# copies reuse the test step's wasmtime and AWS SDK builds. `cargo run -p compliance-cli`
+# resolves fewer features, and on a fresh machine compiled all of them a second time.
+build_cli() { # $1 = workspace; prints the path of the CLI it built
+  (cd "$1" && CARGO_TARGET_DIR="$shared_target" cargo build --quiet --locked --workspace --bin compliance --test parallel) &&
+    echo "$shared_target/debug/compliance"
+}
+
 embedded_sha() { # $1 = workspace, $2 = component target dir (empty: the build's default)
-  (cd "$1" && export CARGO_TARGET_DIR="$shared_target" && if [[ -n "$2" ]]; then export COMPLIANCE_COMPONENT_TARGET_DIR="$2"; fi &&
-     cargo run --quiet --locked -p compliance-cli -- component) | sed -n 's/^sha256: *//p'
+  local cli
+  cli="$(if [[ -n "$2" ]]; then export COMPLIANCE_COMPONENT_TARGET_DIR="$2"; fi; build_cli "$1")"
+  "$cli" component | sed -n 's/^sha256: *//p'
 }
 
 here="$(embedded_sha "$root" "")"
@@ -32,7 +42,7 @@ if [[ -z "${shas[0]}" || "${shas[0]}" != "${shas[1]}" || "${shas[1]}" != "${shas
 fi
 # All copies share this machine's cargo home, so also prove no absolute path is embedded at
 # all: another machine with another $CARGO_HOME or checkout path then builds the same bytes.
-(cd "$root" && CARGO_TARGET_DIR="$shared_target" cargo run --quiet --locked -p compliance-cli -- component --export "$work/engine.wasm" >/dev/null)
+"$(build_cli "$root")" component --export "$work/engine.wasm" >/dev/null
 cargo_home="$(cd "${CARGO_HOME:-$HOME/.cargo}" && pwd -P)"
 for path in "$root" "$cargo_home" "$HOME" "$work"; do
   if grep -aqF "$path/" "$work/engine.wasm"; then

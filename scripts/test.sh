@@ -28,9 +28,10 @@ step() { # step "title" command...
 }
 step "bootstrap (wasm32-wasip2 target; moto, cargo-lambda, zig into .venv-lambda)" \
   bash -c '"$1/scripts/bootstrap.sh" && "$1/scripts/bootstrap-lambda.sh"' _ "$root"
+step "one build of each crate (unit graph: build.rs and the runtime share wasmtime)" "$root/scripts/check-build-graph.sh"
 step "cargo test" cargo test --locked --workspace
 step "Lambda functions end to end (host builds; cargo lambda runtime API + invoke, moto)" "$root/scripts/e2e-lambda.sh" host
-step "Lambda packaging for the stack (cargo lambda build --release --arm64)" "$root/scripts/build-lambdas.sh"
+step "Lambda packaging for arm64 (cargo lambda build --arm64, dev profile: build-lambdas.sh --dev)" "$root/scripts/build-lambdas.sh" --arm64 --dev
 step "packaged arm64 Lambda functions end to end (qemu-aarch64, moto)" "$root/scripts/e2e-lambda.sh" packaged
 step "benchmarks compile (run by scripts/bench.sh, not timed here)" cargo test --locked --workspace --benches --no-run
 step "clippy (engine lint wall, all crates)" cargo clippy --locked --workspace --all-targets -- -D warnings

@@ -81,14 +81,20 @@ fn precompile(component: &[u8]) -> Vec<u8> {
     }
 }
 
-/// `<target>/component-build`, shared by debug and release builds of the hosts.
+/// `<target>/component-build`, shared by debug and release builds of the hosts and by
+/// cross builds (the component is the same wasm whatever the host is built for).
 fn shared_target_dir(out_dir: &Path) -> PathBuf {
     // OUT_DIR is <target>/[<triple>/]<profile>/build/<pkg>-<hash>/out.
+    let triple = env::var_os("TARGET");
     out_dir
         .ancestors()
         .find(|p| p.file_name().is_some_and(|n| n == "build"))
         .and_then(Path::parent)
         .and_then(Path::parent)
+        .map(|dir| match (dir.file_name(), dir.parent()) {
+            (Some(name), Some(target)) if Some(name) == triple.as_deref() => target,
+            _ => dir,
+        })
         .map(|target| target.join("component-build"))
         .unwrap_or_else(|| out_dir.join("component-build"))
 }
