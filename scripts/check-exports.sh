@@ -21,9 +21,7 @@ if ! cmp -s "$requirements" "$venv/.requirements" 2>/dev/null; then
   cp "$requirements" "$venv/.requirements"
 fi
 cd "$root"
-target="${CARGO_TARGET_DIR:-$root/target}"
-cargo build --locked -p compliance-cli
-bin="$target/debug/compliance"
+bin="$("$root/scripts/build-cli.sh")"
 work="$(mktemp -d /tmp/compliance-exports.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 at=2026-12-01T09:00:00.000Z

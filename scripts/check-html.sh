@@ -56,8 +56,7 @@ if clean self-test 2>/dev/null; then
 fi
 
 # 2. The demo's report and an org report made from it.
-cargo build --locked -p compliance-cli
-bin="$target/debug/compliance"
+bin="$("$root/scripts/build-cli.sh")"
 "$bin" scan hosts/cli/demo/config-snapshot-demo.json --waivers hosts/cli/demo/waivers.yaml --format html,json --out-dir "$art/report" --generated-at 2026-12-01T09:00:00.000Z >/dev/null
 "$bin" rollup "$art/report/report.json" --org-id o-demo000001 --format html,json --out-dir "$art/org" --generated-at 2026-12-01T09:20:00.000Z 2>/dev/null
 load "$art/report/report.html" report

@@ -9,7 +9,7 @@ cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 if [[ ! -x "$target/debug/compliance" ]]; then
   echo "demo: first build — cargo compiles wasmtime, the AWS-free CLI and the scoring component (WebAssembly)." >&2
-  echo "demo: this takes about 10 minutes on two cores (later runs: seconds); cargo's progress follows." >&2
+  echo "demo: this takes 10–15 minutes on two cores (later runs: seconds); cargo's progress follows." >&2
 fi
-cargo build --locked -p compliance-cli >&2
-exec "$target/debug/compliance" scan "$@"
+bin="$("$root/scripts/build-cli.sh")" # the test command's build of the CLI: one build serves both
+exec "$bin" scan "$@"
