@@ -16,6 +16,7 @@ pub mod rollup;
 pub mod rules;
 pub mod scan;
 pub mod score;
+pub mod sha256x4;
 pub mod value;
 pub mod waiver;
 

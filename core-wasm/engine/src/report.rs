@@ -112,13 +112,21 @@ pub struct ResourceResult {
 impl ResourceResult {
     /// Stable id of a finding on this resource: a digest of (rule, type, id, account, region),
     /// so the same problem keeps its id across scans.
+    /// A report's renderers take the ids from [`ScoreReport::findings_with_ids`], which hashes
+    /// four at a time; this is for one finding.
     pub fn finding_id(&self, finding: &Finding) -> String {
-        let mut hasher = Sha256::new();
-        for part in [rule(finding.rule).id, &self.resource_type, &self.resource_id, &self.account_id, &self.region] {
-            hasher.update(part.as_bytes());
-            hasher.update([0x1f]);
+        id_of_digest(&Sha256::digest(self.id_message(finding)))
+    }
+
+    /// What a finding's id digests: each part followed by a unit separator (0x1f).
+    fn id_message(&self, finding: &Finding) -> Vec<u8> {
+        let parts = [rule(finding.rule).id, &self.resource_type, &self.resource_id, &self.account_id, &self.region];
+        let mut message = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+        for part in parts {
+            message.extend_from_slice(part.as_bytes());
+            message.push(0x1f);
         }
-        hex(hasher.finalize().get(..16).unwrap_or_default())
+        message
     }
 
     /// Ids of the rules this resource fails.
@@ -258,23 +266,135 @@ impl ScoreReport {
     pub fn findings(&self) -> impl Iterator<Item = (&ResourceResult, &Finding)> {
         self.resources.iter().flat_map(|r| r.findings.iter().map(move |f| (r, f)))
     }
+
+    /// Every finding with its resource and id, in report order, from finding `finding` of
+    /// resource `resource` on (a position past a resource's last finding starts at the next
+    /// resource). The ids are digested in batches, four at a time.
+    pub fn findings_with_ids(&self, resource: usize, finding: usize) -> FindingsWithIds<'_> {
+        FindingsWithIds::new(&self.resources, resource, finding)
+    }
+}
+
+/// See [`ScoreReport::findings_with_ids`].
+pub struct FindingsWithIds<'a> {
+    resources: &'a [ResourceResult],
+    /// Where the next batch starts.
+    resource: usize,
+    finding: usize,
+    ready: std::collections::VecDeque<FindingWithId<'a>>,
+}
+
+/// A finding, its resource, where it is in the report (resource index, finding index) and its id.
+pub struct FindingWithId<'a> {
+    /// Its resource.
+    pub resource: &'a ResourceResult,
+    /// The finding.
+    pub finding: &'a Finding,
+    /// Its position: the resource's index in the report, the finding's in the resource.
+    pub position: (usize, usize),
+    /// [`ResourceResult::finding_id`].
+    pub id: String,
+}
+
+/// Findings digested at a time: enough to keep the four lanes full across resources with
+/// one or two findings, few enough that a page of a paged render wastes little when it ends.
+const ID_BATCH: usize = 64;
+
+impl<'a> FindingsWithIds<'a> {
+    fn new(resources: &'a [ResourceResult], resource: usize, finding: usize) -> Self {
+        FindingsWithIds { resources, resource, finding, ready: std::collections::VecDeque::new() }
+    }
+}
+
+impl<'a> Iterator for FindingsWithIds<'a> {
+    type Item = FindingWithId<'a>;
+
+    fn next(&mut self) -> Option<FindingWithId<'a>> {
+        if self.ready.is_empty() {
+            let mut batch = Vec::with_capacity(ID_BATCH);
+            while batch.len() < ID_BATCH {
+                let Some(resource) = self.resources.get(self.resource) else { break };
+                match resource.findings.get(self.finding) {
+                    Some(finding) => {
+                        batch.push((resource, finding, (self.resource, self.finding)));
+                        self.finding += 1;
+                    }
+                    None => {
+                        self.resource += 1;
+                        self.finding = 0;
+                    }
+                }
+            }
+            let messages: Vec<Vec<u8>> = batch.iter().map(|(r, f, _)| r.id_message(f)).collect();
+            let digests = crate::sha256x4::digest_all(&messages.iter().map(Vec::as_slice).collect::<Vec<_>>());
+            self.ready.extend(batch.into_iter().zip(digests).map(|((resource, finding, position), digest)| FindingWithId {
+                resource,
+                finding,
+                position,
+                id: id_of_digest(&digest),
+            }));
+        }
+        self.ready.pop_front()
+    }
+}
+
+/// A finding id: the first 16 bytes of the digest, in hex.
+fn id_of_digest(digest: &[u8]) -> String {
+    hex(digest.get(..16).unwrap_or_default())
 }
 
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
-    // Every finding id goes through here: formatting each byte with `format!` was a third of
-    // the JSON report's rendering.
-    let digit = |nibble: u8| char::from_digit(u32::from(nibble), 16).unwrap_or('0');
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(digit(byte >> 4));
-        out.push(digit(byte & 0x0f));
+    // Every finding id goes through here.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = vec![0; bytes.len() * 2];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        let digit = |nibble: u8| DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0');
+        pair.copy_from_slice(&[digit(byte >> 4), digit(byte & 0x0f)]);
     }
-    out
+    String::from_utf8(out).unwrap_or_default() // ASCII digits only
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn batched_ids_are_the_single_ids_from_any_position() {
+        let resource = |id: &str, rules: &[RuleIndex]| ResourceResult {
+            resource_type: "AWS::S3::Bucket".to_owned(),
+            resource_id: id.to_owned(),
+            resource_name: None,
+            arn: None,
+            account_id: "123456789012".to_owned(),
+            region: "eu-west-1".to_owned(),
+            criticality: Criticality::Medium,
+            score_bp: 0,
+            findings: rules
+                .iter()
+                .map(|&rule| Finding { rule, status: Status::Compliant, message: "m".into(), path: "p".into(), waiver: None })
+                .collect(),
+        };
+        // Resources with no, one and many findings, one id long enough for three blocks, more
+        // findings than one batch.
+        let long = "b".repeat(150);
+        let mut resources = vec![resource("a", &[0, 1]), resource("empty", &[]), resource(&long, &[2]), resource("c", &[0, 1, 2, 3, 4])];
+        for n in 0..30 {
+            resources.push(resource(&format!("bucket-{n}"), &[0, 1, 2, 3]));
+        }
+        let single: Vec<(usize, usize, String)> = resources
+            .iter()
+            .enumerate()
+            .flat_map(|(ri, r)| r.findings.iter().enumerate().map(move |(fi, f)| (ri, fi, r.finding_id(f))))
+            .collect();
+        assert!(single.len() > ID_BATCH);
+        for start in [(0, 0), (0, 1), (0, 2), (1, 0), (2, 1), (3, 4), (20, 3), (34, 0)] {
+            let batched: Vec<(usize, usize, String)> = FindingsWithIds::new(&resources, start.0, start.1).map(|f| (f.position.0, f.position.1, f.id)).collect();
+            let expected: Vec<_> = single.iter().filter(|(ri, fi, _)| (*ri, *fi) >= start).cloned().collect();
+            assert_eq!(batched, expected, "from {start:?}");
+        }
+    }
+
     #[test]
     fn hex_is_lower_case_two_digits_per_byte() {
         assert_eq!(super::hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::export::{Context, frameworks_of, partition, related_requirements, resource_uid, truncate};
-use crate::report::{Finding, ResourceResult};
+use crate::report::{Finding, FindingWithId};
 use crate::rules::frameworks::Framework;
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, Severity as RuleSeverity, Status, rule};
 
@@ -131,9 +131,9 @@ pub fn compliance_status(status: Status) -> &'static str {
     }
 }
 
-/// The `Id` of a finding: stable across scans, free of scan times.
-pub fn finding_id(resource: &ResourceResult, finding: &Finding) -> String {
-    format!("compliance-scanner/{}/{}", rule(finding.rule).id, resource.finding_id(finding))
+/// The `Id` of a finding whose report id is `id`: stable across scans, free of scan times.
+pub fn finding_id(finding: &Finding, id: &str) -> String {
+    format!("compliance-scanner/{}/{id}", rule(finding.rule).id)
 }
 
 fn types(rule_id: &str) -> Vec<String> {
@@ -156,7 +156,8 @@ fn types(rule_id: &str) -> Vec<String> {
 }
 
 /// Writes one finding as one line of compact JSON.
-pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, resource: &ResourceResult, finding: &Finding) -> Result<(), serde_json::Error> {
+pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, found: &FindingWithId<'_>) -> Result<(), serde_json::Error> {
+    let (resource, finding) = (found.resource, found.finding);
     let def = rule(finding.rule);
     let report = context.report;
     let region = context.region_of(resource);
@@ -172,7 +173,7 @@ pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, resource: &Resourc
             fields.insert(key, truncate(value, PRODUCT_FIELD_VALUE_MAX).into_owned().into());
         }
     };
-    field("compliance/finding_id", &resource.finding_id(finding));
+    field("compliance/finding_id", &found.id);
     field("compliance/rule_id", def.id);
     field("compliance/rule_pack", &format!("{RULE_PACK_ID} {RULE_PACK_VERSION}"));
     field("compliance/status", finding.status.as_str());
@@ -192,7 +193,7 @@ pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, resource: &Resourc
     let types = types(def.id);
     let record = AsffFinding {
         schema_version: SCHEMA_VERSION,
-        id: finding_id(resource, finding),
+        id: finding_id(finding, &found.id),
         product_arn: format!("arn:{}:securityhub:{region}:{account}:product/{account}/default", partition(region)),
         product_name: super::export::PRODUCT_NAME,
         generator_id: def.id,

@@ -2,7 +2,7 @@
 //! formula (leading `=`, `+`, `-`, `@`, tab or carriage return) are prefixed with `'`: resource
 //! names and tags are chosen by whoever creates the resources.
 
-use crate::report::ScoreReport;
+use crate::report::{FindingWithId, ScoreReport};
 use crate::rules::rule;
 
 const HEADER: [&str; 19] = [
@@ -44,9 +44,8 @@ pub fn render(report: &ScoreReport) -> Vec<u8> {
     push_row(&mut out, HEADER.iter().copied());
     let requirements = requirement_cells();
     let none: [String; 4] = Default::default();
-    for (resource, finding) in report.findings() {
+    for FindingWithId { resource, finding, id, .. } in report.findings_with_ids(0, 0) {
         let def = rule(finding.rule);
-        let id = resource.finding_id(finding);
         let row = [
             id.as_str(),
             def.id,

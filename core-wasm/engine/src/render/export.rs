@@ -213,30 +213,26 @@ impl ExportPages {
             out.push(b'[');
         }
         self.started = true;
+        let mut findings = report.findings_with_ids(self.resource, self.finding);
         while out.len() < max_bytes {
-            let Some(resource) = report.resources.get(self.resource) else {
+            let Some(found) = findings.next() else {
                 if self.format == ExportFormat::Asff {
                     out.extend_from_slice(if self.written == 0 { b"]\n" } else { b"\n]\n" });
                 }
                 self.done = true;
                 break;
             };
-            let Some(finding) = resource.findings.get(self.finding) else {
-                self.resource += 1;
-                self.finding = 0;
-                continue;
-            };
-            self.finding += 1;
-            if !exported(finding) {
+            (self.resource, self.finding) = (found.position.0, found.position.1 + 1);
+            if !exported(found.finding) {
                 continue;
             }
             match self.format {
                 ExportFormat::Asff => {
                     out.extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
-                    super::asff::write(&mut out, &context, resource, finding)?;
+                    super::asff::write(&mut out, &context, &found)?;
                 }
                 ExportFormat::Ocsf => {
-                    super::ocsf::write(&mut out, &context, resource, finding)?;
+                    super::ocsf::write(&mut out, &context, &found)?;
                     out.push(b'\n');
                 }
             }

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::export::{Context, frameworks_of, partition, related_requirements, resource_uid};
-use crate::report::{Finding, ResourceResult};
+use crate::report::FindingWithId;
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, Severity, Status, rule};
 
 /// The OCSF schema version written in `metadata.version`.
@@ -114,7 +114,7 @@ struct Account<'a> {
 
 #[derive(Serialize)]
 struct Unmapped<'a> {
-    finding_id: String,
+    finding_id: &'a str,
     config_status: &'static str,
     path: &'a str,
     generated_at: &'a str,
@@ -156,7 +156,8 @@ fn compliance_status_id(status: Status) -> u8 {
 }
 
 /// Writes one finding as one line of compact JSON (without the newline).
-pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, resource: &ResourceResult, finding: &Finding) -> Result<(), serde_json::Error> {
+pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, found: &FindingWithId<'_>) -> Result<(), serde_json::Error> {
+    let (resource, finding) = (found.resource, found.finding);
     let def = rule(finding.rule);
     let report = context.report;
     let region = context.region_of(resource);
@@ -186,7 +187,7 @@ pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, resource: &Resourc
             profiles: ["cloud"],
         },
         finding_info: FindingInfo {
-            uid: super::asff::finding_id(resource, finding),
+            uid: super::asff::finding_id(finding, &found.id),
             title: def.title,
             desc: super::export::description(finding, def.title),
             types: [def.id],
@@ -210,7 +211,7 @@ pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, resource: &Resourc
         }],
         cloud: Cloud { provider: "AWS", region, account: Account { name: &resource.account_id, uid: &resource.account_id, type_id: 10, account_type: "AWS Account" } },
         unmapped: Unmapped {
-            finding_id: resource.finding_id(finding),
+            finding_id: &found.id,
             config_status: finding.status.as_str(),
             path: &finding.path,
             generated_at: &report.meta.generated_at,
