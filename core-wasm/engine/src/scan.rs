@@ -235,34 +235,25 @@ impl Scan {
         // account, whose newest item wins whichever region delivered it.
         let region = if item.resource_type.starts_with("AWS::IAM::") { GLOBAL_REGION } else { item.region };
         let key = (item.resource_type.to_owned(), item.resource_id.to_owned(), item.account_id.to_owned(), region.to_owned());
-        // One search of the map per item: on this hot path string comparisons are most of the cost.
-        match self.resources.entry(key) {
-            Entry::Occupied(mut existing) => {
-                self.input.superseded_items += 1;
-                // The newest version wins; on a tie the first one read stays, so the result does
-                // not depend on anything but the input order, which the host fixes.
-                if existing.get().version < item.version {
-                    existing.insert(recorded(&self.options, item));
-                }
-            }
-            Entry::Vacant(vacant) => {
-                vacant.insert(recorded(&self.options, item));
-            }
-        }
+        let version = item.version;
+        self.keep_newest(key, version, |options| recorded(options, item));
     }
 
-    /// Records a resource another scan read after everything this scan read, by the rule of
-    /// [`Scan::record`]: the newest version wins, on a tie the one read first stays.
-    fn merge_recorded(&mut self, key: ResourceKey, later: Recorded) {
+    /// Keeps the newest version of the resource at `key`; on a tie the one recorded first
+    /// stays, so the result depends on nothing but the input order, which the host fixes. Both
+    /// this scan's items and resources absorbed from scans of later sources come through here.
+    /// `build` makes the entry only when it is kept. One search of the map per item: on the hot
+    /// path string comparisons are most of the cost.
+    fn keep_newest(&mut self, key: ResourceKey, version: Version, build: impl FnOnce(&ScanOptions) -> Recorded) {
         match self.resources.entry(key) {
             Entry::Occupied(mut existing) => {
                 self.input.superseded_items += 1;
-                if existing.get().version < later.version {
-                    existing.insert(later);
+                if existing.get().version < version {
+                    existing.insert(build(&self.options));
                 }
             }
             Entry::Vacant(vacant) => {
-                vacant.insert(later);
+                vacant.insert(build(&self.options));
             }
         }
     }

@@ -314,33 +314,31 @@ impl Runtime {
         let cancel = AtomicBool::new(false);
         let (progress_tx, progress_rx) = std::sync::mpsc::channel::<(usize, u64, usize)>();
         let reading = std::thread::scope(|scope| {
-            let mut first_index = 0;
-            let mut spawned = Vec::with_capacity(groups.len());
-            for (group_index, group) in groups.into_iter().enumerate() {
-                let (first, tx, raw_progress, cancel) = (first_index, progress_tx.clone(), &raw_progress, &cancel);
-                first_index += group.len();
-                spawned.push((group_index, group, first, tx, raw_progress, cancel));
-            }
-            let mut spawned = spawned.into_iter();
-            let Some((_, first_group, _, first_tx, _, _)) = spawned.next() else {
-                return Err(Stop::Failed(RuntimeError::Protocol("no sources to read".to_owned())));
-            };
-            let later: Vec<_> = spawned
-                .map(|(group_index, group, first, tx, raw_progress, cancel)| {
-                    let thread = std::thread::Builder::new().name(format!("scan-group-{group_index}"));
-                    thread.spawn_scoped(scope, move || {
-                        let read = self.read_group(request, group, first, false, raw_progress, cancel, &mut |items, source_index| {
-                            let _ = tx.send((group_index, items, source_index));
-                        });
-                        if matches!(read, Err(Stop::Failed(_))) {
-                            cancel.store(true, Ordering::Relaxed); // the other groups stop reading
-                        }
-                        read
-                    })
-                })
-                .collect::<Result<_, _>>()
-                .map_err(|e| Stop::Failed(RuntimeError::Engine(format!("cannot start a scan thread: {e}"))))?;
             let (raw, cancel) = (&raw_progress, &cancel);
+            let cannot_start = |e: std::io::Error| {
+                cancel.store(true, Ordering::Relaxed); // the groups already started stop reading
+                Stop::Failed(RuntimeError::Engine(format!("cannot start a scan thread: {e}")))
+            };
+            let mut groups = groups.into_iter();
+            let first_group = groups.next().ok_or_else(|| Stop::Failed(RuntimeError::Protocol("no sources to read".to_owned())))?;
+            let first_tx = progress_tx.clone();
+            let mut next_index = first_group.len();
+            let mut later = Vec::with_capacity(jobs - 1);
+            for (group_index, group) in (1..).zip(groups) {
+                let (first_index, tx) = (next_index, progress_tx.clone());
+                next_index += group.len();
+                let thread = std::thread::Builder::new().name(format!("scan-group-{group_index}"));
+                let handle = thread.spawn_scoped(scope, move || {
+                    let read = self.read_group(request, group, first_index, false, raw, cancel, &mut |items, source_index| {
+                        let _ = tx.send((group_index, items, source_index));
+                    });
+                    if matches!(read, Err(Stop::Failed(_))) {
+                        cancel.store(true, Ordering::Relaxed); // the other groups stop reading
+                    }
+                    read
+                });
+                later.push(handle.map_err(cannot_start)?);
+            }
             let first = std::thread::Builder::new().name("scan-group-0".to_owned()).spawn_scoped(scope, move || {
                 let fail = |stop: Stop| {
                     cancel.store(true, Ordering::Relaxed);
@@ -365,7 +363,7 @@ impl Runtime {
                 }
                 reading
             });
-            let first = first.map_err(|e| Stop::Failed(RuntimeError::Engine(format!("cannot start a scan thread: {e}"))));
+            let first = first.map_err(cannot_start);
             drop(progress_tx);
             let mut items = vec![0u64; jobs];
             for (group, count, source_index) in progress_rx {

@@ -152,7 +152,7 @@ impl Scan {
             self.input.sources.extend(head.sources);
         }
         for (key, recorded) in resources {
-            self.merge_recorded(key, recorded);
+            self.keep_newest(key, recorded.version, |_| recorded);
         }
         Ok(())
     }
