@@ -1,5 +1,6 @@
 //! Writing report files: atomically (temp file, then rename), so an interrupted or failed run
-//! never leaves a half-written report next to a good one.
+//! never leaves a half-written report next to a good one. And writing to stdout when its reader
+//! may go away.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -25,3 +26,21 @@ pub fn write_atomically(dir: &Path, name: &str, write: impl FnOnce(&mut dyn Writ
     std::fs::rename(&temp, &target).with_context(|| format!("renaming {} to {}", temp.display(), target.display()))?;
     Ok(())
 }
+
+/// Writes to stdout. A reader that went away (`compliance rules | head`) is not an error: the
+/// command goes on without stdout — report files are still written and the exit code still says
+/// what it concluded — where `println!` would panic. Other write errors are returned.
+pub fn stdout(text: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    match std::io::stdout().lock().write_fmt(text) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// `println!` through [`stdout`], returning its error with `?`.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::output::stdout(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+pub(crate) use say;

@@ -55,6 +55,36 @@ fn formats_are_a_list_and_the_flag_repeats() {
 }
 
 #[test]
+fn a_reader_that_goes_away_does_not_stop_the_scan() {
+    // `compliance scan | head`: stdout is closed before the table is written. The reports are
+    // still written, the exit code is still the outcome's, and nothing panics.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (fail_under, code) in [("0", 0), ("90", 1)] {
+        let out_dir = format!("out-{fail_under}");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_compliance"))
+            .args(["scan", "--format", "table,json", "--out-dir", &out_dir, "--fail-under", fail_under])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        drop(child.stdout.take()); // the read end closes before the scan is done
+        let out = child.wait_with_output().expect("the binary ends");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+        assert!(dir.path().join(&out_dir).join("report.json").exists(), "the report is written");
+    }
+    for args in [&["rules"][..], &["component"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_compliance")).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("runs");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("the binary ends");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
 fn fail_under_exits_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = compliance(&["scan", "--format", "json", "--fail-under", "90"], dir.path());

@@ -4,18 +4,19 @@ use anyhow::Context;
 use compliance_runtime::{Limits, Runtime, WIT_PACKAGE};
 
 use crate::Outcome;
+use crate::output::say;
 
 pub fn run(args: crate::args::ComponentArgs) -> anyhow::Result<Outcome> {
     let runtime = Runtime::embedded(Limits::default())?;
     let about = runtime.about()?;
-    println!("engine version:  {}", about.version);
-    println!("rule pack:       {} {}", about.rule_pack_id, about.rule_pack_version);
-    println!("WIT package:     {WIT_PACKAGE}");
-    println!("component bytes: {}", runtime.component_bytes().len());
-    println!("sha256:          {}", runtime.sha256());
+    say!("engine version:  {}", about.version);
+    say!("rule pack:       {} {}", about.rule_pack_id, about.rule_pack_version);
+    say!("WIT package:     {WIT_PACKAGE}");
+    say!("component bytes: {}", runtime.component_bytes().len());
+    say!("sha256:          {}", runtime.sha256());
     if let Some(path) = args.export {
         std::fs::write(&path, runtime.component_bytes()).with_context(|| format!("writing {}", path.display()))?;
-        println!("exported to:     {}", path.display());
+        say!("exported to:     {}", path.display());
     }
     Ok(Outcome::Success)
 }

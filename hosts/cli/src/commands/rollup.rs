@@ -16,6 +16,7 @@ use compliance_runtime::report_head::{ROLLUP_MEMBERS, ROLLUP_SCHEMA, expected_fr
 use crate::Outcome;
 use crate::args::{RollupArgs, RollupFormat, VerifyArgs};
 use crate::output::write_atomically;
+use crate::output::say;
 
 pub fn run(args: RollupArgs) -> anyhow::Result<Outcome> {
     let formats = if args.format.is_empty() { vec![RollupFormat::Json, RollupFormat::Html, RollupFormat::Table] } else { args.format.clone() };
@@ -61,8 +62,8 @@ pub fn run(args: RollupArgs) -> anyhow::Result<Outcome> {
         written.push(args.out_dir.join(name));
     }
     if formats.contains(&RollupFormat::Table) {
-        print!("{}", summary_text(&request, &outcome, summaries.len()));
-        println!("\nComponent sha256 {}", runtime.sha256());
+        crate::output::stdout(format_args!("{}", summary_text(&request, &outcome, summaries.len())))?;
+        say!("\nComponent sha256 {}", runtime.sha256());
     }
     for path in &written {
         eprintln!("wrote {}", path.display());
@@ -108,13 +109,13 @@ pub fn verify(args: &VerifyArgs, head: Value) -> anyhow::Result<Outcome> {
     let outcome = runtime.roll_up(&request, &summaries, &[WitFormat::Json])?;
     let fresh = outcome.rendered.first().context("the component rendered nothing")?;
     if *fresh == stored {
-        println!("verified: {shown} reproduced bit for bit (org score {}, {} reports, component {wanted_component})", percent(outcome.score_bp), summaries.len());
+        say!("verified: {shown} reproduced bit for bit (org score {}, {} reports, component {wanted_component})", percent(outcome.score_bp), summaries.len());
         return Ok(Outcome::Success);
     }
-    println!("MISMATCH: re-computing the roll-up from the reports does not reproduce {shown}");
+    say!("MISMATCH: re-computing the roll-up from the reports does not reproduce {shown}");
     let fresh_head: Value = serde_json::from_slice(fresh).context("the component rendered invalid JSON")?;
     for line in differences(&head, &fresh_head) {
-        println!("  {line}");
+        say!("  {line}");
     }
     Ok(Outcome::Failed)
 }

@@ -9,6 +9,7 @@ use compliance_runtime::frameworks::{Basis, Mapping};
 
 use crate::Outcome;
 use crate::args::{RulesArgs, RulesFormat};
+use crate::output::say;
 
 fn severity(s: Severity) -> &'static str {
     match s {
@@ -74,17 +75,17 @@ pub fn run(args: RulesArgs) -> anyhow::Result<Outcome> {
                 })
                 .collect();
             let doc = serde_json::json!({"rule_pack": {"id": about.rule_pack_id, "version": about.rule_pack_version}, "rules": list});
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            say!("{}", serde_json::to_string_pretty(&doc)?);
         }
         RulesFormat::Table => {
-            println!("Rule pack {} {} ({} rules)\n", about.rule_pack_id, about.rule_pack_version, rules.len());
-            println!("{:<36} {:<9} {:<10} {:<28} COMPLIANT WHEN", "RULE", "SEVERITY", "REMEDIABLE", "RESOURCE TYPES");
+            say!("Rule pack {} {} ({} rules)\n", about.rule_pack_id, about.rule_pack_version, rules.len());
+            say!("{:<36} {:<9} {:<10} {:<28} COMPLIANT WHEN", "RULE", "SEVERITY", "REMEDIABLE", "RESOURCE TYPES");
             for r in &rules {
                 let types = r.resource_types.iter().map(|t| t.trim_start_matches("AWS::")).collect::<Vec<_>>().join(", ");
-                println!("{:<36} {:<9} {:<10} {:<28} {}", r.id, severity(r.severity), if r.remediable { "yes" } else { "no" }, types, r.compliant_when);
+                say!("{:<36} {:<9} {:<10} {:<28} {}", r.id, severity(r.severity), if r.remediable { "yes" } else { "no" }, types, r.compliant_when);
             }
             match &mappings {
-                None => println!("\nThis component carries no framework mapping (it came with rule pack 1.2.0)."),
+                None => say!("\nThis component carries no framework mapping (it came with rule pack 1.2.0)."),
                 Some(list) => {
                     // Requirement-centric: what an auditor of one framework reads.
                     let mut frameworks: Vec<(&str, &str)> = Vec::new();
@@ -94,7 +95,7 @@ pub fn run(args: RulesArgs) -> anyhow::Result<Outcome> {
                         }
                     }
                     for (id, name) in frameworks {
-                        println!("\n{name} ({id})");
+                        say!("\n{name} ({id})");
                         let mut requirements: Vec<(&str, Vec<String>)> = Vec::new();
                         for m in list.iter().filter(|m| m.framework_id == id) {
                             let rule = match m.basis {
@@ -107,10 +108,10 @@ pub fn run(args: RulesArgs) -> anyhow::Result<Outcome> {
                             }
                         }
                         for (requirement, rules) in requirements {
-                            println!("  {requirement:<12} {}", rules.join(", "));
+                            say!("  {requirement:<12} {}", rules.join(", "));
                         }
                     }
-                    println!("\n(prowler) = Prowler's framework files, where AWS lists nothing; (vendor-asserted) = no authority lists it.");
+                    say!("\n(prowler) = Prowler's framework files, where AWS lists nothing; (vendor-asserted) = no authority lists it.");
                 }
             }
         }

@@ -7,6 +7,7 @@ use crate::Outcome;
 use crate::args::{Format, ScanArgs};
 use crate::demo;
 use crate::output::write_atomically;
+use crate::output::say;
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
     let formats = if args.format.is_empty() { vec![Format::Html, Format::Json, Format::Table] } else { args.format.clone() };
@@ -66,8 +67,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
     }
     if formats.contains(&Format::Table) {
         let table = finished.render(ReportFormat::Table, &[])?;
-        print!("{}", String::from_utf8_lossy(&table));
-        println!("\nComponent sha256 {}  ·  input sha256 {}", finished.meta.component_sha256, finished.meta.input_sha256);
+        crate::output::stdout(format_args!("{}", String::from_utf8_lossy(&table)))?;
+        say!("\nComponent sha256 {}  ·  input sha256 {}", finished.meta.component_sha256, finished.meta.input_sha256);
     }
     for path in &written {
         eprintln!("wrote {}", path.display());

@@ -14,6 +14,7 @@ use compliance_runtime::report_head::{VERIFY_MEMBERS, read_head};
 use crate::Outcome;
 use crate::args::VerifyArgs;
 use crate::demo;
+use crate::output::say;
 
 /// Differences listed per category before eliding the rest.
 const MAX_LISTED: usize = 20;
@@ -44,7 +45,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     match waiver_input(&report, args.waivers.as_deref())? {
         WaiverCheck::Given(input) => request.waivers = input,
         WaiverCheck::Differs(message) => {
-            println!("MISMATCH: {message}");
+            say!("MISMATCH: {message}");
             return Ok(Outcome::Failed);
         }
     }
@@ -69,7 +70,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let mut compare = Compare { stored: BufReader::new(open()?), buffer: Vec::new(), same: true };
     finished.render_to(ReportFormat::Json, &[], &mut compare, "the re-rendered report")?;
     if compare.same && compare.stored.fill_buf().context("reading the report")?.is_empty() {
-        println!(
+        say!(
             "verified: {} reproduced bit for bit (score {}, component {}, input {})",
             args.report.display(),
             percent(&report["score_bp"]),
@@ -82,9 +83,9 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let report: Value = serde_json::from_slice(&stored).with_context(|| format!("{} is not JSON", args.report.display()))?;
     let fresh = finished.render(ReportFormat::Json, &[])?;
     let fresh_report: Value = serde_json::from_slice(&fresh).context("the component rendered invalid JSON")?;
-    println!("MISMATCH: re-scoring the inputs does not reproduce {}", args.report.display());
+    say!("MISMATCH: re-scoring the inputs does not reproduce {}", args.report.display());
     for line in differences(&report, &fresh_report, &stored, &fresh) {
-        println!("  {line}");
+        say!("  {line}");
     }
     Ok(Outcome::Failed)
 }
