@@ -72,6 +72,23 @@ fn precompile(component: &[u8]) -> Vec<u8> {
         println!("cargo:warning=cannot precompile the component for {target}: {e}; it will be compiled at start-up");
         return Vec::new();
     }
+    if target.starts_with("x86_64") {
+        // Naming a target makes Cranelift assume the x86-64 baseline (SSE2): wasm SIMD
+        // instructions without an SSE2 form (`i8x16.swizzle`, which the JSON parser's byte
+        // classification uses, among others) would then be calls into the runtime, one per
+        // instruction. x86-64-v2 (SSSE3, SSE4.1/4.2, POPCNT: every x86-64 server CPU since
+        // 2009, and all of Lambda's) compiles them inline.
+        for feature in ["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt", "has_cmpxchg16b"] {
+            // SAFETY: these settings only tell Cranelift which instructions it may emit. The
+            // artifact is loaded by `Component::deserialize`, which checks that the host has
+            // every enabled feature and refuses the artifact otherwise; the runtime then
+            // compiles the component at start-up.
+            #[allow(unsafe_code)]
+            unsafe {
+                config.cranelift_flag_enable(feature);
+            }
+        }
+    }
     match wasmtime::Engine::new(&config).and_then(|engine| engine.precompile_component(component)) {
         Ok(artifact) => artifact,
         Err(e) => {

@@ -14,6 +14,8 @@ use std::fmt;
 
 use bumpalo::Bump;
 use bumpalo::collections::Vec as ArenaVec;
+mod simd;
+
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 pub use serde_json::Number;
 
@@ -94,20 +96,30 @@ impl PartialEq for Map<'_> {
 }
 
 impl<'a> Value<'a> {
-    /// Parses JSON text; strings without escapes borrow from `bytes`, everything else is kept
-    /// in `arena`.
+    /// Parses JSON text exactly as [`Value::parse_with_serde_json`] does (same values, same
+    /// errors), through simdjson's algorithm where that gives the same answer (see the `simd`
+    /// module). Strings live in `arena` or in `bytes`.
     pub fn parse(bytes: &'a [u8], arena: &'a Bump) -> Result<Value<'a>, serde_json::Error> {
-        // Checking the UTF-8 of the whole text at once is much faster than the parser checking
-        // every string; text that is not UTF-8 is parsed as bytes, for the parser's own error.
-        match std::str::from_utf8(bytes) {
-            Ok(text) => Value::parse_str(text, arena),
-            Err(_) => finish_parse(&mut serde_json::Deserializer::from_slice(bytes), arena),
+        match simd::parse(bytes, arena) {
+            Some(value) => Ok(value),
+            None => Value::parse_with_serde_json(bytes, arena),
         }
     }
 
     /// [`Value::parse`] for text known to be UTF-8.
     pub fn parse_str(text: &'a str, arena: &'a Bump) -> Result<Value<'a>, serde_json::Error> {
-        finish_parse(&mut serde_json::Deserializer::from_str(text), arena)
+        Value::parse(text.as_bytes(), arena)
+    }
+
+    /// Parses JSON text with `serde_json`, the definition of what the engine reads; strings
+    /// without escapes borrow from `bytes`, everything else is kept in `arena`.
+    pub fn parse_with_serde_json(bytes: &'a [u8], arena: &'a Bump) -> Result<Value<'a>, serde_json::Error> {
+        // Checking the UTF-8 of the whole text at once is much faster than the parser checking
+        // every string; text that is not UTF-8 is parsed as bytes, for the parser's own error.
+        match std::str::from_utf8(bytes) {
+            Ok(text) => finish_parse(&mut serde_json::Deserializer::from_str(text), arena),
+            Err(_) => finish_parse(&mut serde_json::Deserializer::from_slice(bytes), arena),
+        }
     }
 
     /// A copy of a `serde_json` value, kept in `arena`.
@@ -417,12 +429,47 @@ mod tests {
         let keys: Vec<&str> = ours.as_object().map(|m| m.keys().collect()).unwrap_or_default();
         assert_eq!(keys, ["a", "b", "c"], "sorted, the duplicate once");
         assert_eq!(path(&ours, &["b", "cA"]).and_then(Value::as_str), Some("y"), "the last duplicate wins, escapes decoded");
-        let x = ours.get("a").and_then(Value::as_str).unwrap_or_default();
-        assert!(text.as_ptr_range().contains(&x.as_ptr()), "plain strings borrow from the text");
         assert_eq!(ours.get("k"), None);
         assert_eq!(Value::parse(b" [1, {}] ", &arena).ok(), Some(json!([1, {}])), "whitespace around a value is fine");
         assert!(Value::parse(b"[1] [2]", &arena).is_err(), "a second value is not");
         assert!(Value::parse(b"\"\xff\"", &arena).is_err(), "text that is not UTF-8 is an error");
+    }
+
+    /// Texts on which the two parsers could part: every one must give `serde_json`'s value, or
+    /// an error wherever `serde_json` gives one.
+    const EDGES: &[&[u8]] = &[
+        b"0", b"-0", b"[-0]", b"{\"a\":-0}", b"[0, -0, 0]", b"-0.0", b"1.5", b"[1e3]", b"1E400", b"-1e-400", b"0.1e1",
+        b"18446744073709551615", b"18446744073709551616", b"-9223372036854775808", b"-9223372036854775809",
+        b"12345678901234567890123", b"01", b"-", b"1.", b".5", b"+1", b"[1,]", b"{\"a\":1,}", b"[", b"]", b"{}", b"[]", b"",
+        b"   ", b"nul", b"null", b"nulll", b"truex", b"[true false]", b"[1] [2]", b"[1]x", b"{\"a\" 1}", b"{1:2}",
+        b"\"\\ud800\"", b"\"\\udc00\"", b"\"\\ud800\\u0041\"", b"\"\\ud800x\"", b"\"\\uDBFF\\uDFFF\"", b"\"\\udc00\\ud800\"", b"\"\\ud83d\\ude00\"", b"\"\\u0000\"", b"\"\\x\"", b"\"a\tb\"",
+        b"\"a\nb\"", b"\"a\rb\"", b"\"a\x01b\"", b"\"\x7f\"", b"[\"a\",\t\"b\"]\r\n", b"\"\xff\"", b"\"\xc3\xa9\"",
+        b"\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"", b"{\"a\":1,\"a\":2}", b"\x00", b"[1]\x00", b"\xef\xbb\xbf[1]",
+    ];
+
+    fn nested(depth: usize) -> Vec<u8> {
+        let mut text = vec![b'['; depth];
+        text.extend(std::iter::repeat_n(b']', depth));
+        text
+    }
+
+    #[test]
+    fn the_simd_path_reads_what_serde_json_reads() {
+        let deep: Vec<Vec<u8>> = [1, 63, 64, 65, 127, 128, 129, 2000].into_iter().map(nested).collect();
+        for text in EDGES.iter().copied().chain(deep.iter().map(Vec::as_slice)) {
+            let arena = Bump::new();
+            let fast = simd::parse(text, &arena);
+            let reference = Value::parse_with_serde_json(text, &arena);
+            let shown = String::from_utf8_lossy(text);
+            if let Some(fast) = &fast {
+                assert_eq!(Some(fast), reference.as_ref().ok(), "{shown:?}");
+            }
+            let parsed = Value::parse(text, &arena);
+            assert_eq!(parsed.as_ref().ok(), reference.as_ref().ok(), "{shown:?}");
+            assert_eq!(parsed.map_err(|e| e.to_string()).err(), reference.map_err(|e| e.to_string()).err(), "{shown:?}");
+        }
+        let arena = Bump::new();
+        assert!(simd::parse(br#"{"a": [1, "x", {"b": null}], "c": true}"#, &arena).is_some(), "plain items take the fast path");
     }
 
     #[test]

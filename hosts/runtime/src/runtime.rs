@@ -143,7 +143,13 @@ impl Runtime {
     }
 
     fn load(bytes: Cow<'static, [u8]>, precompiled: Option<&'static [u8]>, limits: Limits) -> Result<Self, RuntimeError> {
-        let engine = wasmtime::Engine::new(&engine_config()).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let mut config = engine_config();
+        if std::env::var_os("COMPLIANCE_PERF_MAP").is_some_and(|v| v == "1") {
+            // For profiling only: names the component's compiled functions in
+            // /tmp/perf-<pid>.map, which `perf report` reads (scripts/profile-component.sh).
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
+        let engine = wasmtime::Engine::new(&config).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         if !wasmparser_is_component(&bytes) {
             return Err(RuntimeError::InvalidComponent("the file is not a WebAssembly component (wrong magic or layer)".to_owned()));
         }

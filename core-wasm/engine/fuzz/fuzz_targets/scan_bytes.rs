@@ -3,9 +3,12 @@
 //! that scans is also read twice — by one scan, and by two whose states are joined
 //! (`take_state`/`absorb_state`, in pieces of an arbitrary size) — and the two reports must be
 //! equal; and the bytes themselves, taken as a piece of handed-over state, must be refused or
-//! taken without a panic.
+//! taken without a panic. The bytes are also parsed whole by the engine's JSON parser (simdjson's
+//! algorithm where it can answer) and by `serde_json` (the definition it must match): the same
+//! value, or the same error.
 #![no_main]
 
+use compliance_engine::value::Value;
 use compliance_engine::{ReportMeta, Scan, ScanOptions};
 use libfuzzer_sys::fuzz_target;
 
@@ -19,6 +22,9 @@ fn read(scan: &mut Scan, name: &str, input: &[u8], chunk: usize) -> bool {
 
 fuzz_target!(|data: &[u8]| {
     let Some((&chunk_seed, input)) = data.split_first() else { return };
+    let arena = bumpalo::Bump::new();
+    let parsed = Value::parse(input, &arena).map_err(|e| e.to_string());
+    assert_eq!(parsed, Value::parse_with_serde_json(input, &arena).map_err(|e| e.to_string()), "the parser reads what serde_json reads");
     let chunk = usize::from(chunk_seed % 64) + 1;
     let Ok(mut scan) = Scan::new(options()) else { return };
     if !read(&mut scan, "fuzz.json", input, chunk) {

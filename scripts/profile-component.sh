@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Where the scoring component spends its time, by function: builds the component as the
+# product does (wasm32-wasip2, the `component` profile, simd128) but keeping its function
+# names, scores INPUT with it through the CLI under `perf record` (the runtime writes
+# /tmp/perf-<pid>.map for the compiled wasm when COMPLIANCE_PERF_MAP=1), and prints the
+# hottest functions, wasm and host alike. A developer's tool: not part of the test command.
+#
+#   scripts/profile-component.sh INPUT [FORMAT] [TOP]     # FORMAT: table (default), json, html, ...
+#
+# Needs `perf` (Debian: linux-perf) allowed to sample its own user-space (cpu-clock:u), and the
+# CLI built (scripts/build-cli.sh). The run includes compiling the component (Cranelift), which
+# shows up as cranelift/regalloc2 frames.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+input="${1:?usage: scripts/profile-component.sh INPUT [FORMAT] [TOP]}"
+format="${2:-table}"
+top="${3:-40}"
+command -v perf >/dev/null || { echo "profile-component: perf is not installed (apt-get install linux-perf)" >&2; exit 2; }
+rustup target add wasm32-wasip2 >/dev/null
+target="${CARGO_TARGET_DIR:-$here/target}"
+cli="$(bash "$here/scripts/build-cli.sh")"
+named_dir="$target/component-named"
+(cd "$here" && CARGO_PROFILE_COMPONENT_STRIP=false CARGO_PROFILE_COMPONENT_DEBUG=false \
+    CARGO_ENCODED_RUSTFLAGS="-Ctarget-feature=+simd128" \
+    cargo build --locked --package compliance-component --target wasm32-wasip2 --profile component --target-dir "$named_dir" >&2)
+wasm="$named_dir/wasm32-wasip2/component/compliance_component.wasm"
+work="$(mktemp -d)"
+touch "$work/started"
+# The map wasmtime writes is named by the CLI's pid; remove the one this run made.
+trap 'find /tmp -maxdepth 1 -name "perf-*.map" -newer "$work/started" -delete; rm -rf "$work"' EXIT
+COMPLIANCE_PERF_MAP=1 perf record -q -F 4999 -e cpu-clock:u -o "$work/perf.data" \
+    "$cli" scan "$input" --component "$wasm" --jobs 1 --format "$format" --out-dir "$work/out" >&2
+echo "== share of samples: the component's compiled code is the perf-<pid>.map object"
+perf report -i "$work/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 8
+echo "== hottest functions"
+perf report -i "$work/perf.data" --no-children --sort sym --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n "$top"
