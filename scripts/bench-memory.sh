@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Peak resident memory of `compliance scan` on gzipped synthetic snapshots (GNU time's %M).
-# Sizes from COMPLIANCE_BENCH_SIZES (default 10000,100000,1000000). Needs the release binaries
+# Sizes from COMPLIANCE_BENCH_SIZES (default 10000,100000,1000000). Then an organization's
+# export of 120 files (COMPLIANCE_BENCH_ORG_SIZES resources, default 100000) scanned with
+# --jobs 1 and --jobs 2: the peak of a parallel scan is the whole state plus the other share. Needs the release binaries
 # (scripts/bench.sh builds them) and GNU time (Debian package `time`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,4 +22,20 @@ for n in "${sizes[@]}"; do
   read -r wall rss < <(tail -1 "$dir/time-$n")
   [[ $status -eq 0 ]] || wall="$wall(exit $status: $(tail -1 "$dir/stderr-$n" | cut -c1-60))"
   printf "%-10s %12s %12s %10s %12s\n" "$n" "$(stat -c %s "$input")" "$plain" "$wall" "$((rss / 1024))"
+done
+
+IFS=, read -ra org_sizes <<< "${COMPLIANCE_BENCH_ORG_SIZES:-100000}"
+printf "\n%-10s %6s %6s %10s %12s\n" resources files jobs wall_s peak_rss_mib
+for n in "${org_sizes[@]}"; do
+  export_dir="$dir/org-export-120-$n"
+  [[ -f "$export_dir/snapshot-0119.json" ]] || "$target/synth-snapshot" "$n" "$export_dir" --org 120
+  for jobs in 1 2; do
+    status=0
+    /usr/bin/time -o "$dir/time-org-$n" -f "%e %M" "$target/compliance" scan "$export_dir" --jobs "$jobs" --format json \
+        --out-dir "$dir/out-org-$n-$jobs" --generated-at 2026-01-01T00:00:00.000Z >/dev/null 2>"$dir/stderr-org-$n" || status=$?
+    read -r wall rss < <(tail -1 "$dir/time-org-$n")
+    [[ $status -eq 0 ]] || wall="$wall(exit $status: $(tail -1 "$dir/stderr-org-$n" | cut -c1-60))"
+    printf "%-10s %6s %6s %10s %12s\n" "$n" 120 "$jobs" "$wall" "$((rss / 1024))"
+  done
+  cmp -s "$dir/out-org-$n-1/report.json" "$dir/out-org-$n-2/report.json" || { echo "bench-memory: --jobs 1 and 2 reports differ for $n" >&2; exit 1; }
 done

@@ -3,14 +3,13 @@
 //! sixteen or thirty-two bytes at a time and writes a tape, which is copied into the arena as a
 //! [`Value`].
 //!
-//! `serde_json` stays the definition of what the engine reads: this path answers only when its
-//! answer is certainly `serde_json`'s, and returns `None` — leaving the text to `serde_json` — for
+//! `serde_json` stays the definition of what the engine reads: this path answers only where it
+//! is known to agree with `serde_json`, and returns `None` — leaving the text to `serde_json` — for
 //! everything else:
-//! - text `simd-json` rejects (so every error, and its position, is `serde_json`'s);
+//! - text `simd-json` rejects (so every error, and its position, is `serde_json`'s; both reject
+//!   unpaired surrogates in `\u` escapes and raw control characters in strings);
 //! - floats (the two crates may round a long mantissa differently) and `-0` (an integer zero to
 //!   `simd-json`, the float `-0.0` to `serde_json`);
-//! - `\u` escapes (`serde_json` has its own rules for unpaired surrogates) and control
-//!   characters (`serde_json` rejects them inside strings);
 //! - nesting deeper than [`MAX_DEPTH`] (`serde_json` stops at 128).
 //!
 //! A differential test and the `scan_bytes` fuzz target check that the two agree on whatever
