@@ -444,7 +444,7 @@ mod tests {
         b"   ", b"nul", b"null", b"nulll", b"truex", b"[true false]", b"[1] [2]", b"[1]x", b"{\"a\" 1}", b"{1:2}",
         b"\"\\ud800\"", b"\"\\udc00\"", b"\"\\ud800\\u0041\"", b"\"\\ud800x\"", b"\"\\uDBFF\\uDFFF\"", b"\"\\udc00\\ud800\"", b"\"\\ud83d\\ude00\"", b"\"\\u0000\"", b"\"\\x\"", b"\"a\tb\"",
         b"\"a\nb\"", b"\"a\rb\"", b"\"a\x01b\"", b"\"\x7f\"", b"[\"a\",\t\"b\"]\r\n", b"\"\xff\"", b"\"\xc3\xa9\"",
-        b"\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"", b"{\"a\":1,\"a\":2}", b"\x00", b"[1]\x00", b"\xef\xbb\xbf[1]",
+        b"\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"", b"{\"a\":1,\"a\":2}", b"\x00", b"[1]\x00", b"\xef\xbb\xbf[1]", b"\x0c[1]", b"[1,\x0b2]", b"[1,\x0c2]", b"\"a\x00b\"", b"[1]\x0c", b"{\"a\":\"\xed\xa0\x80\"}", b"[1e]", b"[-]", b"[--1]", b"[1.e1]", b"[0x10]", b"[Infinity]", b"[NaN]", b"[tru]", b"[nulL]", b"\"\\u00e9\\u20AC\"", b"{\"\":0}", b"{\"a\":{}}",
     ];
 
     fn nested(depth: usize) -> Vec<u8> {
