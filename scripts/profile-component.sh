@@ -8,8 +8,9 @@
 #   scripts/profile-component.sh INPUT [FORMAT] [TOP]     # FORMAT: table (default), json, html, ...
 #
 # Needs `perf` (Debian: linux-perf) allowed to sample its own user-space (cpu-clock:u), and the
-# CLI built (scripts/build-cli.sh). The run includes compiling the component (Cranelift), which
-# shows up as cranelift/regalloc2 frames.
+# CLI built (scripts/build-cli.sh). The run includes compiling the component (Cranelift, about
+# a second), which shows up as cranelift/regalloc2 frames: profile 100k resources or more
+# (`synth-snapshot 100000 snap.json`) for the component's own share to dominate.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 input="${1:?usage: scripts/profile-component.sh INPUT [FORMAT] [TOP]}"
@@ -25,10 +26,11 @@ named_dir="$target/component-named"
     cargo build --locked --package compliance-component --target wasm32-wasip2 --profile component --target-dir "$named_dir" >&2)
 wasm="$named_dir/wasm32-wasip2/component/compliance_component.wasm"
 work="$(mktemp -d)"
-touch "$work/started"
-# The map wasmtime writes is named by the CLI's pid; remove the one this run made.
-trap 'find /tmp -maxdepth 1 -name "perf-*.map" -newer "$work/started" -delete; rm -rf "$work"' EXIT
-COMPLIANCE_PERF_MAP=1 perf record -q -F 4999 -e cpu-clock:u -o "$work/perf.data" \
+# wasmtime names its map by the CLI's pid: the CLI is exec'd by a shell that writes it down
+# first, and only that map is removed.
+trap 'if [[ -s "$work/pid" ]]; then rm -f "/tmp/perf-$(cat "$work/pid").map"; fi; rm -rf "$work"' EXIT
+COMPLIANCE_PERF_MAP=1 perf record -q -F 4999 -e cpu-clock:u -o "$work/perf.data" -- \
+    bash -c 'echo $$ > "$0"; exec "$@"' "$work/pid" \
     "$cli" scan "$input" --component "$wasm" --jobs 1 --format "$format" --out-dir "$work/out" >&2
 echo "== share of samples: the component's compiled code is the perf-<pid>.map object"
 perf report -i "$work/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 8
