@@ -14,31 +14,29 @@ build_cli() { # $1 = workspace; prints the path of the CLI it built (see build-c
   CARGO_TARGET_DIR="$shared_target" "$1/scripts/build-cli.sh" --quiet
 }
 
-embedded_sha() { # $1 = workspace, $2 = component target dir (empty: the build's default)
-  local cli
-  cli="$(if [[ -n "$2" ]]; then export COMPLIANCE_COMPONENT_TARGET_DIR="$2"; fi; build_cli "$1")"
-  "$cli" component | sed -n 's/^sha256: *//p'
+sha_of() { # reads `compliance component` output, prints the sha256
+  sed -n 's/^sha256: *//p'
 }
 
-here="$(embedded_sha "$root" "")"
-shas=("$here")
+# This checkout's component first, exported for the path check below: the copy's build
+# replaces the CLI at the same path in the shared target directory.
+here_cli="$(build_cli "$root")"
+here="$("$here_cli" component --export "$work/engine.wasm" | sha_of)"
 # One copy, at another depth and with its own component target directory: the checkout here is
 # the other build. (A second copy cost a further component build, ~3 minutes, and proved no more.)
-for copy in somewhere/else/checkout; do
-  dest="$work/$copy"
-  mkdir -p "$dest"
-  git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$dest"/ 2>/dev/null || true
-  shas+=("$(embedded_sha "$dest" "$work/component-target-$(basename "$copy")")")
-done
-echo "component sha256 here:            ${shas[0]}"
-echo "component sha256 in the copy:     ${shas[1]}"
-if [[ -z "${shas[0]}" || "${shas[0]}" != "${shas[1]}" ]]; then
+dest="$work/somewhere/else/checkout"
+mkdir -p "$dest"
+git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$dest"/ 2>/dev/null || true
+copy_cli="$(export COMPLIANCE_COMPONENT_TARGET_DIR="$work/component-target"; build_cli "$dest")"
+copy="$("$copy_cli" component | sha_of)"
+echo "component sha256 here:            $here"
+echo "component sha256 in the copy:     $copy"
+if [[ -z "$here" || "$here" != "$copy" ]]; then
   echo "FAIL: the component build is not reproducible across directories" >&2
   exit 1
 fi
-# All copies share this machine's cargo home, so also prove no absolute path is embedded at
+# All builds share this machine's cargo home, so also prove no absolute path is embedded at
 # all: another machine with another $CARGO_HOME or checkout path then builds the same bytes.
-"$(build_cli "$root")" component --export "$work/engine.wasm" >/dev/null
 cargo_home="$(cd "${CARGO_HOME:-$HOME/.cargo}" && pwd -P)"
 for path in "$root" "$cargo_home" "$HOME" "$work"; do
   if grep -aqF "$path/" "$work/engine.wasm"; then
