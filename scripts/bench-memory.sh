@@ -2,8 +2,9 @@
 # Peak resident memory of `compliance scan` on gzipped synthetic snapshots (GNU time's %M).
 # Sizes from COMPLIANCE_BENCH_SIZES (default 10000,100000,1000000). Then an organization's
 # export of 120 files (COMPLIANCE_BENCH_ORG_SIZES resources, default 100000) scanned with
-# --jobs 1 and --jobs 2: the peak of a parallel scan is the whole state plus the other share. Needs the release binaries
-# (scripts/bench.sh builds them) and GNU time (Debian package `time`).
+# --jobs 1 and --jobs 2: the peak of a parallel scan is the whole state plus the few groups read
+# ahead of it (hosts/runtime/src/parallel.rs), and the two reports must match. Needs the
+# release binaries (scripts/bench.sh builds them) and GNU time (Debian package `time`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}/release"

@@ -92,6 +92,24 @@ fn a_bad_file_in_a_later_share_is_named_and_nothing_is_written() {
     assert!(!dir.path().join("out-3/report.json").exists());
 }
 
+/// A file that is bad only at its end, early in the order, and one bad from its first byte much
+/// later: the threads reach the later one first, but the error is the one `--jobs 1` gives.
+#[test]
+fn of_two_bad_files_the_first_in_order_is_named_whatever_the_jobs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_export(dir.path(), 24, 4_800);
+    let early = dir.path().join("export/snapshot-0003.json");
+    let bytes = std::fs::read(&early).expect("read");
+    std::fs::write(&early, bytes.get(..bytes.len() - 3).expect("a file of some length")).expect("write");
+    std::fs::write(dir.path().join("export/snapshot-0020.json"), b"[").expect("write");
+    for jobs in ["1", "2", "4", "24"] {
+        let out = scan(dir.path(), jobs, &[]);
+        assert_eq!(out.status.code(), Some(2), "--jobs {jobs}: {}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("snapshot-0003.json") && !stderr.contains("snapshot-0020.json"), "--jobs {jobs}: {stderr}");
+    }
+}
+
 #[test]
 fn an_archived_component_without_parallel_reads_scans_on_one_instance() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -10,6 +10,7 @@ pub mod asff;
 mod bindings;
 mod error;
 mod limits;
+mod parallel;
 mod percent;
 pub mod report_head;
 mod runtime;

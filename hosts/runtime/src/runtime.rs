@@ -18,6 +18,7 @@ use crate::bindings::org::{OrgRollupPre, Outcome, Request, RollupFormat, Summary
 use crate::bindings::{Engine as EngineWorld, EnginePre};
 use crate::error::RuntimeError;
 use crate::limits::Limits;
+use crate::parallel::{GroupReader, StopAfter, read_in_order};
 use crate::sources::{Chunk, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
 
 /// The WIT package the embedded component implements; hosts load any 1.x component.
@@ -297,105 +298,56 @@ impl Runtime {
     /// returns the finished scan, ready to render.
     pub fn scan(&self, request: &ScanRequest, sources: Vec<InputSource>, progress: &mut dyn FnMut(Progress)) -> Result<FinishedScan, RuntimeError> {
         let raw_progress = Arc::new(AtomicU64::new(0));
-        let reading = self.read_group(request, sources, 0, true, &raw_progress, &AtomicBool::new(false), &mut |items, source_index| {
-            progress(Progress { raw_bytes: raw_progress.load(Ordering::Relaxed), items, source_index });
-        });
-        self.finish_reading(request, reading.map_err(Stop::into_error)?)
+        let mut on_items = |items, source_index| progress(Progress { raw_bytes: raw_progress.load(Ordering::Relaxed), items, source_index });
+        let mut reading = self.new_reading(request, true)?;
+        self.read_sources(&mut reading, sources, 0, 0, &raw_progress, &StopAfter::never(), &mut on_items).map_err(Stop::into_error)?;
+        self.finish_reading(request, reading)
     }
 
     /// Scores the sources like [`Runtime::scan`], reading them on up to `jobs` instances of the
-    /// component at once (WIT 1.6.0; an older component reads on one). The sources are cut,
-    /// in their order, into consecutive groups of about equal size, one per instance; the
-    /// first instance takes in the others' states group after group as they are done, and
-    /// finishes. The report is byte for byte the one [`Runtime::scan`] gives, whatever `jobs`
-    /// is and whichever group is done first. On a bad source the others stop, and the error
-    /// of the first group (in source order) that failed is returned.
+    /// component at once (WIT 1.6.0; an older component reads on one). The sources are cut, in
+    /// their order, into consecutive groups of about equal size, `GROUPS_PER_JOB` per job;
+    /// the first instance takes in the others' states in group order as they are done, while
+    /// the others read on (see `parallel.rs`), and finishes. The report is byte for byte the
+    /// one [`Runtime::scan`] gives, whatever `jobs` is and whichever group is done first, and
+    /// so is the error on a bad source: the first in source order, as one instance meets it.
     pub fn scan_with_jobs(&self, request: &ScanRequest, sources: Vec<InputSource>, jobs: usize, progress: &mut dyn FnMut(Progress)) -> Result<FinishedScan, RuntimeError> {
         let jobs = jobs.clamp(1, sources.len().max(1));
         if jobs == 1 || !self.scans_in_parallel() {
             return self.scan(request, sources, progress);
         }
-        let groups = consecutive_groups(sources, jobs);
+        let mut groups = Vec::new();
+        let mut first_index = 0;
+        for group in consecutive_groups(sources, jobs.saturating_mul(GROUPS_PER_JOB)) {
+            let len = group.len();
+            groups.push((first_index, group));
+            first_index += len;
+        }
+        let group_count = groups.len();
         let raw_progress = Arc::new(AtomicU64::new(0));
-        let cancel = AtomicBool::new(false);
         let (progress_tx, progress_rx) = std::sync::mpsc::channel::<(usize, u64, usize)>();
+        let reader = Parallel { runtime: self, request, raw_progress: &raw_progress, progress: progress_tx };
         let reading = std::thread::scope(|scope| {
-            let (raw, cancel) = (&raw_progress, &cancel);
-            let cannot_start = |e: std::io::Error| {
-                cancel.store(true, Ordering::Relaxed); // the groups already started stop reading
-                Stop::Failed(RuntimeError::Engine(format!("cannot start a scan thread: {e}")))
-            };
-            let mut groups = groups.into_iter();
-            let first_group = groups.next().ok_or_else(|| Stop::Failed(RuntimeError::Protocol("no sources to read".to_owned())))?;
-            let first_tx = progress_tx.clone();
-            let mut next_index = first_group.len();
-            let mut later = Vec::with_capacity(jobs - 1);
-            for (group_index, group) in (1..).zip(groups) {
-                let (first_index, tx) = (next_index, progress_tx.clone());
-                next_index += group.len();
-                let thread = std::thread::Builder::new().name(format!("scan-group-{group_index}"));
-                let handle = thread.spawn_scoped(scope, move || {
-                    let read = self.read_group(request, group, first_index, false, raw, cancel, &mut |items, source_index| {
-                        let _ = tx.send((group_index, items, source_index));
-                    });
-                    if matches!(read, Err(Stop::Failed(_))) {
-                        cancel.store(true, Ordering::Relaxed); // the other groups stop reading
-                    }
-                    read
-                });
-                later.push(handle.map_err(cannot_start)?);
-            }
-            let first = std::thread::Builder::new().name("scan-group-0".to_owned()).spawn_scoped(scope, move || {
-                let fail = |stop: Stop| {
-                    cancel.store(true, Ordering::Relaxed);
-                    stop
-                };
-                let mut reading = self.read_group(request, first_group, 0, true, raw, cancel, &mut |items, source_index| {
-                    let _ = first_tx.send((0, items, source_index));
-                });
-                drop(first_tx);
-                if matches!(reading, Err(Stop::Failed(_))) {
-                    cancel.store(true, Ordering::Relaxed);
-                }
-                for handle in later {
-                    let other = handle.join().unwrap_or_else(|_| Err(Stop::Failed(RuntimeError::Protocol("a scan thread panicked".to_owned()))));
-                    reading = match (reading, other) {
-                        (Ok(mut reading), Ok(other)) => self.absorb(&mut reading, other).map(|()| reading).map_err(fail),
-                        // The first failure in source order wins over later ones and over the
-                        // groups it stopped.
-                        (Err(Stop::Cancelled), Err(Stop::Failed(error))) | (Ok(_), Err(Stop::Failed(error))) => Err(fail(Stop::Failed(error))),
-                        (Err(stop), _) | (Ok(_), Err(stop)) => Err(fail(stop)),
-                    };
-                }
-                reading
-            });
-            let first = first.map_err(cannot_start);
-            drop(progress_tx);
-            let mut items = vec![0u64; jobs];
+            // The lead thread owns `reader` and with it the progress channel's only sender: the
+            // loop below ends when the lead (and every helper, scoped inside it) is done.
+            let lead = std::thread::Builder::new()
+                .name("scan-lead".to_owned())
+                .spawn_scoped(scope, move || read_in_order(&reader, groups, jobs, jobs.saturating_mul(WINDOW_PER_JOB)))
+                .map_err(|e| Stop::Failed(RuntimeError::Engine(format!("cannot start a scan thread: {e}"))))?;
+            let mut items = vec![0u64; group_count];
             for (group, count, source_index) in progress_rx {
                 if let Some(slot) = items.get_mut(group) {
                     *slot = count;
                 }
                 progress(Progress { raw_bytes: raw_progress.load(Ordering::Relaxed), items: items.iter().sum(), source_index });
             }
-            first?.join().unwrap_or_else(|_| Err(Stop::Failed(RuntimeError::Protocol("a scan thread panicked".to_owned()))))
+            lead.join().unwrap_or_else(|_| Err(Stop::Failed(RuntimeError::Protocol("a scan thread panicked".to_owned()))))
         });
         self.finish_reading(request, reading.map_err(Stop::into_error)?)
     }
 
-    /// Reads one group of sources on a new instance (the first group's takes the waivers);
-    /// `first_index` is the index of its first source among all, for progress.
-    #[allow(clippy::too_many_arguments)]
-    fn read_group(
-        &self,
-        request: &ScanRequest,
-        sources: Vec<InputSource>,
-        first_index: usize,
-        takes_waivers: bool,
-        raw_progress: &Arc<AtomicU64>,
-        cancel: &AtomicBool,
-        progress: &mut dyn FnMut(u64, usize),
-    ) -> Result<Reading, Stop> {
+    /// A new instance with a scan created on it (taking the request's waivers when `takes_waivers`).
+    fn new_reading(&self, request: &ScanRequest, takes_waivers: bool) -> Result<Reading, RuntimeError> {
         let (mut store, world, instance) = self.instantiate()?;
         let options = ScanOptions {
             threshold_bp: request.threshold_bp,
@@ -415,23 +367,40 @@ impl Runtime {
                 other => RuntimeError::from(other),
             })?;
         }
-        let mut digests = Vec::with_capacity(sources.len());
+        Ok(Reading { store, world, instance, scan, digests: Vec::new() })
+    }
+
+    /// Reads `sources` (group `group`, whose first source is `first_index` among all) onto
+    /// `reading`; `progress` gets the items read in this call so far and the source's index.
+    #[allow(clippy::too_many_arguments)]
+    fn read_sources(
+        &self,
+        reading: &mut Reading,
+        sources: Vec<InputSource>,
+        first_index: usize,
+        group: usize,
+        raw_progress: &Arc<AtomicU64>,
+        stop: &StopAfter,
+        progress: &mut dyn FnMut(u64, usize),
+    ) -> Result<(), Stop> {
+        let Reading { store, world, scan, digests, .. } = reading;
+        let api = world.compliance_engine_scanner().scan();
         let mut items_before = 0;
         for (offset, source) in sources.into_iter().enumerate() {
             let source_index = first_index + offset;
             let name = source.name.clone();
             store.set_epoch_deadline(self.deadline_ticks());
-            api.call_begin_source(&mut store, scan, &name).map_err(|e| self.call_error(e, &name))??;
+            api.call_begin_source(&mut *store, *scan, &name).map_err(|e| self.call_error(e, &name))??;
             let (chunks, reader) = spawn_reader(source, self.limits.chunk_bytes, self.limits.max_source_bytes, Arc::clone(raw_progress));
-            let fed = self.feed_source(&mut store, &world, scan, &name, &chunks, cancel, |items| progress(items_before + items, source_index));
+            let fed = self.feed_source(store, world, *scan, &name, &chunks, || stop.stops(group), |items| progress(items_before + items, source_index));
             drop(chunks); // unblocks the reader if we stopped early
             let _ = reader.join();
             let (sha256, bytes) = fed?;
             store.set_epoch_deadline(self.deadline_ticks());
-            items_before += api.call_end_source(&mut store, scan).map_err(|e| self.call_error(e, &name))??;
+            items_before += api.call_end_source(&mut *store, *scan).map_err(|e| self.call_error(e, &name))??;
             digests.push(SourceDigest { name, sha256, bytes });
         }
-        Ok(Reading { store, world, instance, scan, digests })
+        Ok(())
     }
 
     /// Hands `other`'s state to `reading` piece by piece; `other`'s instance is dropped after.
@@ -494,12 +463,12 @@ impl Runtime {
         scan: ResourceAny,
         name: &str,
         chunks: &std::sync::mpsc::Receiver<Chunk>,
-        cancel: &AtomicBool,
+        stopped: impl Fn() -> bool,
         mut on_items: impl FnMut(u64),
     ) -> Result<(String, u64), Stop> {
         let api = world.compliance_engine_scanner().scan();
         loop {
-            if cancel.load(Ordering::Relaxed) {
+            if stopped() {
                 return Err(Stop::Cancelled);
             }
             match chunks.recv() {
@@ -516,6 +485,51 @@ impl Runtime {
     }
 }
 
+/// How many groups per job a parallel scan cuts its sources into: the groups waiting to be
+/// taken in by the first instance hold about `WINDOW_PER_JOB / GROUPS_PER_JOB` of the input's
+/// state at most, and each costs one instance (about a millisecond) and one hand-over.
+const GROUPS_PER_JOB: usize = 16;
+/// How many groups per job may be claimed past those the first instance holds.
+const WINDOW_PER_JOB: usize = 2;
+
+/// The groups of a parallel scan, read by `parallel::read_in_order`.
+struct Parallel<'a> {
+    runtime: &'a Runtime,
+    request: &'a ScanRequest,
+    raw_progress: &'a Arc<AtomicU64>,
+    /// (group, items read in the group so far, source index)
+    progress: std::sync::mpsc::Sender<(usize, u64, usize)>,
+}
+
+impl GroupReader for Parallel<'_> {
+    /// The index of the group's first source among all, and its sources.
+    type Group = (usize, Vec<InputSource>);
+    type Reading = Reading;
+    type Error = Stop;
+
+    fn read_alone(&self, index: usize, group: Self::Group, stop: &StopAfter) -> Result<Reading, Stop> {
+        // The first group's instance finishes the scan, so it takes the waivers.
+        let mut reading = self.runtime.new_reading(self.request, index == 0)?;
+        self.read_into(&mut reading, index, group, stop)?;
+        Ok(reading)
+    }
+
+    fn read_into(&self, reading: &mut Reading, index: usize, (first_index, sources): Self::Group, stop: &StopAfter) -> Result<(), Stop> {
+        let tx = self.progress.clone();
+        self.runtime.read_sources(reading, sources, first_index, index, self.raw_progress, stop, &mut |items, source_index| {
+            let _ = tx.send((index, items, source_index));
+        })
+    }
+
+    fn absorb(&self, reading: &mut Reading, other: Reading) -> Result<(), Stop> {
+        self.runtime.absorb(reading, other)
+    }
+
+    fn lost(&self, what: String) -> Stop {
+        Stop::Failed(RuntimeError::Protocol(what))
+    }
+}
+
 /// A scan that has read its sources, on its own instance.
 struct Reading {
     store: Store<HostState>,
@@ -529,7 +543,7 @@ struct Reading {
 /// Why reading a group stopped.
 enum Stop {
     Failed(RuntimeError),
-    /// Another group failed first.
+    /// A group before it failed.
     Cancelled,
 }
 
