@@ -133,44 +133,31 @@ impl<G, T> Drop for Closing<'_, G, T> {
     }
 }
 
-/// Hands a group's reading in; if the thread unwinds before it has, hands in an error instead,
-/// so the lead never waits for a group no one will deliver.
+/// Hands a group's reading in when dropped; if the thread unwinds before the reading is there,
+/// hands in an error instead, so the lead never waits for a group no one will deliver.
 struct Deposit<'a, R: GroupReader> {
     reader: &'a R,
     shared: &'a SharedOf<R>,
     index: usize,
-    armed: bool,
+    result: Option<Result<R::Reading, R::Error>>,
 }
 
-impl<R: GroupReader> Deposit<'_, R> {
-    fn hand_in(mut self, result: Result<R::Reading, R::Error>) {
-        self.armed = false;
-        if result.is_err() {
-            self.shared.stop.failed(self.index);
-        }
+impl<R: GroupReader> Drop for Deposit<'_, R> {
+    fn drop(&mut self) {
         let index = self.index;
+        let result = self.result.take().unwrap_or_else(|| Err(self.reader.lost(format!("the thread reading group {index} panicked"))));
+        if result.is_err() {
+            self.shared.stop.failed(index);
+        }
         self.shared.update(|board| {
             board.done.insert(index, result);
         });
     }
 }
 
-impl<R: GroupReader> Drop for Deposit<'_, R> {
-    fn drop(&mut self) {
-        if self.armed {
-            self.shared.stop.failed(self.index);
-            let error = self.reader.lost(format!("the thread reading group {} panicked", self.index));
-            let index = self.index;
-            self.shared.update(|board| {
-                board.done.insert(index, Err(error));
-            });
-        }
-    }
-}
-
 fn read_alone<R: GroupReader>(reader: &R, shared: &SharedOf<R>, index: usize, group: R::Group) {
-    let deposit = Deposit { reader, shared, index, armed: true };
-    deposit.hand_in(reader.read_alone(index, group, &shared.stop));
+    let mut deposit = Deposit { reader, shared, index, result: None };
+    deposit.result = Some(reader.read_alone(index, group, &shared.stop));
 }
 
 fn help<R: GroupReader>(reader: &R, shared: &SharedOf<R>) {

@@ -515,9 +515,8 @@ impl GroupReader for Parallel<'_> {
     }
 
     fn read_into(&self, reading: &mut Reading, index: usize, (first_index, sources): Self::Group, stop: &StopAfter) -> Result<(), Stop> {
-        let tx = self.progress.clone();
         self.runtime.read_sources(reading, sources, first_index, index, self.raw_progress, stop, &mut |items, source_index| {
-            let _ = tx.send((index, items, source_index));
+            let _ = self.progress.send((index, items, source_index));
         })
     }
 
