@@ -12,7 +12,7 @@ use crate::input::shape::{Found, items_in_document};
 use crate::input::split::{Piece, Splitter};
 use crate::item::{ConfigItem, ItemStatus, Version};
 use crate::report::{GLOBAL_REGION, GroupSummary, InputSummary, ReportMeta, ResourceResult, ScoreReport, SourceStats, StatusCounts};
-use crate::rules::{self, Check, Context, Contribution, RuleIndex, RuleParams, Severity, rule};
+use crate::rules::{self, Check, Context, Contribution, PublicAccessFlags, RuleIndex, RuleParams, Severity, rule};
 use crate::score::{Criticality, Tally, weight};
 
 mod handover;
@@ -272,28 +272,15 @@ impl Scan {
         if notices_seen > input.notices.len() as u64 {
             input.notices.push(format!("… and {} more notices", notices_seen - input.notices.len() as u64));
         }
-        let mut context = Context::default();
-        let mut newest_contribution: BTreeMap<(bool, String), Version> = BTreeMap::new();
-        for ((_, id, account, _), recorded) in &resources {
-            if let State::Live { contribution: Some(c), .. } = &recorded.state {
-                // Several regions may record the account's public access block: the newest wins.
-                let slot = match c {
-                    Contribution::VolumeEncrypted(_) => (true, id.clone()),
-                    Contribution::AccountPublicAccess(_) => (false, account.clone()),
-                };
-                if newest_contribution.get(&slot).is_none_or(|v| *v <= recorded.version) {
-                    newest_contribution.insert(slot, recorded.version);
-                    context.add(account, id, *c);
-                }
-            }
-        }
+        let context = context(&resources);
 
         let mut overall = Tally::default();
         let mut overall_with_waivers = Tally::default();
         let mut totals = StatusCounts::default();
         let mut by_severity = Severity::ALL.map(|s| (s, StatusCounts::default()));
         let mut by_resource_type: BTreeMap<String, GroupSummary> = BTreeMap::new();
-        let mut by_account_region: BTreeMap<(String, String), GroupSummary> = BTreeMap::new();
+        // Account → region → summary: looked up without copying the two texts per resource.
+        let mut by_account_then_region: BTreeMap<String, BTreeMap<String, GroupSummary>> = BTreeMap::new();
         let mut results = Vec::with_capacity(resources.len());
         for ((resource_type, resource_id, account_id, region), recorded) in resources {
             let State::Live { arn, name, criticality, checks, .. } = recorded.state else {
@@ -322,14 +309,22 @@ impl Scan {
                     crate::report::Finding { rule: index, status: outcome.status, message: outcome.message, path: outcome.path, waiver }
                 })
                 .collect();
-            findings.sort_by_key(|f| rule(f.rule).id);
+            findings.sort_by_key(|f| rules::id_rank(f.rule));
             overall.merge(tally);
             let failing = findings.iter().any(|f| f.status == crate::rules::Status::NonCompliant);
-            by_resource_type.entry(resource_type.clone()).or_default().add(tally, failing);
-            by_account_region.entry((account_id.clone(), region.clone())).or_default().add(tally, failing);
+            // Resources come in type order: their type's summary is the last one, or a new one.
+            match by_resource_type.last_entry() {
+                Some(mut last) if *last.key() == resource_type => last.get_mut().add(tally, failing),
+                _ => by_resource_type.entry(resource_type.clone()).or_default().add(tally, failing),
+            }
+            update(&mut by_account_then_region, &account_id, |regions| update(regions, &region, |summary| summary.add(tally, failing)));
             results.push(ResourceResult { resource_type, resource_id, resource_name: name, arn, account_id, region, criticality, score_bp: tally.score_bp(), findings });
         }
         input.evaluated_resources = results.len() as u64;
+        let by_account_region: BTreeMap<(String, String), GroupSummary> = by_account_then_region
+            .into_iter()
+            .flat_map(|(account, regions)| regions.into_iter().map(move |(region, summary)| ((account.clone(), region), summary)))
+            .collect();
         Ok(ScoreReport {
             meta,
             threshold_bp: options.threshold_bp,
@@ -348,6 +343,52 @@ impl Scan {
             by_account_region,
             resources: results,
         })
+    }
+}
+
+/// What phase two needs to know of other resources: the newest contribution of each volume
+/// and of each account's public access block (several regions may record it). On a tie in
+/// version the one later in resource order wins, as it always has. A volume's versions in
+/// several accounts or regions are neighbours in resource order (type, then id), so the newest
+/// of each is found without a map, and the volume lookup is built from ids already in order.
+fn context(resources: &BTreeMap<ResourceKey, Recorded>) -> Context {
+    let mut volumes: Vec<(&str, Version, bool)> = Vec::new();
+    let mut accounts: BTreeMap<&str, (Version, PublicAccessFlags)> = BTreeMap::new();
+    for ((_, id, account, _), recorded) in resources {
+        let State::Live { contribution: Some(contribution), .. } = &recorded.state else { continue };
+        let version = recorded.version;
+        match *contribution {
+            Contribution::VolumeEncrypted(encrypted) => match volumes.last_mut() {
+                Some(last) if last.0 == id => {
+                    if last.1 <= version {
+                        *last = (id, version, encrypted);
+                    }
+                }
+                _ => volumes.push((id, version, encrypted)),
+            },
+            Contribution::AccountPublicAccess(flags) => match accounts.entry(account) {
+                Entry::Occupied(mut kept) if kept.get().0 <= version => {
+                    kept.insert((version, flags));
+                }
+                Entry::Occupied(_) => {}
+                Entry::Vacant(slot) => {
+                    slot.insert((version, flags));
+                }
+            },
+        }
+    }
+    Context {
+        account_public_access: accounts.into_iter().map(|(account, (_, flags))| (account.to_owned(), flags)).collect(),
+        volumes: volumes.into_iter().map(|(id, _, encrypted)| (id.to_owned(), encrypted)).collect(),
+    }
+}
+
+/// Changes the value kept under `key`, made on first use: one search, and the key is copied
+/// only when it is new.
+fn update<V: Default>(map: &mut BTreeMap<String, V>, key: &str, change: impl FnOnce(&mut V)) {
+    match map.get_mut(key) {
+        Some(value) => change(value),
+        None => change(map.entry(key.to_owned()).or_default()),
     }
 }
 

@@ -81,14 +81,22 @@ fn attached_volumes(config: &Value<'_>) -> Check {
 }
 
 /// Phase two of `ec2-instance-ebs-encrypted`.
-pub fn resolve_volumes(volumes: &[(String, String)], known: &BTreeMap<String, bool>) -> Outcome {
-    if let Some((at, id)) = volumes.iter().find(|(_, id)| known.get(id) == Some(&false)) {
-        return Outcome::new(Status::NonCompliant, at.clone(), format!("attached volume {id} is not encrypted"));
+pub fn resolve_volumes(volumes: Vec<(String, String)>, known: &BTreeMap<String, bool>) -> Outcome {
+    // The first unencrypted volume decides; failing that, the first one not in the input.
+    let count = volumes.len();
+    let mut missing = None;
+    for (at, id) in volumes {
+        match known.get(&id) {
+            Some(false) => return Outcome::new(Status::NonCompliant, at, ["attached volume ", &id, " is not encrypted"].concat()),
+            Some(true) => {}
+            None if missing.is_none() => missing = Some((at, id)),
+            None => {}
+        }
     }
-    if let Some((at, id)) = volumes.iter().find(|(_, id)| !known.contains_key(id)) {
-        return Outcome::new(Status::InsufficientData, at.clone(), format!("attached volume {id} is not in the input"));
+    if let Some((at, id)) = missing {
+        return Outcome::new(Status::InsufficientData, at, ["attached volume ", &id, " is not in the input"].concat());
     }
-    Outcome::new(Status::Compliant, "configuration.blockDeviceMappings", format!("all {} attached volumes are encrypted", volumes.len()))
+    Outcome::new(Status::Compliant, "configuration.blockDeviceMappings", format!("all {count} attached volumes are encrypted"))
 }
 
 fn required_tags(item: &ConfigItem<'_>, params: &RuleParams) -> Outcome {

@@ -180,6 +180,41 @@ pub fn rule(index: RuleIndex) -> &'static RuleDef {
     RULES.get(usize::from(index)).unwrap_or(&RULES[0])
 }
 
+/// Where the rule at `index` comes when rules are ordered by id (a resource's findings are
+/// listed in that order): sorting by this sorts by id without comparing strings.
+pub fn id_rank(index: RuleIndex) -> u8 {
+    ID_RANKS.get(usize::from(index)).copied().unwrap_or(0)
+}
+
+const ID_RANKS: [u8; RULES.len()] = id_ranks();
+
+const fn id_ranks() -> [u8; RULES.len()] {
+    let mut ranks = [0u8; RULES.len()];
+    let mut i = 0;
+    while i < RULES.len() {
+        let mut j = 0;
+        while j < RULES.len() {
+            if id_before(RULES[j].id.as_bytes(), RULES[i].id.as_bytes()) {
+                ranks[i] += 1;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    ranks
+}
+
+const fn id_before(a: &[u8], b: &[u8]) -> bool {
+    let mut k = 0;
+    while k < a.len() && k < b.len() {
+        if a[k] != b[k] {
+            return a[k] < b[k];
+        }
+        k += 1;
+    }
+    a.len() < b.len()
+}
+
 /// Parameters of rules that take them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleParams {
@@ -259,20 +294,6 @@ pub fn contribution(item: &ConfigItem) -> Option<Contribution> {
     }
 }
 
-impl Context {
-    /// Adds the newest live item's contribution (callers pass items in a deterministic order).
-    pub fn add(&mut self, account_id: &str, resource_id: &str, contribution: Contribution) {
-        match contribution {
-            Contribution::AccountPublicAccess(flags) => {
-                self.account_public_access.insert(account_id.to_owned(), flags);
-            }
-            Contribution::VolumeEncrypted(encrypted) => {
-                self.volumes.insert(resource_id.to_owned(), encrypted);
-            }
-        }
-    }
-}
-
 impl Check {
     /// Decides the check with everything the input said.
     pub fn resolve(self, ctx: &Context, account_id: &str) -> Outcome {
@@ -283,7 +304,7 @@ impl Check {
                 let account_ignore = ctx.account_public_access.get(account_id).and_then(|f| f.ignore_public_acls);
                 s3::resolve_acl(public_grant, bucket_ignore, account_ignore)
             }
-            Check::InstanceVolumes(volumes) => ec2::resolve_volumes(&volumes, &ctx.volumes),
+            Check::InstanceVolumes(volumes) => ec2::resolve_volumes(volumes, &ctx.volumes),
         }
     }
 }
@@ -329,5 +350,22 @@ pub(crate) mod test_support {
     /// The status of one rule.
     pub fn status(results: &BTreeMap<&'static str, Outcome>, id: &str) -> Status {
         results.get(id).map(|o| o.status).expect("rule evaluated")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_order_rules_as_their_ids_do() {
+        let mut by_rank: Vec<RuleIndex> = (0..RULES.len()).map(|i| RuleIndex::try_from(i).expect("few rules")).collect();
+        by_rank.sort_by_key(|i| id_rank(*i));
+        let mut by_id = by_rank.clone();
+        by_id.sort_by_key(|i| rule(*i).id);
+        assert_eq!(by_rank, by_id);
+        let mut ranks: Vec<u8> = by_rank.iter().map(|i| id_rank(*i)).collect();
+        ranks.dedup();
+        assert_eq!(ranks.len(), RULES.len(), "one rank per rule");
     }
 }
