@@ -101,7 +101,7 @@ pub fn summary(report: &engine::ScoreReport) -> ReportSummary {
 
 pub fn resource(r: &EngineResource) -> ResourceResult {
     ResourceResult {
-        resource_type: r.resource_type.clone(),
+        resource_type: r.resource_type.to_string(),
         resource_id: r.resource_id.clone(),
         arn: r.arn.clone(),
         account_id: r.account_id.clone(),
@@ -117,7 +117,7 @@ pub fn finding(r: &EngineResource, f: &EngineFinding) -> Finding {
     Finding {
         id: r.finding_id(f),
         rule_id: def.id.to_owned(),
-        resource_type: r.resource_type.clone(),
+        resource_type: r.resource_type.to_string(),
         resource_id: r.resource_id.clone(),
         arn: r.arn.clone(),
         account_id: r.account_id.clone(),

@@ -159,6 +159,12 @@ pub fn kind(value: &Value<'_>) -> &'static str {
     }
 }
 
+/// The engine's own copy of a resource type's name when it knows the type (shared by every
+/// resource of the type instead of one copy each), otherwise `None`.
+pub fn known_type(name: &str) -> Option<&'static str> {
+    KNOWN_TYPES.iter().find(|known| known.len() == name.len() && **known == name).copied()
+}
+
 fn canonical_type(declared: &str) -> &str {
     KNOWN_TYPES.iter().find(|known| known.eq_ignore_ascii_case(declared)).map_or(declared, |known| known)
 }

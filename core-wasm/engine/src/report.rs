@@ -90,7 +90,7 @@ impl Finding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceResult {
     /// Canonical resource type.
-    pub resource_type: String,
+    pub resource_type: TypeName,
     /// Config resource id.
     pub resource_id: String,
     /// `resourceName`, when known.
@@ -208,6 +208,10 @@ impl GroupSummary {
 /// Region that global resource types (`AWS::IAM::*`) are reported in, whichever regions
 /// recorded them: one IAM role is one resource of its account, scored once.
 pub const GLOBAL_REGION: &str = "global";
+
+/// A resource type's name: the engine's own copy for the types it knows (one for every
+/// resource of the type), a copy of the input's otherwise.
+pub type TypeName = std::borrow::Cow<'static, str>;
 
 /// The complete result of a scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -362,7 +366,7 @@ mod tests {
     #[test]
     fn batched_ids_are_the_single_ids_from_any_position() {
         let resource = |id: &str, rules: &[RuleIndex]| ResourceResult {
-            resource_type: "AWS::S3::Bucket".to_owned(),
+            resource_type: "AWS::S3::Bucket".into(),
             resource_id: id.to_owned(),
             resource_name: None,
             arn: None,

@@ -11,11 +11,12 @@ use crate::error::{Position, ScanError};
 use crate::input::shape::{Found, items_in_document};
 use crate::input::split::{Piece, Splitter};
 use crate::item::{ConfigItem, ItemStatus, Version};
-use crate::report::{GLOBAL_REGION, GroupSummary, InputSummary, ReportMeta, ResourceResult, ScoreReport, SourceStats, StatusCounts};
+use crate::report::{GLOBAL_REGION, TypeName, GroupSummary, InputSummary, ReportMeta, ResourceResult, ScoreReport, SourceStats, StatusCounts};
 use crate::rules::{self, Check, Context, Contribution, PublicAccessFlags, RuleIndex, RuleParams, Severity, rule};
 use crate::score::{Criticality, Tally, weight};
 
 mod handover;
+mod runs;
 
 /// Notices kept verbatim in a report; further ones are only counted.
 const MAX_NOTICES: usize = 50;
@@ -58,8 +59,9 @@ impl ScanOptions {
     }
 }
 
-/// (type, id, account, region): one resource.
-type ResourceKey = (String, String, String, String);
+/// (type, id, account, region): one resource. A type the engine knows is its shared name,
+/// so keys compare without reading a copy of it from elsewhere in memory.
+type ResourceKey = (TypeName, String, String, String);
 
 #[derive(Debug)]
 struct Recorded {
@@ -93,7 +95,10 @@ const KEPT_ARENA_BYTES: usize = 16 << 20;
 #[derive(Debug)]
 pub struct Scan {
     options: ScanOptions,
+    /// What this scan read itself since it last took in another scan's state.
     resources: BTreeMap<ResourceKey, Recorded>,
+    /// What came before that: other scans' states and this scan's earlier reading, as runs.
+    runs: runs::Runs,
     input: InputSummary,
     notices_seen: u64,
     open: Option<OpenSource>,
@@ -104,8 +109,8 @@ pub struct Scan {
     waivers: Option<crate::waiver::WaiverFile>,
     /// Whether the state is being handed to another scan ([`Scan::take_state`]).
     handover: handover::Handover,
-    /// Texts the findings share, found when another scan's state first arrives.
-    static_texts: std::collections::BTreeSet<&'static str>,
+    /// The shared texts of findings handed over or taken in, numbered per hand-over.
+    texts: handover::Texts,
 }
 
 impl Scan {
@@ -115,13 +120,14 @@ impl Scan {
         Ok(Self {
             options,
             resources: BTreeMap::new(),
+            runs: runs::Runs::default(),
             input: InputSummary::default(),
             notices_seen: 0,
             open: None,
             arena: Bump::new(),
             waivers: None,
             handover: handover::Handover::None,
-            static_texts: std::collections::BTreeSet::new(),
+            texts: handover::Texts::default(),
         })
     }
 
@@ -234,15 +240,15 @@ impl Scan {
         // Global types are recorded by every region that records them: one resource of the
         // account, whose newest item wins whichever region delivered it.
         let region = if item.resource_type.starts_with("AWS::IAM::") { GLOBAL_REGION } else { item.region };
-        let key = (item.resource_type.to_owned(), item.resource_id.to_owned(), item.account_id.to_owned(), region.to_owned());
+        let key = (type_name(item.resource_type), item.resource_id.to_owned(), item.account_id.to_owned(), region.to_owned());
         let version = item.version;
         self.keep_newest(key, version, |options| recorded(options, item));
     }
 
     /// Keeps the newest version of the resource at `key`; on a tie the one recorded first
-    /// stays, so the result depends on nothing but the input order, which the host fixes. Both
-    /// this scan's items and resources absorbed from scans of later sources come through here.
-    /// `build` makes the entry only when it is kept. One search of the map per item: on the hot
+    /// stays, so the result depends on nothing but the input order, which the host fixes.
+    /// (Resources taken in from other scans are kept the same way when runs merge.) `build`
+    /// makes the entry only when it is kept. One search of the map per item: on the hot
     /// path string comparisons are most of the cost.
     fn keep_newest(&mut self, key: ResourceKey, version: Version, build: impl FnOnce(&ScanOptions) -> Recorded) {
         match self.resources.entry(key) {
@@ -267,12 +273,21 @@ impl Scan {
         if self.handover != handover::Handover::None {
             return Err(ScanError::InvalidState("this scan has handed its state to another scan: that scan finishes".to_owned()));
         }
-        let Scan { options, resources, mut input, notices_seen, waivers, .. } = self;
+        let Scan { options, resources, runs, mut input, notices_seen, waivers, .. } = self;
         let mut waivers = crate::waiver::evaluate(waivers.as_ref(), &meta.generated_at)?;
         if notices_seen > input.notices.len() as u64 {
             input.notices.push(format!("… and {} more notices", notices_seen - input.notices.len() as u64));
         }
-        let context = context(&resources);
+        // Every resource in order, once: a scan that took in no other scan's state has them in
+        // its map; one that did merges its runs and what it read after the last of them.
+        let (count, context, resources): (usize, Context, Box<dyn Iterator<Item = (ResourceKey, Recorded)>>) = if runs.is_empty() {
+            (resources.len(), context(resources.iter()), Box::new(resources.into_iter()))
+        } else {
+            let mut runs = runs;
+            runs.push(runs::Run::from_sorted(resources), &mut input.superseded_items);
+            let all = runs.into_one(&mut input.superseded_items);
+            (all.len(), context(all.iter().map(|(key, recorded)| (key, recorded))), Box::new(all.into_iter()))
+        };
 
         let mut overall = Tally::default();
         let mut overall_with_waivers = Tally::default();
@@ -281,14 +296,14 @@ impl Scan {
         let mut by_resource_type: BTreeMap<String, GroupSummary> = BTreeMap::new();
         // Account → region → summary: looked up without copying the two texts per resource.
         let mut by_account_then_region: BTreeMap<String, BTreeMap<String, GroupSummary>> = BTreeMap::new();
-        let mut results = Vec::with_capacity(resources.len());
+        let mut results = Vec::with_capacity(count);
         for ((resource_type, resource_id, account_id, region), recorded) in resources {
             let State::Live { arn, name, criticality, checks, .. } = recorded.state else {
                 input.skipped_resources += 1;
                 continue;
             };
             if checks.is_empty() {
-                *input.other_resources.entry(resource_type).or_default() += 1;
+                *input.other_resources.entry(resource_type.into_owned()).or_default() += 1;
                 continue;
             }
             let mut tally = Tally::default();
@@ -314,8 +329,8 @@ impl Scan {
             let failing = findings.iter().any(|f| f.status == crate::rules::Status::NonCompliant);
             // Resources come in type order: their type's summary is the last one, or a new one.
             match by_resource_type.last_entry() {
-                Some(mut last) if *last.key() == resource_type => last.get_mut().add(tally, failing),
-                _ => by_resource_type.entry(resource_type.clone()).or_default().add(tally, failing),
+                Some(mut last) if *last.key() == *resource_type => last.get_mut().add(tally, failing),
+                _ => by_resource_type.entry(resource_type.to_string()).or_default().add(tally, failing),
             }
             update(&mut by_account_then_region, &account_id, |regions| update(regions, &region, |summary| summary.add(tally, failing)));
             results.push(ResourceResult { resource_type, resource_id, resource_name: name, arn, account_id, region, criticality, score_bp: tally.score_bp(), findings });
@@ -346,12 +361,17 @@ impl Scan {
     }
 }
 
+/// A resource type's name: shared when the engine knows the type.
+fn type_name(name: &str) -> TypeName {
+    crate::item::known_type(name).map_or_else(|| TypeName::Owned(name.to_owned()), TypeName::Borrowed)
+}
+
 /// What phase two needs to know of other resources: the newest contribution of each volume
 /// and of each account's public access block (several regions may record it). On a tie in
 /// version the one later in resource order wins, as it always has. A volume's versions in
 /// several accounts or regions are neighbours in resource order (type, then id), so the newest
 /// of each is found without a map, and the volume lookup is built from ids already in order.
-fn context(resources: &BTreeMap<ResourceKey, Recorded>) -> Context {
+fn context<'r>(resources: impl Iterator<Item = (&'r ResourceKey, &'r Recorded)>) -> Context {
     let mut volumes: Vec<(&str, Version, bool)> = Vec::new();
     let mut accounts: BTreeMap<&str, (Version, PublicAccessFlags)> = BTreeMap::new();
     for ((_, id, account, _), recorded) in resources {

@@ -124,7 +124,7 @@ pub(crate) fn resource_uid(resource: &ResourceResult, region: &str) -> String {
     }
     let p = partition(region);
     let (account, id) = (&resource.account_id, &resource.resource_id);
-    match resource.resource_type.as_str() {
+    match &*resource.resource_type {
         "AWS::S3::Bucket" => format!("arn:{p}:s3:::{id}"),
         "AWS::EC2::Instance" => format!("arn:{p}:ec2:{region}:{account}:instance/{id}"),
         "AWS::EC2::Volume" => format!("arn:{p}:ec2:{region}:{account}:volume/{id}"),

@@ -118,14 +118,14 @@ fn since_section(h: &mut String, report: &ScoreReport, previous: &Previous) {
     let mut failing_now = std::collections::BTreeSet::new();
     let mut newly = Vec::new();
     for (r, f) in report.findings().filter(|(_, f)| f.status == Status::NonCompliant) {
-        let key = (r.resource_type.clone(), r.resource_id.clone(), r.account_id.clone(), r.region.clone(), rule(f.rule).id.to_owned());
+        let key = (r.resource_type.to_string(), r.resource_id.clone(), r.account_id.clone(), r.region.clone(), rule(f.rule).id.to_owned());
         if !previous.failed.contains(&key) {
             newly.push((r, f));
         }
         failing_now.insert(key);
     }
     let present: std::collections::BTreeSet<(&str, &str, &str, &str)> =
-        report.resources.iter().map(|r| (r.resource_type.as_str(), r.resource_id.as_str(), r.account_id.as_str(), r.region.as_str())).collect();
+        report.resources.iter().map(|r| (&*r.resource_type, r.resource_id.as_str(), r.account_id.as_str(), r.region.as_str())).collect();
     let resolved: Vec<_> = previous.failed.iter().filter(|k| !failing_now.contains(*k)).collect();
     let _ = write!(
         h,

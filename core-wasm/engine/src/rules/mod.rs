@@ -188,6 +188,7 @@ pub fn id_rank(index: RuleIndex) -> u8 {
 
 const ID_RANKS: [u8; RULES.len()] = id_ranks();
 
+#[allow(clippy::indexing_slicing, reason = "evaluated while compiling: an index out of range fails the build")]
 const fn id_ranks() -> [u8; RULES.len()] {
     let mut ranks = [0u8; RULES.len()];
     let mut i = 0;
@@ -204,6 +205,7 @@ const fn id_ranks() -> [u8; RULES.len()] {
     ranks
 }
 
+#[allow(clippy::indexing_slicing, reason = "only called while compiling, from `id_ranks`, within both lengths")]
 const fn id_before(a: &[u8], b: &[u8]) -> bool {
     let mut k = 0;
     while k < a.len() && k < b.len() {

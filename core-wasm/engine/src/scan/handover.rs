@@ -14,10 +14,15 @@
 //! passes them along without reading them, and both sides are instances of the same component.
 //! A piece starts with [`MAGIC`]; the first carries the scan's options (checked on arrival: the
 //! scans must have been created alike) and input counts, the others resources, each taken out
-//! of the handing scan as it is written, so the state is never held twice over.
+//! of the handing scan as it is written, so the state is never held twice over. Numbers are
+//! LEB128; a text the findings share (a fixed message or path) is written once per hand-over
+//! and then named by its number, so the pieces of one hand-over must be absorbed in the order
+//! they were taken, without pieces of another hand-over between them (each piece says how many
+//! shared texts came before it, and a piece that does not fit is refused).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use super::runs::Run;
 use super::{MAX_NOTICES, Recorded, ResourceKey, Scan, State};
 use crate::error::ScanError;
 use crate::item::Version;
@@ -26,10 +31,13 @@ use crate::rules::{Check, Contribution, Outcome, PublicAccessFlags, RULES, RuleI
 use crate::score::Criticality;
 
 /// Starts every piece: the format and its version.
-const MAGIC: &[u8; 8] = b"CSSTATE1";
+const MAGIC: &[u8; 8] = b"CSSTATE2";
 const TAG_END: u8 = 0;
 const TAG_HEAD: u8 = 1;
 const TAG_RESOURCE: u8 = 2;
+const TEXT_OWN: u8 = 0;
+const TEXT_NEW_SHARED: u8 = 1;
+const TEXT_SHARED: u8 = 2;
 
 /// Where a scan is in handing over its state.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +49,22 @@ pub(super) enum Handover {
     Taking,
     /// Everything is handed over.
     Done,
+}
+
+/// The texts findings share, as one hand-over numbers them.
+#[derive(Debug, Default)]
+pub(super) struct Texts {
+    /// Handing over: the number given to each shared text (by address: the texts are the
+    /// engine's own constants).
+    handed: BTreeMap<(usize, usize), u64>,
+    /// Taking in: this scan's own shared texts, so absorbed findings share them too.
+    known: BTreeSet<&'static str>,
+    /// Taking in: the current hand-over's texts by number.
+    received: Vec<Text>,
+    /// Handing over: this hand-over's mark and the pieces taken so far.
+    handing: (u64, u64),
+    /// Taking in: the mark of the hand-over being taken in and its pieces taken in so far.
+    receiving: (u64, u64),
 }
 
 impl Scan {
@@ -69,29 +93,64 @@ impl Scan {
                 }
             }
         }
+        let first = self.handover == Handover::None;
+        if first {
+            // A scan that took in others hands over everything it holds, in order.
+            if !self.runs.is_empty() {
+                let mut runs = std::mem::take(&mut self.runs);
+                runs.push(Run::from_sorted(std::mem::take(&mut self.resources)), &mut self.input.superseded_items);
+                self.resources = runs.into_one(&mut self.input.superseded_items).into_iter().collect();
+            }
+            self.handover = Handover::Taking;
+            self.texts.handing = (self.hand_over_mark(), 0);
+        }
         let mut out = Vec::with_capacity(max_bytes.saturating_add(4096).min(64 << 20));
         out.extend_from_slice(MAGIC);
-        if self.handover == Handover::None {
-            self.handover = Handover::Taking;
+        let (mark, piece) = self.texts.handing;
+        out.extend_from_slice(&mark.to_le_bytes());
+        let texts_before = self.texts.handed.len() as u64;
+        let mut w = Writer { out: &mut out, texts: &mut self.texts.handed };
+        w.u64(piece);
+        w.u64(texts_before);
+        if first {
             self.write_head(&mut out);
         }
-        // At least one record per piece, however small `max_bytes` is.
-        while out.len() == MAGIC.len() || out.len() < max_bytes {
+        // At least one resource per piece, however small `max_bytes` is.
+        let start = out.len();
+        while out.len() == start || out.len() < max_bytes {
             let Some((key, recorded)) = self.resources.pop_first() else {
                 self.handover = Handover::Done;
                 break;
             };
-            write_resource(&mut out, &key, &recorded);
+            write_resource(&mut Writer { out: &mut out, texts: &mut self.texts.handed }, &key, &recorded);
         }
-        if out.len() == MAGIC.len() {
+        if out.len() == start && !first {
             return Ok(Vec::new());
         }
         out.push(TAG_END); // a piece cut short between two records is still seen as cut short
+        self.texts.handing.1 += 1;
         Ok(out)
     }
 
-    fn write_head(&self, out: &mut Vec<u8>) {
-        let mut w = Writer(out);
+    /// Marks every piece of this scan's hand-over, so a piece of another one is not taken for
+    /// the next: FNV-1a of the sources read and the items counted.
+    fn hand_over_mark(&self) -> u64 {
+        let mut mark = 0xcbf2_9ce4_8422_2325_u64;
+        let mut mix = |bytes: &[u8]| {
+            for byte in bytes {
+                mark = (mark ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3);
+            }
+        };
+        for source in &self.input.sources {
+            mix(source.name.as_bytes());
+            mix(&source.items.to_le_bytes());
+        }
+        mix(&self.input.items.to_le_bytes());
+        mark
+    }
+
+    fn write_head(&mut self, out: &mut Vec<u8>) {
+        let mut w = Writer { out, texts: &mut self.texts.handed };
         w.u8(TAG_HEAD);
         w.str(&self.options.criticality_tag);
         w.strings(&self.options.params.required_tags);
@@ -119,25 +178,52 @@ impl Scan {
         self.between_sources("absorb another scan's state")?;
         let damaged = |message: String| ScanError::InvalidState(format!("the handed-over scan state is unusable: {message}"));
         let body = piece.strip_prefix(MAGIC.as_slice()).ok_or_else(|| damaged("it does not start as a piece of this engine's state".to_owned()))?;
-        if self.static_texts.is_empty() {
-            self.static_texts = static_texts(&self.resources);
+        if self.texts.known.is_empty() {
+            self.texts.known = static_texts(self.resources.values().chain(self.runs.iter().map(|(_, recorded)| recorded)));
         }
-        // Decoded whole before anything is taken in, so a damaged piece changes nothing.
-        let mut reader = Reader { bytes: body, at: 0 };
+        // Decoded whole before anything is taken in, so a damaged piece changes nothing: the
+        // texts it numbers are kept only if it is taken in.
+        let mut reader = Reader { bytes: body, at: 0, known: &self.texts.known, before: &[], received: Vec::new() };
+        let mark = u64::from_le_bytes(reader.array()?);
+        let (piece, texts_before) = (reader.u64()?, reader.u64()?);
+        // A hand-over's first piece carries its head and starts the numbering of texts afresh;
+        // every other piece must be the next of the hand-over being taken in.
+        let first = piece == 0;
+        if !first {
+            reader.before = &self.texts.received;
+            if (mark, piece) != self.texts.receiving || texts_before != reader.before.len() as u64 {
+                return Err(damaged(format!("it is piece {piece} of a hand-over, not the next piece of the one being taken in: the pieces of a hand-over must come in the order they were taken, one hand-over after another")));
+            }
+        } else if texts_before != 0 || reader.bytes.get(reader.at) != Some(&TAG_HEAD) {
+            return Err(damaged("its first piece does not start the hand-over".to_owned()));
+        }
         let mut head = None;
         let mut resources = Vec::new();
         loop {
             match reader.u8()? {
                 TAG_END if reader.is_empty() => break,
-                TAG_HEAD if head.is_none() && resources.is_empty() => head = Some(read_head(&mut reader)?),
-                TAG_RESOURCE => resources.push(read_resource(&mut reader, &self.static_texts)?),
+                TAG_HEAD if first && head.is_none() => head = Some(read_head(&mut reader)?),
+                TAG_RESOURCE => resources.push(read_resource(&mut reader)?),
                 tag => return Err(damaged(format!("unexpected record {tag} at byte {}", reader.at + MAGIC.len() - 1))),
             }
         }
+        // A scan hands its resources over in key order, each once: the runs depend on it.
+        if !resources.is_sorted_by(|a, b| a.0 < b.0) {
+            return Err(damaged("its resources are not in key order".to_owned()));
+        }
+        let new_texts = reader.received;
+        if let Some(head) = &head
+            && (head.criticality_tag != self.options.criticality_tag || head.required_tags != self.options.params.required_tags || head.max_item_bytes != self.options.max_item_bytes as u64)
+        {
+            return Err(ScanError::InvalidState("the handed-over scan state comes from a scan created with other options".to_owned()));
+        }
+        if first {
+            self.texts.received.clear();
+            self.texts.receiving = (mark, 0);
+        }
+        self.texts.received.extend(new_texts);
+        self.texts.receiving.1 += 1;
         if let Some(head) = head {
-            if head.criticality_tag != self.options.criticality_tag || head.required_tags != self.options.params.required_tags || head.max_item_bytes != self.options.max_item_bytes as u64 {
-                return Err(ScanError::InvalidState("the handed-over scan state comes from a scan created with other options".to_owned()));
-            }
             self.input.items += head.items;
             self.input.superseded_items += head.superseded_items;
             self.notices_seen += head.notices_seen;
@@ -151,18 +237,19 @@ impl Scan {
             }
             self.input.sources.extend(head.sources);
         }
-        for (key, recorded) in resources {
-            self.keep_newest(key, recorded.version, |_| recorded);
-        }
+        // What this scan read itself came before this piece: it becomes a run first.
+        let superseded = &mut self.input.superseded_items;
+        self.runs.push(Run::from_sorted(std::mem::take(&mut self.resources)), superseded);
+        self.runs.push(Run::from_sorted(resources), superseded);
         Ok(())
     }
 }
 
 /// The texts the scan's findings share (`Cow::Borrowed`), so absorbed findings with the same
 /// text share it too instead of each carrying a copy.
-fn static_texts(resources: &std::collections::BTreeMap<ResourceKey, Recorded>) -> BTreeSet<&'static str> {
+fn static_texts<'r>(resources: impl Iterator<Item = &'r Recorded>) -> BTreeSet<&'static str> {
     let mut texts = BTreeSet::new();
-    for recorded in resources.values() {
+    for recorded in resources {
         if let State::Live { checks, .. } = &recorded.state {
             for (_, check) in checks {
                 if let Check::Done(outcome) = check {
@@ -204,21 +291,22 @@ fn read_head(r: &mut Reader<'_>) -> Result<Head, ScanError> {
     })
 }
 
-fn write_resource(out: &mut Vec<u8>, key: &ResourceKey, recorded: &Recorded) {
-    let mut w = Writer(out);
+fn write_resource(w: &mut Writer<'_>, key: &ResourceKey, recorded: &Recorded) {
     w.u8(TAG_RESOURCE);
     let (resource_type, resource_id, account, region) = key;
-    for part in [resource_type, resource_id, account, region] {
+    for part in [resource_type, resource_id.as_str(), account, region] {
         w.str(part);
     }
+    // Fixed width: capture times and state ids are large numbers, which LEB128 would neither
+    // shorten much nor read as fast.
     match recorded.version.captured_us {
         Some(us) => {
             w.u8(1);
-            w.u64(us as u64);
+            w.out.extend_from_slice(&us.to_le_bytes());
         }
         None => w.u8(0),
     }
-    w.0.extend_from_slice(&recorded.version.state_id.to_le_bytes());
+    w.out.extend_from_slice(&recorded.version.state_id.to_le_bytes());
     match &recorded.state {
         State::Gone => w.u8(0),
         State::Live { arn, name, criticality, checks, contribution } => {
@@ -234,7 +322,7 @@ fn write_resource(out: &mut Vec<u8>, key: &ResourceKey, recorded: &Recorded) {
             w.len(checks.len());
             for (rule, check) in checks {
                 w.u8(*rule);
-                write_check(&mut w, check);
+                write_check(w, check);
             }
             match contribution {
                 None => w.u8(0),
@@ -291,11 +379,11 @@ fn write_check(w: &mut Writer<'_>, check: &Check) {
     }
 }
 
-fn read_resource(r: &mut Reader<'_>, shared: &BTreeSet<&'static str>) -> Result<(ResourceKey, Recorded), ScanError> {
-    let key = (r.string()?, r.string()?, r.string()?, r.string()?);
+fn read_resource(r: &mut Reader<'_>) -> Result<(ResourceKey, Recorded), ScanError> {
+    let key = (super::type_name(r.str()?), r.string()?, r.string()?, r.string()?);
     let captured_us = match r.u8()? {
         0 => None,
-        1 => Some(r.u64()? as i64),
+        1 => Some(i64::from_le_bytes(r.array()?)),
         other => return Err(r.bad("capture time", other)),
     };
     let state_id = u128::from_le_bytes(r.array()?);
@@ -317,7 +405,7 @@ fn read_resource(r: &mut Reader<'_>, shared: &BTreeSet<&'static str>) -> Result<
                     if usize::from(rule) >= RULES.len() {
                         return Err(r.bad("rule", rule));
                     }
-                    Ok((rule, read_check(r, shared)?))
+                    Ok((rule, read_check(r)?))
                 })
                 .collect::<Result<Vec<_>, ScanError>>()?;
             let contribution = match r.u8()? {
@@ -333,7 +421,7 @@ fn read_resource(r: &mut Reader<'_>, shared: &BTreeSet<&'static str>) -> Result<
     Ok((key, Recorded { version: Version { captured_us, state_id }, state }))
 }
 
-fn read_check(r: &mut Reader<'_>, shared: &BTreeSet<&'static str>) -> Result<Check, ScanError> {
+fn read_check(r: &mut Reader<'_>) -> Result<Check, ScanError> {
     Ok(match r.u8()? {
         0 => {
             let status = match r.u8()? {
@@ -343,7 +431,7 @@ fn read_check(r: &mut Reader<'_>, shared: &BTreeSet<&'static str>) -> Result<Che
                 3 => Status::InsufficientData,
                 other => return Err(r.bad("status", other)),
             };
-            Check::Done(Outcome { status, message: r.text(shared)?, path: r.text(shared)? })
+            Check::Done(Outcome { status, message: r.text()?, path: r.text()? })
         }
         1 => Check::BucketPublicAccess(r.flags()?),
         2 => {
@@ -359,11 +447,15 @@ fn read_check(r: &mut Reader<'_>, shared: &BTreeSet<&'static str>) -> Result<Che
     })
 }
 
-struct Writer<'o>(&'o mut Vec<u8>);
+struct Writer<'o> {
+    out: &'o mut Vec<u8>,
+    /// The numbers of the shared texts this hand-over has written so far.
+    texts: &'o mut BTreeMap<(usize, usize), u64>,
+}
 
 impl Writer<'_> {
     fn u8(&mut self, value: u8) {
-        self.0.push(value);
+        self.out.push(value);
     }
 
     fn bool(&mut self, value: bool) {
@@ -384,8 +476,17 @@ impl Writer<'_> {
         }
     }
 
+    /// LEB128: seven bits a byte, low bits first, the top bit set on all but the last.
+    fn u128(&mut self, mut value: u128) {
+        while value >= 0x80 {
+            self.out.push((value as u8) | 0x80);
+            value >>= 7;
+        }
+        self.out.push(value as u8);
+    }
+
     fn u64(&mut self, value: u64) {
-        self.0.extend_from_slice(&value.to_le_bytes());
+        self.u128(u128::from(value));
     }
 
     fn len(&mut self, len: usize) {
@@ -394,7 +495,7 @@ impl Writer<'_> {
 
     fn str(&mut self, text: &str) {
         self.len(text.len());
-        self.0.extend_from_slice(text.as_bytes());
+        self.out.extend_from_slice(text.as_bytes());
     }
 
     fn optional_str(&mut self, text: Option<&str>) {
@@ -414,16 +515,42 @@ impl Writer<'_> {
         }
     }
 
-    /// A finding's text, marked when the findings share it.
+    /// A finding's text: its own, or one the findings share — written out the first time,
+    /// by number after that.
     fn text(&mut self, text: &Text) {
-        self.bool(matches!(text, Text::Borrowed(_)));
-        self.str(text);
+        match text {
+            Text::Owned(own) => {
+                self.u8(TEXT_OWN);
+                self.str(own);
+            }
+            Text::Borrowed(shared) => {
+                let next = self.texts.len() as u64;
+                match self.texts.entry((shared.as_ptr() as usize, shared.len())) {
+                    std::collections::btree_map::Entry::Occupied(number) => {
+                        let number = *number.get();
+                        self.u8(TEXT_SHARED);
+                        self.u64(number);
+                    }
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        slot.insert(next);
+                        self.u8(TEXT_NEW_SHARED);
+                        self.str(shared);
+                    }
+                }
+            }
+        }
     }
 }
 
 struct Reader<'b> {
     bytes: &'b [u8],
     at: usize,
+    /// The taking scan's own shared texts.
+    known: &'b BTreeSet<&'static str>,
+    /// The shared texts earlier pieces of this hand-over numbered.
+    before: &'b [Text],
+    /// The shared texts this piece numbers, after those.
+    received: Vec<Text>,
 }
 
 impl<'b> Reader<'b> {
@@ -449,7 +576,8 @@ impl<'b> Reader<'b> {
     }
 
     fn u8(&mut self) -> Result<u8, ScanError> {
-        let [byte] = self.array::<1>()?;
+        let byte = *self.bytes.get(self.at).ok_or_else(|| self.bad("a piece cut short, wanting bytes:", 1))?;
+        self.at += 1;
         Ok(byte)
     }
 
@@ -479,8 +607,35 @@ impl<'b> Reader<'b> {
         })
     }
 
+    /// LEB128 of at most 128 bits, in its shortest form.
+    fn u128(&mut self) -> Result<u128, ScanError> {
+        // Most numbers are lengths and counts below 128: one byte.
+        if let Some(&byte) = self.bytes.get(self.at).filter(|byte| **byte < 0x80) {
+            self.at += 1;
+            return Ok(u128::from(byte));
+        }
+        let mut value = 0u128;
+        for shift in (0..128).step_by(7) {
+            let byte = self.u8()?;
+            let bits = u128::from(byte & 0x7f);
+            if (shift > 0 && byte == 0) || bits.checked_shl(shift).is_none_or(|shifted| shifted >> shift != bits) {
+                return Err(self.bad("number out of range or not in its shortest form, byte", byte));
+            }
+            value |= bits << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(self.bad("number longer than 128 bits", ""))
+    }
+
     fn u64(&mut self) -> Result<u64, ScanError> {
-        Ok(u64::from_le_bytes(self.array()?))
+        if let Some(&byte) = self.bytes.get(self.at).filter(|byte| **byte < 0x80) {
+            self.at += 1;
+            return Ok(u64::from(byte));
+        }
+        let value = self.u128()?;
+        u64::try_from(value).map_err(|_| self.bad("number out of range", value))
     }
 
     /// A count of things that follow, each at least one byte long.
@@ -511,13 +666,30 @@ impl<'b> Reader<'b> {
         (0..self.len()?).map(|_| self.string()).collect()
     }
 
-    fn text(&mut self, shared: &BTreeSet<&'static str>) -> Result<Text, ScanError> {
-        let is_shared = self.bool()?;
-        let text = self.str()?;
-        Ok(match shared.get(text) {
-            Some(&shared) if is_shared => Text::Borrowed(shared),
-            _ => Text::Owned(text.to_owned()),
-        })
+    /// A finding's text; a shared one is this scan's own copy when it has one.
+    fn text(&mut self) -> Result<Text, ScanError> {
+        match self.u8()? {
+            TEXT_OWN => self.string().map(Text::Owned),
+            TEXT_NEW_SHARED => {
+                let text = self.str()?;
+                let text = match self.known.get(text) {
+                    Some(&shared) => Text::Borrowed(shared),
+                    None => Text::Owned(text.to_owned()),
+                };
+                self.received.push(text.clone());
+                Ok(text)
+            }
+            TEXT_SHARED => {
+                let number = self.u64()?;
+                let index = usize::try_from(number).unwrap_or(usize::MAX);
+                let text = match index.checked_sub(self.before.len()) {
+                    None => self.before.get(index),
+                    Some(after) => self.received.get(after),
+                };
+                text.cloned().ok_or_else(|| self.bad("shared text number", number))
+            }
+            other => Err(self.bad("text", other)),
+        }
     }
 }
 
@@ -611,6 +783,28 @@ mod tests {
         }
     }
 
+    /// A scan that took in others' states hands all it holds over in turn.
+    #[test]
+    fn a_scan_that_took_states_in_hands_them_on() {
+        let sources = sources();
+        let expected = report_json(scan_of(&sources));
+        let hand = |from: &mut Scan, to: &mut Scan| loop {
+            let piece = from.take_state(150).expect("take");
+            if piece.is_empty() {
+                break;
+            }
+            to.absorb_state(&piece).expect("absorb");
+        };
+        let mut middle = scan_of(&sources[1..2]);
+        hand(&mut scan_of(&sources[2..3]), &mut middle);
+        middle.begin_source(sources[3].0).expect("begin");
+        middle.feed(sources[3].1.as_bytes()).expect("feed");
+        middle.end_source().expect("end");
+        let mut first = scan_of(&sources[..1]);
+        hand(&mut middle, &mut first);
+        assert!(String::from_utf8_lossy(&report_json(first)) == String::from_utf8_lossy(&expected));
+    }
+
     #[test]
     fn absorbed_findings_share_their_fixed_texts() {
         let sources = sources();
@@ -619,9 +813,68 @@ mod tests {
         let mut other = scan_of(&[("e.json", snapshot(&[item("AWS::EC2::Volume", "vol-2", "us-east-1", t1, r#"{"volumeId": "vol-2", "encrypted": false}"#, "{}")]))]);
         let bytes = other.take_state(usize::MAX).expect("take");
         first.absorb_state(&bytes).expect("absorb");
-        let volume = first.resources.iter().find(|(k, _)| k.1 == "vol-2").map(|(_, r)| r).expect("absorbed volume");
+        let volume = first.runs.iter().find(|(k, _)| k.1 == "vol-2").map(|(_, r)| r).expect("absorbed volume");
         let State::Live { checks, .. } = &volume.state else { panic!("live") };
         assert!(checks.iter().all(|(_, c)| matches!(c, Check::Done(o) if matches!(o.message, Text::Borrowed(_)) && matches!(o.path, Text::Borrowed(_)))), "{checks:?}");
+    }
+
+    /// Pieces name shared texts by the numbers earlier pieces gave them, so a piece out of
+    /// order, or one of another hand-over, is refused and changes nothing; the right one
+    /// still goes in after.
+    #[test]
+    fn pieces_out_of_order_or_from_another_hand_over_are_refused() {
+        let sources = sources();
+        let pieces = |group: &[(&str, String)]| {
+            let mut other = scan_of(group);
+            std::iter::from_fn(|| Some(other.take_state(1).expect("take")).filter(|p| !p.is_empty())).collect::<Vec<_>>()
+        };
+        let (b, d) = (pieces(&sources[1..2]), pieces(&sources[3..4]));
+        assert!(b.len() >= 3 && d.len() >= 3, "one resource a piece: {} and {}", b.len(), d.len());
+        let expected = {
+            let mut first = scan_of(&sources[..1]);
+            for piece in b.iter().chain(&d) {
+                first.absorb_state(piece).expect("in order");
+            }
+            report_json(first)
+        };
+        let mut first = scan_of(&sources[..1]);
+        let before = report_json(scan_of(&sources[..1]));
+        for piece in [&b[1], &b[2]] {
+            let error = first.absorb_state(piece).expect_err("before its hand-over's first piece");
+            assert!(matches!(error, ScanError::InvalidState(ref m) if m.contains("order")), "{error:?}");
+        }
+        first.absorb_state(&b[0]).expect("first piece");
+        let error = first.absorb_state(&b[2]).expect_err("a piece skipped");
+        assert!(matches!(error, ScanError::InvalidState(ref m) if m.contains("order")), "{error:?}");
+        let error = first.absorb_state(&d[1]).expect_err("a piece of another hand-over");
+        assert!(matches!(error, ScanError::InvalidState(ref m) if m.contains("order")), "{error:?}");
+        for piece in b[1..].iter().chain(&d) {
+            first.absorb_state(piece).expect("in order after the refusals");
+        }
+        assert_eq!(report_json(first), expected);
+        assert_ne!(expected, before);
+    }
+
+    #[test]
+    fn numbers_round_trip_in_their_shortest_form_only() {
+        let mut out = Vec::new();
+        let mut texts = BTreeMap::new();
+        let values = [0, 1, 0x7f, 0x80, 300, u128::from(u64::MAX), u128::MAX];
+        for value in values {
+            Writer { out: &mut out, texts: &mut texts }.u128(value);
+        }
+        let known = BTreeSet::new();
+        let mut reader = Reader { bytes: &out, at: 0, known: &known, before: &[], received: Vec::new() };
+        for value in values {
+            assert_eq!(reader.u128().expect("read"), value);
+        }
+        assert!(reader.is_empty());
+        for bad in [&[0x80, 0x00][..], &[0xff; 19][..], &[0x80][..]] {
+            let mut reader = Reader { bytes: bad, at: 0, known: &known, before: &[], received: Vec::new() };
+            assert!(reader.u128().is_err(), "{bad:?}");
+        }
+        let mut reader = Reader { bytes: &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02], at: 0, known: &known, before: &[], received: Vec::new() };
+        assert!(reader.u64().is_err(), "2^64 is not a u64");
     }
 
     #[test]

@@ -1,0 +1,241 @@
+//! Resources taken in from other scans, kept as sorted runs instead of being put one by one
+//! into the scan's map.
+//!
+//! A scan that takes in the states of many others (the first instance of a parallel scan takes
+//! in every other group) used to search its whole map for each resource it took in: at 100k
+//! resources that search, comparing keys whose texts lie all over memory, was the largest part
+//! of a hand-over. A hand-over arrives in key order, so it is kept as a run as it comes; runs
+//! of about the same length are merged (one comparison per resource, in order), so each
+//! resource is moved a logarithmic number of times and `finish` merges a few runs at most.
+//! Runs are stored in chunks that a merge gives back as it consumes them, so merging never
+//! holds a run twice.
+//!
+//! Runs keep arrival order: a merge of an earlier and a later run keeps, for a key in both,
+//! what [`super::Scan::keep_newest`] would have kept — the newer version, on a tie the earlier
+//! one — and counts the other as superseded.
+
+use std::cmp::Ordering;
+
+use super::{Recorded, ResourceKey};
+
+type Entry = (ResourceKey, Recorded);
+
+/// Resources per chunk (a chunk is about 200 KB).
+const CHUNK: usize = 1024;
+
+/// Resources in key order, each key once.
+#[derive(Debug, Default)]
+pub(super) struct Run {
+    chunks: Vec<Vec<Entry>>,
+    len: usize,
+}
+
+impl Run {
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, entry: Entry) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push(entry),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                chunk.push(entry);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.chunks.iter().flatten()
+    }
+
+    /// The first entry, if any.
+    fn first(&self) -> Option<&Entry> {
+        self.chunks.first().and_then(|chunk| chunk.first())
+    }
+
+    /// The last entry, if any.
+    fn last(&self) -> Option<&Entry> {
+        self.chunks.last().and_then(|chunk| chunk.last())
+    }
+
+    /// Entries already in key order, each key once (a map's, or a piece's checked by
+    /// [`Runs::push`]).
+    pub(super) fn from_sorted(entries: impl IntoIterator<Item = Entry>) -> Self {
+        let mut run = Self::default();
+        for entry in entries {
+            run.push(entry);
+        }
+        run
+    }
+}
+
+impl IntoIterator for Run {
+    type Item = Entry;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Vec<Entry>>>;
+
+    /// Consumes the run chunk by chunk: each chunk is given back once it has been read.
+    fn into_iter(self) -> Self::IntoIter {
+        self.chunks.into_iter().flatten()
+    }
+}
+
+/// Merges an earlier run with a later one (see the module documentation).
+fn merge(earlier: Run, later: Run, superseded: &mut u64) -> Run {
+    let mut out = Run::default();
+    let mut a = earlier.into_iter().peekable();
+    let mut b = later.into_iter().peekable();
+    loop {
+        let order = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x.0.cmp(&y.0),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => return out,
+        };
+        let next = match order {
+            Ordering::Less => a.next(),
+            Ordering::Greater => b.next(),
+            Ordering::Equal => {
+                *superseded += 1;
+                match (a.next(), b.next()) {
+                    (Some(kept), Some(newer)) if kept.1.version < newer.1.version => Some(newer),
+                    (kept, _) => kept,
+                }
+            }
+        };
+        if let Some(entry) = next {
+            out.push(entry);
+        }
+    }
+}
+
+/// A scan's taken-in runs, oldest first, each at least twice as long as the next.
+#[derive(Debug, Default)]
+pub(super) struct Runs {
+    runs: Vec<Run>,
+}
+
+impl Runs {
+    pub(super) fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.runs.iter().flat_map(Run::iter)
+    }
+
+    /// Adds the run that came after all the others. Pieces of one hand-over come in key order,
+    /// so a piece that continues the last run is appended to it without a merge.
+    pub(super) fn push(&mut self, run: Run, superseded: &mut u64) {
+        if run.len() == 0 {
+            return;
+        }
+        let continues = match (self.runs.last().and_then(Run::last), run.first()) {
+            (Some(last), Some(first)) => last.0 < first.0,
+            _ => false,
+        };
+        match self.runs.last_mut() {
+            Some(last) if continues => {
+                for entry in run {
+                    last.push(entry);
+                }
+            }
+            _ => self.runs.push(run),
+        }
+        // Merge while the run below is less than twice as long as the top one.
+        while let [.., below, top] = self.runs.as_slice() {
+            if below.len() >= 2 * top.len() {
+                break;
+            }
+            let (Some(top), Some(below)) = (self.runs.pop(), self.runs.pop()) else { break };
+            self.runs.push(merge(below, top, superseded));
+        }
+    }
+
+    /// Everything in one run.
+    pub(super) fn into_one(mut self, superseded: &mut u64) -> Run {
+        let mut all = self.runs.pop().unwrap_or_default();
+        while let Some(earlier) = self.runs.pop() {
+            all = merge(earlier, all, superseded);
+        }
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::Version;
+    use crate::scan::State;
+    use crate::score::Criticality;
+
+    /// A volume `id` at capture time `at`, marked with the piece it came in.
+    fn entry(id: u64, at: u64, piece: u8) -> Entry {
+        let key = (std::borrow::Cow::Borrowed("AWS::EC2::Volume"), format!("vol-{id:05}"), "1".to_owned(), "r".to_owned());
+        let state = State::Live { arn: Some(piece.to_string()), name: None, criticality: Criticality::Low, checks: Vec::new(), contribution: None };
+        (key, Recorded { version: Version { captured_us: Some(at as i64), state_id: 0 }, state })
+    }
+
+    fn summary(entries: impl IntoIterator<Item = Entry>) -> Vec<(ResourceKey, Version, Option<String>)> {
+        entries
+            .into_iter()
+            .map(|(key, recorded)| {
+                let piece = match recorded.state {
+                    State::Live { arn, .. } => arn,
+                    State::Gone => None,
+                };
+                (key, recorded.version, piece)
+            })
+            .collect()
+    }
+
+    /// Pieces of any lengths, merged however their lengths fall, keep what one map fed the
+    /// same resources in the same order keeps (newest version, on a tie the first), and count
+    /// the same superseded versions.
+    #[test]
+    fn runs_keep_what_one_map_keeps() {
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        for _ in 0..300 {
+            let mut runs = Runs::default();
+            let mut map: std::collections::BTreeMap<ResourceKey, Recorded> = std::collections::BTreeMap::new();
+            let (mut superseded, mut expected_superseded) = (0, 0);
+            for piece in 0..next(14) as u8 {
+                // Few ids and capture times, so keys repeat and versions tie.
+                let mut ids: Vec<u64> = (0..next(40)).map(|_| next(30)).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let entries: Vec<Entry> = ids.into_iter().map(|id| entry(id, next(3), piece)).collect();
+                for (key, recorded) in &entries {
+                    let (_, copy) = entry(0, 0, piece);
+                    let copy = Recorded { version: recorded.version, ..copy };
+                    match map.get(key) {
+                        Some(kept) if kept.version < copy.version => {
+                            expected_superseded += 1;
+                            map.insert(key.clone(), copy);
+                        }
+                        Some(_) => expected_superseded += 1,
+                        None => {
+                            map.insert(key.clone(), copy);
+                        }
+                    }
+                }
+                runs.push(Run::from_sorted(entries), &mut superseded);
+                for pair in runs.runs.windows(2) {
+                    if let [below, top] = pair {
+                        assert!(below.len() >= 2 * top.len(), "{} {}", below.len(), top.len());
+                    }
+                }
+            }
+            assert_eq!(summary(runs.into_one(&mut superseded)), summary(map));
+            assert_eq!(superseded, expected_superseded);
+        }
+    }
+}
