@@ -109,8 +109,8 @@ pub struct Scan {
     waivers: Option<crate::waiver::WaiverFile>,
     /// Whether the state is being handed to another scan ([`Scan::take_state`]).
     handover: handover::Handover,
-    /// The shared texts of findings handed over or taken in, numbered per hand-over.
-    texts: handover::Texts,
+    /// How this scan's hand-overs, given or taken in, number their pieces and shared texts.
+    numbering: handover::Numbering,
 }
 
 impl Scan {
@@ -127,7 +127,7 @@ impl Scan {
             arena: Bump::new(),
             waivers: None,
             handover: handover::Handover::None,
-            texts: handover::Texts::default(),
+            numbering: handover::Numbering::default(),
         })
     }
 

@@ -14,11 +14,13 @@
 //! passes them along without reading them, and both sides are instances of the same component.
 //! A piece starts with [`MAGIC`]; the first carries the scan's options (checked on arrival: the
 //! scans must have been created alike) and input counts, the others resources, each taken out
-//! of the handing scan as it is written, so the state is never held twice over. Numbers are
-//! LEB128; a text the findings share (a fixed message or path) is written once per hand-over
-//! and then named by its number, so the pieces of one hand-over must be absorbed in the order
-//! they were taken, without pieces of another hand-over between them (each piece says how many
-//! shared texts came before it, and a piece that does not fit is refused).
+//! of the handing scan as it is written, in key order, so the state is never held twice over
+//! and the taking scan keeps each hand-over as a sorted run (`runs.rs`). Numbers are LEB128; a
+//! text the findings share (a fixed message or path) is written once per hand-over and then
+//! named by its number, so the pieces of one hand-over must be absorbed in the order they were
+//! taken, without pieces of another hand-over between them: each piece carries its hand-over's
+//! mark, its own number and how many shared texts came before it, and one that does not fit is
+//! refused.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,9 +53,9 @@ pub(super) enum Handover {
     Done,
 }
 
-/// The texts findings share, as one hand-over numbers them.
+/// How hand-overs number their pieces and the texts findings share.
 #[derive(Debug, Default)]
-pub(super) struct Texts {
+pub(super) struct Numbering {
     /// Handing over: the number given to each shared text (by address: the texts are the
     /// engine's own constants).
     handed: BTreeMap<(usize, usize), u64>,
@@ -102,14 +104,14 @@ impl Scan {
                 self.resources = runs.into_one(&mut self.input.superseded_items).into_iter().collect();
             }
             self.handover = Handover::Taking;
-            self.texts.handing = (self.hand_over_mark(), 0);
+            self.numbering.handing = (self.hand_over_mark(), 0);
         }
         let mut out = Vec::with_capacity(max_bytes.saturating_add(4096).min(64 << 20));
         out.extend_from_slice(MAGIC);
-        let (mark, piece) = self.texts.handing;
+        let (mark, piece) = self.numbering.handing;
         out.extend_from_slice(&mark.to_le_bytes());
-        let texts_before = self.texts.handed.len() as u64;
-        let mut w = Writer { out: &mut out, texts: &mut self.texts.handed };
+        let texts_before = self.numbering.handed.len() as u64;
+        let mut w = Writer { out: &mut out, texts: &mut self.numbering.handed };
         w.u64(piece);
         w.u64(texts_before);
         if first {
@@ -122,13 +124,13 @@ impl Scan {
                 self.handover = Handover::Done;
                 break;
             };
-            write_resource(&mut Writer { out: &mut out, texts: &mut self.texts.handed }, &key, &recorded);
+            write_resource(&mut Writer { out: &mut out, texts: &mut self.numbering.handed }, &key, &recorded);
         }
         if out.len() == start && !first {
             return Ok(Vec::new());
         }
         out.push(TAG_END); // a piece cut short between two records is still seen as cut short
-        self.texts.handing.1 += 1;
+        self.numbering.handing.1 += 1;
         Ok(out)
     }
 
@@ -150,7 +152,7 @@ impl Scan {
     }
 
     fn write_head(&mut self, out: &mut Vec<u8>) {
-        let mut w = Writer { out, texts: &mut self.texts.handed };
+        let mut w = Writer { out, texts: &mut self.numbering.handed };
         w.u8(TAG_HEAD);
         w.str(&self.options.criticality_tag);
         w.strings(&self.options.params.required_tags);
@@ -178,20 +180,20 @@ impl Scan {
         self.between_sources("absorb another scan's state")?;
         let damaged = |message: String| ScanError::InvalidState(format!("the handed-over scan state is unusable: {message}"));
         let body = piece.strip_prefix(MAGIC.as_slice()).ok_or_else(|| damaged("it does not start as a piece of this engine's state".to_owned()))?;
-        if self.texts.known.is_empty() {
-            self.texts.known = static_texts(self.resources.values().chain(self.runs.iter().map(|(_, recorded)| recorded)));
+        if self.numbering.known.is_empty() {
+            self.numbering.known = static_texts(self.resources.values().chain(self.runs.iter().map(|(_, recorded)| recorded)));
         }
         // Decoded whole before anything is taken in, so a damaged piece changes nothing: the
         // texts it numbers are kept only if it is taken in.
-        let mut reader = Reader { bytes: body, at: 0, known: &self.texts.known, before: &[], received: Vec::new() };
+        let mut reader = Reader { bytes: body, at: 0, known: &self.numbering.known, before: &[], received: Vec::new() };
         let mark = u64::from_le_bytes(reader.array()?);
         let (piece, texts_before) = (reader.u64()?, reader.u64()?);
         // A hand-over's first piece carries its head and starts the numbering of texts afresh;
         // every other piece must be the next of the hand-over being taken in.
         let first = piece == 0;
         if !first {
-            reader.before = &self.texts.received;
-            if (mark, piece) != self.texts.receiving || texts_before != reader.before.len() as u64 {
+            reader.before = &self.numbering.received;
+            if (mark, piece) != self.numbering.receiving || texts_before != reader.before.len() as u64 {
                 return Err(damaged(format!("it is piece {piece} of a hand-over, not the next piece of the one being taken in: the pieces of a hand-over must come in the order they were taken, one hand-over after another")));
             }
         } else if texts_before != 0 || reader.bytes.get(reader.at) != Some(&TAG_HEAD) {
@@ -218,11 +220,11 @@ impl Scan {
             return Err(ScanError::InvalidState("the handed-over scan state comes from a scan created with other options".to_owned()));
         }
         if first {
-            self.texts.received.clear();
-            self.texts.receiving = (mark, 0);
+            self.numbering.received.clear();
+            self.numbering.receiving = (mark, 0);
         }
-        self.texts.received.extend(new_texts);
-        self.texts.receiving.1 += 1;
+        self.numbering.received.extend(new_texts);
+        self.numbering.receiving.1 += 1;
         if let Some(head) = head {
             self.input.items += head.items;
             self.input.superseded_items += head.superseded_items;
