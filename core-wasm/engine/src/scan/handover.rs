@@ -13,9 +13,9 @@
 //! The state travels in pieces of a binary encoding private to one engine build: the host
 //! passes them along without reading them, and both sides are instances of the same component.
 //! A piece starts with [`MAGIC`]; the first carries the scan's options (checked on arrival: the
-//! scans must have been created alike) and input counts, the others resources, each taken out
-//! of the handing scan as it is written, in key order, so the state is never held twice over
-//! and the taking scan keeps each hand-over as a sorted run (`runs.rs`). Numbers are LEB128; a
+//! scans must have been created alike) and input counts, then resources in key order, each
+//! piece from where the last one ended, so the taking scan keeps each hand-over as a sorted run
+//! (`runs.rs`) and only one piece is ever held besides the two states. Numbers are LEB128; a
 //! text the findings share (a fixed message or path) is written once per hand-over and then
 //! named by its number, so the pieces of one hand-over must be absorbed in the order they were
 //! taken, without pieces of another hand-over between them: each piece carries its hand-over's
@@ -23,6 +23,7 @@
 //! refused.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 use super::runs::Run;
 use super::{MAX_NOTICES, Recorded, ResourceKey, Scan, State};
@@ -42,13 +43,13 @@ const TEXT_NEW_SHARED: u8 = 1;
 const TEXT_SHARED: u8 = 2;
 
 /// Where a scan is in handing over its state.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(super) enum Handover {
     /// Not started: the scan reads and finishes as usual.
     #[default]
     None,
-    /// Pieces are being taken; the scan can do nothing else.
-    Taking,
+    /// Pieces are being taken, the last one up to this resource; the scan can do nothing else.
+    Taking(Option<ResourceKey>),
     /// Everything is handed over.
     Done,
 }
@@ -87,7 +88,7 @@ impl Scan {
     pub fn take_state(&mut self, max_bytes: usize) -> Result<Vec<u8>, ScanError> {
         match self.handover {
             Handover::Done => return Ok(Vec::new()),
-            Handover::Taking => {}
+            Handover::Taking(_) => {}
             Handover::None => {
                 self.between_sources("hand over the state")?;
                 if self.waivers.is_some() {
@@ -103,7 +104,7 @@ impl Scan {
                 runs.push(Run::from_sorted(std::mem::take(&mut self.resources)), &mut self.input.superseded_items);
                 self.resources = runs.into_one(&mut self.input.superseded_items).into_iter().collect();
             }
-            self.handover = Handover::Taking;
+            self.handover = Handover::Taking(None);
             self.numbering.handing = (self.hand_over_mark(), 0);
         }
         let mut out = Vec::with_capacity(max_bytes.saturating_add(4096).min(64 << 20));
@@ -117,15 +118,25 @@ impl Scan {
         if first {
             self.write_head(&mut out);
         }
-        // At least one resource per piece, however small `max_bytes` is.
+        // At least one resource per piece, however small `max_bytes` is. The resources stay
+        // where they are: freeing them one by one would cost a fifth of a hand-over and give
+        // nothing back, an instance's memory never shrinking; they go with the scan.
         let start = out.len();
-        while out.len() == start || out.len() < max_bytes {
-            let Some((key, recorded)) = self.resources.pop_first() else {
-                self.handover = Handover::Done;
-                break;
-            };
-            write_resource(&mut Writer { out: &mut out, texts: &mut self.numbering.handed }, &key, &recorded);
+        let mut rest = match &self.handover {
+            Handover::Taking(Some(last)) => self.resources.range::<ResourceKey, _>((Bound::Excluded(last), Bound::Unbounded)),
+            _ => self.resources.range::<ResourceKey, _>(..),
         }
+        .peekable();
+        let mut w = Writer { out: &mut out, texts: &mut self.numbering.handed };
+        let mut last = None;
+        while let Some((key, recorded)) = rest.next_if(|_| w.out.len() == start || w.out.len() < max_bytes) {
+            write_resource(&mut w, key, recorded);
+            last = Some(key);
+        }
+        self.handover = match (rest.peek(), last) {
+            (Some(_), Some(last)) => Handover::Taking(Some(last.clone())),
+            _ => Handover::Done,
+        };
         if out.len() == start && !first {
             return Ok(Vec::new());
         }
