@@ -60,8 +60,6 @@ pub(super) struct Numbering {
     /// Handing over: the number given to each shared text (by address: the texts are the
     /// engine's own constants).
     handed: BTreeMap<(usize, usize), u64>,
-    /// Taking in: this scan's own shared texts, so absorbed findings share them too.
-    known: BTreeSet<&'static str>,
     /// Taking in: the current hand-over's texts by number.
     received: Vec<Text>,
     /// Handing over: this hand-over's mark and the pieces taken so far.
@@ -191,12 +189,9 @@ impl Scan {
         self.between_sources("absorb another scan's state")?;
         let damaged = |message: String| ScanError::InvalidState(format!("the handed-over scan state is unusable: {message}"));
         let body = piece.strip_prefix(MAGIC.as_slice()).ok_or_else(|| damaged("it does not start as a piece of this engine's state".to_owned()))?;
-        if self.numbering.known.is_empty() {
-            self.numbering.known = static_texts(self.resources.values().chain(self.runs.iter().map(|(_, recorded)| recorded)));
-        }
         // Decoded whole before anything is taken in, so a damaged piece changes nothing: the
         // texts it numbers are kept only if it is taken in.
-        let mut reader = Reader { bytes: body, at: 0, known: &self.numbering.known, before: &[], received: Vec::new() };
+        let mut reader = Reader { bytes: body, at: 0, before: &[], received: Vec::new() };
         let mark = u64::from_le_bytes(reader.array()?);
         let (piece, texts_before) = (reader.u64()?, reader.u64()?);
         // A hand-over's first piece carries its head and starts the numbering of texts afresh;
@@ -258,24 +253,20 @@ impl Scan {
     }
 }
 
-/// The texts the scan's findings share (`Cow::Borrowed`), so absorbed findings with the same
-/// text share it too instead of each carrying a copy.
-fn static_texts<'r>(resources: impl Iterator<Item = &'r Recorded>) -> BTreeSet<&'static str> {
-    let mut texts = BTreeSet::new();
-    for recorded in resources {
-        if let State::Live { checks, .. } = &recorded.state {
-            for (_, check) in checks {
-                if let Check::Done(outcome) = check {
-                    for text in [&outcome.message, &outcome.path] {
-                        if let Text::Borrowed(shared) = text {
-                            texts.insert(*shared);
-                        }
-                    }
-                }
-            }
-        }
+/// The instance's one copy of a text findings share. Absorbed findings share it as the
+/// handing scan's findings did, whichever texts the taking scan met itself: without this, a
+/// first group with few resources left every finding taken in with a copy of its texts. A
+/// copy is made once per distinct text for the instance's lifetime (a rule pack has a few
+/// hundred such texts); pieces are meant only for an instance of the same component.
+fn shared_copy(text: &str) -> &'static str {
+    static COPIES: std::sync::Mutex<BTreeSet<&'static str>> = std::sync::Mutex::new(BTreeSet::new());
+    let mut copies = COPIES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(&copy) = copies.get(text) {
+        return copy;
     }
-    texts
+    let copy: &'static str = Box::leak(text.to_owned().into_boxed_str());
+    copies.insert(copy);
+    copy
 }
 
 struct Head {
@@ -558,8 +549,6 @@ impl Writer<'_> {
 struct Reader<'b> {
     bytes: &'b [u8],
     at: usize,
-    /// The taking scan's own shared texts.
-    known: &'b BTreeSet<&'static str>,
     /// The shared texts earlier pieces of this hand-over numbered.
     before: &'b [Text],
     /// The shared texts this piece numbers, after those.
@@ -685,10 +674,7 @@ impl<'b> Reader<'b> {
             TEXT_OWN => self.string().map(Text::Owned),
             TEXT_NEW_SHARED => {
                 let text = self.str()?;
-                let text = match self.known.get(text) {
-                    Some(&shared) => Text::Borrowed(shared),
-                    None => Text::Owned(text.to_owned()),
-                };
+                let text = Text::Borrowed(shared_copy(text));
                 self.received.push(text.clone());
                 Ok(text)
             }
@@ -818,17 +804,32 @@ mod tests {
         assert!(String::from_utf8_lossy(&report_json(first)) == String::from_utf8_lossy(&expected));
     }
 
+    /// Findings taken in share their fixed texts, also when the taking scan met none of them
+    /// itself (here it read only a notice): one copy per text, not one per finding.
     #[test]
     fn absorbed_findings_share_their_fixed_texts() {
         let sources = sources();
-        let mut first = scan_of(&sources[..1]);
         let t1 = "2026-11-01T00:00:00.000Z";
-        let mut other = scan_of(&[("e.json", snapshot(&[item("AWS::EC2::Volume", "vol-2", "us-east-1", t1, r#"{"volumeId": "vol-2", "encrypted": false}"#, "{}")]))]);
-        let bytes = other.take_state(usize::MAX).expect("take");
-        first.absorb_state(&bytes).expect("absorb");
-        let volume = first.runs.iter().find(|(k, _)| k.1 == "vol-2").map(|(_, r)| r).expect("absorbed volume");
-        let State::Live { checks, .. } = &volume.state else { panic!("live") };
-        assert!(checks.iter().all(|(_, c)| matches!(c, Check::Done(o) if matches!(o.message, Text::Borrowed(_)) && matches!(o.path, Text::Borrowed(_)))), "{checks:?}");
+        let volume = |id: &str| item("AWS::EC2::Volume", id, "us-east-1", t1, &format!(r#"{{"volumeId": "{id}", "encrypted": false}}"#), "{}");
+        let mut first = scan_of(&sources[2..3]);
+        for group in [[volume("vol-2"), volume("vol-3")], [volume("vol-4"), volume("vol-5")]] {
+            let bytes = scan_of(&[("e.json", snapshot(&group))]).take_state(usize::MAX).expect("take");
+            first.absorb_state(&bytes).expect("absorb");
+        }
+        let messages: Vec<&'static str> = first
+            .runs
+            .iter()
+            .flat_map(|(_, recorded)| match &recorded.state {
+                State::Live { checks, .. } => checks.iter().collect(),
+                State::Gone => Vec::new(),
+            })
+            .map(|(_, check)| match check {
+                Check::Done(Outcome { message: Text::Borrowed(message), path: Text::Borrowed(_), .. }) => *message,
+                other => panic!("not a shared text: {other:?}"),
+            })
+            .collect();
+        assert_eq!(messages.len(), 4);
+        assert!(messages.iter().all(|m| std::ptr::eq(*m, messages[0])), "one copy of the text: {messages:?}");
     }
 
     /// Pieces name shared texts by the numbers earlier pieces gave them, so a piece out of
@@ -876,17 +877,16 @@ mod tests {
         for value in values {
             Writer { out: &mut out, texts: &mut texts }.u128(value);
         }
-        let known = BTreeSet::new();
-        let mut reader = Reader { bytes: &out, at: 0, known: &known, before: &[], received: Vec::new() };
+        let mut reader = Reader { bytes: &out, at: 0, before: &[], received: Vec::new() };
         for value in values {
             assert_eq!(reader.u128().expect("read"), value);
         }
         assert!(reader.is_empty());
         for bad in [&[0x80, 0x00][..], &[0xff; 19][..], &[0x80][..]] {
-            let mut reader = Reader { bytes: bad, at: 0, known: &known, before: &[], received: Vec::new() };
+            let mut reader = Reader { bytes: bad, at: 0, before: &[], received: Vec::new() };
             assert!(reader.u128().is_err(), "{bad:?}");
         }
-        let mut reader = Reader { bytes: &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02], at: 0, known: &known, before: &[], received: Vec::new() };
+        let mut reader = Reader { bytes: &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02], at: 0, before: &[], received: Vec::new() };
         assert!(reader.u64().is_err(), "2^64 is not a u64");
     }
 

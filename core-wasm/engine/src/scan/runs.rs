@@ -122,6 +122,7 @@ impl Runs {
         self.runs.is_empty()
     }
 
+    #[cfg(test)]
     pub(super) fn iter(&self) -> impl Iterator<Item = &Entry> {
         self.runs.iter().flat_map(Run::iter)
     }
