@@ -82,7 +82,8 @@ impl Scan {
 
     /// The next piece of this scan's state, at least `max_bytes` long unless it is the last
     /// (one resource more at most); empty once everything has been handed over. From the first
-    /// call on, the scan can only hand over: its resources leave it as they are written.
+    /// call on, the scan can only hand over; each piece goes on from where the last one ended,
+    /// and the resources stay in the scan until it is dropped.
     pub fn take_state(&mut self, max_bytes: usize) -> Result<Vec<u8>, ScanError> {
         match self.handover {
             Handover::Done => return Ok(Vec::new()),
