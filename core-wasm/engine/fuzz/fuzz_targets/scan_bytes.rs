@@ -2,8 +2,9 @@
 //! normalisation and scoring. Any `Err` is fine; a panic, an abort or a hang is a bug. Input
 //! that scans is also read twice — by one scan, and by two whose states are joined
 //! (`take_state`/`absorb_state`, in pieces of an arbitrary size) — and the two reports must be
-//! equal; and the bytes themselves, taken as a piece of handed-over state, must be refused or
-//! taken without a panic. The bytes are also parsed whole by the engine's JSON parser (simdjson's
+//! equal; and the bytes themselves, after the first bytes of a genuine piece of handed-over state
+//! (so that they get past its format mark), must be refused without changing the scan, or taken
+//! in without a panic. The bytes are also parsed whole by the engine's JSON parser (simdjson's
 //! algorithm where it can answer) and by `serde_json` (the definition it must match): the same
 //! value, or the same error.
 #![no_main]
@@ -27,15 +28,20 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(parsed, Value::parse_with_serde_json(input, &arena).map_err(|e| e.to_string()), "the parser reads what serde_json reads");
     let chunk = usize::from(chunk_seed % 64) + 1;
     let Ok(mut scan) = Scan::new(options()) else { return };
+    let meta = || ReportMeta { generated_at: "2026-01-01T00:00:00Z".into(), ..ReportMeta::default() };
     if !read(&mut scan, "fuzz.json", input, chunk) {
-        let mut state = b"CSSTATE1".to_vec();
+        let Ok(mut handing) = Scan::new(options()) else { return };
+        let genuine = handing.take_state(1).expect("an empty scan hands over its head");
+        let mut state = genuine[..genuine.len().min(8 + usize::from(chunk_seed % 24))].to_vec();
         state.extend_from_slice(input);
-        if let Ok(mut other) = Scan::new(options()) {
-            let _ = other.absorb_state(&state);
+        if let (Ok(mut other), Ok(fresh)) = (Scan::new(options()), Scan::new(options())) {
+            match other.absorb_state(&state) {
+                Err(_) => assert_eq!(other.finish(meta()), fresh.finish(meta()), "a refused piece changes nothing"),
+                Ok(()) => drop(other.finish(meta())),
+            }
         }
         return;
     }
-    let meta = || ReportMeta { generated_at: "2026-01-01T00:00:00Z".into(), ..ReportMeta::default() };
     let Ok(mut twice) = Scan::new(options()) else { return };
     let Ok(mut second) = Scan::new(options()) else { return };
     assert!(read(&mut twice, "again.json", input, chunk) && read(&mut second, "again.json", input, chunk), "the same bytes scan again");
