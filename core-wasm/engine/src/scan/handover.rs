@@ -255,10 +255,10 @@ impl Scan {
 }
 
 /// The instance's one copy of a text findings share. Absorbed findings share it as the
-/// handing scan's findings did, whichever texts the taking scan met itself: without this, a
-/// first group with few resources left every finding taken in with a copy of its texts. A
-/// copy is made once per distinct text for the instance's lifetime (a rule pack has a few
-/// hundred such texts); pieces are meant only for an instance of the same component.
+/// handing scan's findings did, whichever texts the taking scan met itself (findings taken in
+/// before the taking scan had met a text used to get a copy each). A copy is made once per
+/// distinct text for the instance's lifetime (a rule pack has a few hundred such texts);
+/// pieces are meant only for an instance of the same component.
 fn shared_copy(text: &str) -> &'static str {
     static COPIES: std::sync::Mutex<BTreeSet<&'static str>> = std::sync::Mutex::new(BTreeSet::new());
     let mut copies = COPIES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
