@@ -136,9 +136,6 @@ impl Scan {
             (Some(_), Some(last)) => Handover::Taking(Some(last.clone())),
             _ => Handover::Done,
         };
-        if out.len() == start && !first {
-            return Ok(Vec::new());
-        }
         out.push(TAG_END); // a piece cut short between two records is still seen as cut short
         self.numbering.handing.1 += 1;
         Ok(out)
@@ -633,10 +630,6 @@ impl<'b> Reader<'b> {
     }
 
     fn u64(&mut self) -> Result<u64, ScanError> {
-        if let Some(&byte) = self.bytes.get(self.at).filter(|byte| **byte < 0x80) {
-            self.at += 1;
-            return Ok(u64::from(byte));
-        }
         let value = self.u128()?;
         u64::try_from(value).map_err(|_| self.bad("number out of range", value))
     }
@@ -669,7 +662,7 @@ impl<'b> Reader<'b> {
         (0..self.len()?).map(|_| self.string()).collect()
     }
 
-    /// A finding's text; a shared one is this scan's own copy when it has one.
+    /// A finding's text; a shared one is the instance's one copy of it (`shared_copy`).
     fn text(&mut self) -> Result<Text, ScanError> {
         match self.u8()? {
             TEXT_OWN => self.string().map(Text::Owned),

@@ -26,13 +26,13 @@ const CHUNK: usize = 1024;
 /// Resources in key order, each key once.
 #[derive(Debug, Default)]
 pub(super) struct Run {
+    /// Full chunks of [`CHUNK`] entries but for the last.
     chunks: Vec<Vec<Entry>>,
-    len: usize,
 }
 
 impl Run {
     pub(super) fn len(&self) -> usize {
-        self.len
+        self.chunks.last().map_or(0, |last| (self.chunks.len() - 1) * CHUNK + last.len())
     }
 
     fn push(&mut self, entry: Entry) {
@@ -44,7 +44,6 @@ impl Run {
                 self.chunks.push(chunk);
             }
         }
-        self.len += 1;
     }
 
     pub(super) fn iter(&self) -> impl Iterator<Item = &Entry> {
@@ -192,6 +191,16 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn a_run_longer_than_a_chunk_counts_and_keeps_every_entry() {
+        for n in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 5] {
+            let run = Run::from_sorted((0..n as u64).map(|id| entry(id, 0, 0)));
+            assert_eq!(run.len(), n);
+            assert_eq!(run.iter().count(), n);
+            assert_eq!(summary(run).len(), n);
+        }
+    }
+
     /// Pieces of any lengths, merged however their lengths fall, keep what one map fed the
     /// same resources in the same order keeps (newest version, on a tie the first), and count
     /// the same superseded versions.
@@ -229,6 +238,7 @@ mod tests {
                     }
                 }
                 runs.push(Run::from_sorted(entries), &mut superseded);
+                assert!(runs.runs.iter().all(|run| run.len() == run.iter().count()), "a run's length is what it holds");
                 for pair in runs.runs.windows(2) {
                     if let [below, top] = pair {
                         assert!(below.len() >= 2 * top.len(), "{} {}", below.len(), top.len());
