@@ -120,13 +120,19 @@ impl ResourceResult {
 
     /// What a finding's id digests: each part followed by a unit separator (0x1f).
     fn id_message(&self, finding: &Finding) -> Vec<u8> {
-        let parts = [rule(finding.rule).id, &self.resource_type, &self.resource_id, &self.account_id, &self.region];
-        let mut message = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
-        for part in parts {
-            message.extend_from_slice(part.as_bytes());
-            message.push(0x1f);
-        }
+        let mut message = Vec::new();
+        self.write_id_message(finding, &mut message);
         message
+    }
+
+    /// Appends [`Self::id_message`] to `out`.
+    fn write_id_message(&self, finding: &Finding, out: &mut Vec<u8>) {
+        let parts = [rule(finding.rule).id, &self.resource_type, &self.resource_id, &self.account_id, &self.region];
+        out.reserve(parts.iter().map(|p| p.len() + 1).sum());
+        for part in parts {
+            out.extend_from_slice(part.as_bytes());
+            out.push(0x1f);
+        }
     }
 
     /// Ids of the rules this resource fails.
@@ -286,6 +292,10 @@ pub struct FindingsWithIds<'a> {
     resource: usize,
     finding: usize,
     ready: std::collections::VecDeque<FindingWithId<'a>>,
+    /// The batch's id messages end to end, and where each ends: kept from batch to batch, so a
+    /// report's half a million ids are digested without an allocation each.
+    messages: Vec<u8>,
+    ends: Vec<usize>,
 }
 
 /// A finding, its resource, where it is in the report (resource index, finding index) and its id.
@@ -297,7 +307,37 @@ pub struct FindingWithId<'a> {
     /// Its position: the resource's index in the report, the finding's in the resource.
     pub position: (usize, usize),
     /// [`ResourceResult::finding_id`].
-    pub id: String,
+    pub id: FindingId,
+}
+
+/// A finding id (see [`ResourceResult::finding_id`]) without an allocation: the first 16 bytes
+/// of its digest as 32 lower-case hex digits. Reads as a `&str`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FindingId([u8; 32]);
+
+impl FindingId {
+    fn of_digest(digest: &[u8; 32]) -> Self {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [0u8; 32];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(digest) {
+            let digit = |nibble: u8| DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0');
+            pair.copy_from_slice(&[digit(byte >> 4), digit(byte & 0x0f)]);
+        }
+        FindingId(hex)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default() // hex digits only
+    }
+}
+
+impl std::ops::Deref for FindingId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
 }
 
 /// Findings digested at a time: enough to keep the four lanes full across resources with
@@ -306,7 +346,7 @@ const ID_BATCH: usize = 64;
 
 impl<'a> FindingsWithIds<'a> {
     fn new(resources: &'a [ResourceResult], resource: usize, finding: usize) -> Self {
-        FindingsWithIds { resources, resource, finding, ready: std::collections::VecDeque::new() }
+        FindingsWithIds { resources, resource, finding, ready: std::collections::VecDeque::with_capacity(ID_BATCH), messages: Vec::new(), ends: Vec::with_capacity(ID_BATCH) }
     }
 }
 
@@ -315,12 +355,16 @@ impl<'a> Iterator for FindingsWithIds<'a> {
 
     fn next(&mut self) -> Option<FindingWithId<'a>> {
         if self.ready.is_empty() {
-            let mut batch = Vec::with_capacity(ID_BATCH);
-            while batch.len() < ID_BATCH {
+            self.messages.clear();
+            self.ends.clear();
+            while self.ends.len() < ID_BATCH {
                 let Some(resource) = self.resources.get(self.resource) else { break };
                 match resource.findings.get(self.finding) {
                     Some(finding) => {
-                        batch.push((resource, finding, (self.resource, self.finding)));
+                        resource.write_id_message(finding, &mut self.messages);
+                        self.ends.push(self.messages.len());
+                        // The id is filled in below, once the batch is digested.
+                        self.ready.push_back(FindingWithId { resource, finding, position: (self.resource, self.finding), id: FindingId([0; 32]) });
                         self.finding += 1;
                     }
                     None => {
@@ -329,14 +373,19 @@ impl<'a> Iterator for FindingsWithIds<'a> {
                     }
                 }
             }
-            let messages: Vec<Vec<u8>> = batch.iter().map(|(r, f, _)| r.id_message(f)).collect();
-            let digests = crate::sha256x4::digest_all(&messages.iter().map(Vec::as_slice).collect::<Vec<_>>());
-            self.ready.extend(batch.into_iter().zip(digests).map(|((resource, finding, position), digest)| FindingWithId {
-                resource,
-                finding,
-                position,
-                id: id_of_digest(&digest),
-            }));
+            let mut start = 0;
+            let messages: Vec<&[u8]> = self
+                .ends
+                .iter()
+                .map(|&end| {
+                    let message = self.messages.get(start..end).unwrap_or_default();
+                    start = end;
+                    message
+                })
+                .collect();
+            for (found, digest) in self.ready.iter_mut().zip(crate::sha256x4::digest_all(&messages)) {
+                found.id = FindingId::of_digest(&digest);
+            }
         }
         self.ready.pop_front()
     }
@@ -393,7 +442,7 @@ mod tests {
             .collect();
         assert!(single.len() > ID_BATCH);
         for start in [(0, 0), (0, 1), (0, 2), (1, 0), (2, 1), (3, 4), (20, 3), (34, 0)] {
-            let batched: Vec<(usize, usize, String)> = FindingsWithIds::new(&resources, start.0, start.1).map(|f| (f.position.0, f.position.1, f.id)).collect();
+            let batched: Vec<(usize, usize, String)> = FindingsWithIds::new(&resources, start.0, start.1).map(|f| (f.position.0, f.position.1, f.id.as_str().to_owned())).collect();
             let expected: Vec<_> = single.iter().filter(|(ri, fi, _)| (*ri, *fi) >= start).cloned().collect();
             assert_eq!(batched, expected, "from {start:?}");
         }

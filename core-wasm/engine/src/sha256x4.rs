@@ -14,7 +14,7 @@
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod lanes {
     use core::arch::wasm32::{
-        u32x4, u32x4_add, u32x4_extract_lane, u32x4_shl, u32x4_shr, u32x4_splat, v128, v128_and, v128_andnot, v128_bitselect, v128_or, v128_xor,
+        u32x4, u32x4_add, u32x4_extract_lane, u32x4_shl, u32x4_shr, u32x4_splat, v128, v128_and, v128_bitselect, v128_or, v128_xor,
     };
 
     #[derive(Clone, Copy)]
@@ -44,11 +44,6 @@ mod lanes {
         #[inline(always)]
         pub(super) fn and(self, other: Self) -> Self {
             X4(v128_and(self.0, other.0))
-        }
-        /// `self & !other`.
-        #[inline(always)]
-        pub(super) fn and_not(self, other: Self) -> Self {
-            X4(v128_andnot(self.0, other.0))
         }
         #[inline(always)]
         pub(super) fn shr(self, n: u32) -> Self {
@@ -102,11 +97,6 @@ mod lanes {
         pub(super) fn and(self, other: Self) -> Self {
             self.zip(other, |a, b| a & b)
         }
-        /// `self & !other`.
-        #[inline(always)]
-        pub(super) fn and_not(self, other: Self) -> Self {
-            self.zip(other, |a, b| a & !b)
-        }
         #[inline(always)]
         pub(super) fn shr(self, n: u32) -> Self {
             X4(self.0.map(|a| a >> n))
@@ -137,33 +127,54 @@ const K: [u32; 64] = [
 
 const H0: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
-/// One message, padded (`0x80`, zeros, its length in bits) to whole 64-byte blocks.
-fn padded(message: &[u8]) -> Vec<u8> {
-    let blocks = (message.len() + 1 + 8).div_ceil(64);
-    let mut out = Vec::with_capacity(blocks * 64);
-    out.extend_from_slice(message);
-    out.push(0x80);
-    out.resize(blocks * 64 - 8, 0);
-    out.extend_from_slice(&((message.len() as u64) * 8).to_be_bytes());
-    out
+/// The number of 64-byte blocks a message fills once padded (`0x80`, zeros, its length in bits).
+fn block_count(message: &[u8]) -> usize {
+    (message.len() + 1 + 8).div_ceil(64)
+}
+
+/// Block `block` of a message of `blocks` blocks, padded, as sixteen big-endian words: the
+/// message's bytes in it, the `0x80` after its last byte, the length in bits at the end of the
+/// last block. Built on the stack, one block at a time, without a copy of the whole message.
+fn block_words(message: &[u8], block: usize, blocks: usize) -> [u32; 16] {
+    let mut bytes = [0u8; 64];
+    let start = block * 64;
+    if let Some(rest) = message.get(start..) {
+        let n = rest.len().min(64);
+        if let (Some(to), Some(from)) = (bytes.get_mut(..n), rest.get(..n)) {
+            to.copy_from_slice(from);
+        }
+        if let Some(end) = bytes.get_mut(rest.len()) {
+            *end = 0x80;
+        }
+    }
+    if block + 1 == blocks
+        && let Some(tail) = bytes.get_mut(56..)
+    {
+        tail.copy_from_slice(&((message.len() as u64) * 8).to_be_bytes());
+    }
+    let mut words = [0u32; 16];
+    for (word, quad) in words.iter_mut().zip(bytes.chunks_exact(4)) {
+        *word = u32::from_be_bytes(quad.try_into().unwrap_or_default());
+    }
+    words
 }
 
 /// The SHA-256 digests of four messages of any lengths, in their order.
 pub fn digest4(messages: [&[u8]; 4]) -> [[u8; 32]; 4] {
-    let padded = messages.map(padded);
-    let blocks = padded.each_ref().map(|p| p.len() / 64);
+    let blocks = messages.map(block_count);
     let most = blocks.iter().copied().max().unwrap_or(0);
     let mut state = H0.map(X4::splat);
     for block in 0..most {
-        // A lane whose message has fewer blocks keeps its final state: its word is read from an
-        // empty block and the result thrown away.
-        let word = |lane: usize, index: usize| -> u32 {
-            let at = block * 64 + index * 4;
-            padded.get(lane).and_then(|p| p.get(at..at + 4)).and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, u32::from_be_bytes)
-        };
+        // A lane whose message has fewer blocks hashes a block of zeros and throws the result
+        // away (`live` below).
+        let [l0, l1, l2, l3] = [0, 1, 2, 3].map(|lane| match (messages.get(lane), blocks.get(lane)) {
+            (Some(message), Some(&n)) if block < n => block_words(message, block, n),
+            _ => [0; 16],
+        });
         let mut w = [X4::splat(0); 64];
         for (index, slot) in w.iter_mut().take(16).enumerate() {
-            *slot = X4::new([word(0, index), word(1, index), word(2, index), word(3, index)]);
+            let word = |lane: &[u32; 16]| lane.get(index).copied().unwrap_or(0);
+            *slot = X4::new([word(&l0), word(&l1), word(&l2), word(&l3)]);
         }
         for t in 16..64 {
             // Always in bounds (t < 64): the optimiser drops the checks; nothing may panic here.
@@ -177,21 +188,39 @@ pub fn digest4(messages: [&[u8]; 4]) -> [[u8; 32]; 4] {
             }
         }
         let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = state;
-        for (k, wt) in K.iter().zip(w) {
-            let big_s1 = e.rotr(6).xor(e.rotr(11)).xor(e.rotr(25));
-            let choose = e.and(f).xor(g.and_not(e));
-            let t1 = h.add(big_s1).add(choose).add(X4::splat(*k)).add(wt);
-            let big_s0 = a.rotr(2).xor(a.rotr(13)).xor(a.rotr(22));
-            let majority = a.and(b).xor(a.and(c)).xor(b.and(c));
-            let t2 = big_s0.add(majority);
-            h = g;
-            g = f;
-            f = e;
-            e = d.add(t1);
-            d = c;
-            c = b;
-            b = a;
-            a = t1.add(t2);
+        // Maj(a, b, c) = b ^ ((a ^ b) & (b ^ c)), and a round's a ^ b is the next one's b ^ c.
+        let mut b_xor_c = b.xor(c);
+        // One round, with the eight words named where they are: instead of moving seven words
+        // along after each round, the next round is written with the names turned by one.
+        // Eight rounds per pass of the loop bring the names back to where they started, and
+        // leave the compiler straight-line code it keeps in registers (a loop of single rounds
+        // kept the state on the stack: about a hundred instructions a round in the component).
+        macro_rules! round {
+            ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident, $t:expr) => {
+                let t = $t;
+                let k = K.get(t).copied().unwrap_or(0);
+                let wt = w.get(t).copied().unwrap_or(X4::splat(0));
+                let big_s1 = $e.rotr(6).xor($e.rotr(11)).xor($e.rotr(25));
+                // Ch(e, f, g): f where e has a one, g where it has a zero.
+                let choose = $f.select($g, $e);
+                let t1 = $h.add(big_s1).add(choose).add(X4::splat(k)).add(wt);
+                let big_s0 = $a.rotr(2).xor($a.rotr(13)).xor($a.rotr(22));
+                let a_xor_b = $a.xor($b);
+                let majority = $b.xor(a_xor_b.and(b_xor_c));
+                b_xor_c = a_xor_b;
+                $d = $d.add(t1);
+                $h = t1.add(big_s0.add(majority));
+            };
+        }
+        for t in (0..64).step_by(8) {
+            round!(a, b, c, d, e, f, g, h, t);
+            round!(h, a, b, c, d, e, f, g, t + 1);
+            round!(g, h, a, b, c, d, e, f, t + 2);
+            round!(f, g, h, a, b, c, d, e, t + 3);
+            round!(e, f, g, h, a, b, c, d, t + 4);
+            round!(d, e, f, g, h, a, b, c, t + 5);
+            round!(c, d, e, f, g, h, a, b, t + 6);
+            round!(b, c, d, e, f, g, h, a, t + 7);
         }
         let live = X4::new(blocks.map(|n| if block < n { u32::MAX } else { 0 }));
         for (word, round) in state.iter_mut().zip([a, b, c, d, e, f, g, h]) {

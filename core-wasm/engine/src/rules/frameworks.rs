@@ -395,15 +395,19 @@ pub struct Requirement {
 
 /// The requirements of every framework in a report, each framework's in natural order.
 pub fn evaluate(report: &ScoreReport) -> Vec<(Framework, Vec<Requirement>)> {
-    let mut by_rule: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
+    // (compliant, non-compliant) by rule index: a report has hundreds of thousands of findings
+    // and a few dozen rules, so the counting is an array, and only the mappings look ids up.
+    let mut by_index = [(0u64, 0u64); crate::rules::RULES.len()];
     for (_, finding) in report.findings() {
-        let counts = by_rule.entry(crate::rules::rule(finding.rule).id).or_default();
-        match finding.status {
-            Status::Compliant => counts.0 += 1,
-            Status::NonCompliant => counts.1 += 1,
-            _ => {}
+        if let Some(counts) = by_index.get_mut(usize::from(finding.rule)) {
+            match finding.status {
+                Status::Compliant => counts.0 += 1,
+                Status::NonCompliant => counts.1 += 1,
+                _ => {}
+            }
         }
     }
+    let by_rule: BTreeMap<&'static str, (u64, u64)> = crate::rules::RULES.iter().map(|r| r.id).zip(by_index).collect();
     FRAMEWORKS
         .into_iter()
         .map(|framework| {
