@@ -137,6 +137,50 @@ fn results_larger_than_the_transfer_limit_are_a_clear_error() {
     assert!(scan.render(ReportFormat::Json, &[]).expect("default limit").len() > 10_000);
 }
 
+/// A writer that takes `room` bytes and then fails.
+struct FullDisk {
+    room: usize,
+    taken: Vec<u8>,
+}
+
+impl std::io::Write for FullDisk {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.taken.len() + bytes.len() > self.room {
+            return Err(std::io::Error::other("no space left"));
+        }
+        self.taken.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failed_write_or_page_while_rendering_is_its_error_and_the_scan_renders_again() {
+    // The pages are rendered on a helper thread while the caller's thread writes: a write that
+    // fails must come back as that error (not hang the renderer or lose the error), a page
+    // that fails as its own error, and the scan must still render afterwards.
+    let mut scan = component_scan(&demo()).expect("scan");
+    let whole = scan.render(ReportFormat::Json, &[]).expect("render");
+    let mut full = FullDisk { room: 0, taken: Vec::new() };
+    match scan.render_to(ReportFormat::Json, &[], &mut full, "report.json") {
+        Err(RuntimeError::Io { path, source }) => assert_eq!((path.as_str(), source.to_string().as_str()), ("report.json", "no space left")),
+        other => panic!("expected the write error, got {other:?}"),
+    }
+    let mut roomy = FullDisk { room: usize::MAX, taken: Vec::new() };
+    assert_eq!(scan.render_to(ReportFormat::Json, &[], &mut roomy, "report.json").expect("renders again"), whole.len() as u64);
+    assert_eq!(roomy.taken, whole);
+
+    let small = Runtime::embedded(Limits { max_result_bytes: 10_000, ..Limits::default() }).expect("runtime");
+    let mut scan = small.scan(&request(), vec![InputSource::bytes(demo()[0].0.clone(), demo()[0].1.clone())], &mut |_| {}).expect("scan");
+    match scan.render_to(ReportFormat::Html, &[], &mut Vec::new(), "report.html") {
+        Err(RuntimeError::Trap { message, .. }) => assert!(message.contains("transfer limit of 10000 bytes"), "{message}"),
+        other => panic!("expected the page's transfer-limit error, got {other:?}"),
+    }
+}
+
 /// Every format written through `render_to` (pieces with a 1.1.0 component, whole with 1.0.0).
 fn rendered_both_ways(runtime: &Runtime) -> Vec<(Vec<u8>, Vec<u8>)> {
     let source = || vec![InputSource::bytes(demo()[0].0.clone(), demo()[0].1.clone())];

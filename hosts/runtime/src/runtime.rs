@@ -728,23 +728,20 @@ impl FinishedScan {
     /// neither the component nor this host ever holds all of it; a 1.0.0 component renders it
     /// whole, as before.
     pub fn render_to(&mut self, format: ReportFormat, trend: &[TrendPoint], out: &mut dyn std::io::Write, out_name: &str) -> Result<u64, RuntimeError> {
-        let mut write = |bytes: &[u8]| out.write_all(bytes).map_err(|source| RuntimeError::Io { path: out_name.to_owned(), source });
         let Some(render_page) = self.render_page else {
             let bytes = self.render(format, trend)?;
-            write(&bytes)?;
+            out.write_all(&bytes).map_err(|source| RuntimeError::Io { path: out_name.to_owned(), source })?;
             return Ok(bytes.len() as u64);
         };
-        let mut written = 0u64;
-        loop {
-            self.store.set_epoch_deadline(deadline_ticks(&self.limits));
-            let (page,) = render_page.call(&mut self.store, (self.scan, format, trend.to_vec(), PAGE_BYTES)).map_err(|e| self.map(e, "render"))?;
-            let page = page?;
-            if page.is_empty() {
-                return Ok(written);
-            }
-            write(&page)?;
-            written += page.len() as u64;
-        }
+        self.pipelined(
+            |scan| {
+                scan.store.set_epoch_deadline(deadline_ticks(&scan.limits));
+                let (page,) = render_page.call(&mut scan.store, (scan.scan, format, trend.to_vec(), PAGE_BYTES)).map_err(|e| scan.map(e, "render"))?;
+                Ok(page?)
+            },
+            out,
+            out_name,
+        )
     }
 
     /// Exports the findings to `format` into `out` (named `out_name` in errors), in pieces of a
@@ -756,17 +753,49 @@ impl FinishedScan {
             what: "exports (scan.render-export-page)",
             since: "1.5.0",
         })?;
-        let mut written = 0u64;
-        loop {
-            self.store.set_epoch_deadline(deadline_ticks(&self.limits));
-            let (page,) = call.call(&mut self.store, (self.scan, format, global_region.to_owned(), PAGE_BYTES)).map_err(|e| self.map(e, "export"))?;
-            let page = page?;
-            if page.is_empty() {
-                return Ok(written);
+        self.pipelined(
+            |scan| {
+                scan.store.set_epoch_deadline(deadline_ticks(&scan.limits));
+                let (page,) = call.call(&mut scan.store, (scan.scan, format, global_region.to_owned(), PAGE_BYTES)).map_err(|e| scan.map(e, "export"))?;
+                Ok(page?)
+            },
+            out,
+            out_name,
+        )
+    }
+
+    /// Writes the pages `next_page` makes (an empty one ends them) to `out` and returns the
+    /// bytes written. The component renders on a helper thread while this one writes the page
+    /// before, so writing a large report (into the page cache, over a network) overlaps its
+    /// rendering instead of following it; at most two pages wait between the two. A failed
+    /// write stops the rendering at its next page; a failed page ends the writing after the
+    /// pages before it, and its error is returned.
+    fn pipelined(&mut self, mut next_page: impl FnMut(&mut Self) -> Result<Vec<u8>, RuntimeError> + Send, out: &mut dyn std::io::Write, out_name: &str) -> Result<u64, RuntimeError> {
+        std::thread::scope(|scope| {
+            let (pages, arriving) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+            let renderer = scope.spawn(move || loop {
+                let page = next_page(self)?;
+                // An empty page ends the report; a closed channel means the writing failed,
+                // and that error is the one returned.
+                if page.is_empty() || pages.send(page).is_err() {
+                    return Ok(());
+                }
+            });
+            let mut written = 0u64;
+            let mut failed_write = None;
+            for page in arriving {
+                if let Err(source) = out.write_all(&page) {
+                    failed_write = Some(RuntimeError::Io { path: out_name.to_owned(), source });
+                    break;
+                }
+                written += page.len() as u64;
             }
-            out.write_all(&page).map_err(|source| RuntimeError::Io { path: out_name.to_owned(), source })?;
-            written += page.len() as u64;
-        }
+            let rendered = renderer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            match failed_write {
+                Some(error) => Err(error),
+                None => rendered.map(|()| written),
+            }
+        })
     }
 
     /// The HTML report with a "since the previous scan" section (what `failed` lists against
