@@ -123,7 +123,9 @@ impl<'a> ConfigItem<'a> {
         let version = Version {
             captured_us: raw.get("configurationItemCaptureTime").and_then(capture_time_us),
             state_id: field(&["configurationStateId", "configurationStateID"])?
-                .and_then(|s| s.trim().parse::<u128>().ok())
+                // As u64 first: a state id is a dozen digits, and parsing into u128 multiplies
+                // in 128 bits, a call per digit in the component (wasm has no such multiply).
+                .and_then(|s| s.trim().parse::<u64>().map(u128::from).or_else(|_| s.trim().parse::<u128>()).ok())
                 .unwrap_or(0),
         };
         let tags = match raw.get("tags") {
@@ -257,8 +259,10 @@ pub fn parse_iso8601_us(s: &str) -> Option<i64> {
     let mut micros = 0;
     if let Some(frac) = rest.strip_prefix('.') {
         let digits = frac.find(|c: char| !c.is_ascii_digit()).unwrap_or(frac.len());
-        let padded = format!("{:0<6}", frac.get(..digits.min(6))?);
-        micros = padded.parse::<i64>().ok()?;
+        // The first six digits, as microseconds ("5" is 500000): padded with zeros, as the
+        // `format!("{:0<6}")` this replaces did once per item.
+        let kept = frac.get(..digits.min(6))?;
+        micros = kept.bytes().fold(0, |n, digit| n * 10 + i64::from(digit - b'0')) * 10_i64.pow(6 - kept.len() as u32);
         rest = frac.get(digits..)?;
     }
     let offset_secs = match rest {
@@ -307,6 +311,11 @@ mod tests {
         assert_eq!(iso, capture_time_us(&placebo));
         assert_eq!(parse_iso8601_us("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_iso8601_us("not a date"), None);
+        // Fractions of any length: the first six digits, padded with zeros, are microseconds.
+        for (fraction, micros) in [("", 0), ("5", 500_000), ("05", 50_000), ("123", 123_000), ("000001", 1), ("1234567", 123_456), ("999999999", 999_999)] {
+            assert_eq!(parse_iso8601_us(&format!("1970-01-01T00:00:00.{fraction}Z")), Some(micros), "{fraction:?}");
+        }
+        assert_eq!(parse_iso8601_us("1970-01-01T00:00:01.25+00:30"), Some(1_250_000 - 1_800_000_000));
     }
 
     #[test]
@@ -336,6 +345,22 @@ mod tests {
         assert_eq!(item.as_ref().map(|i| (i.resource_id, i.account_id, i.region)), Some(("123456", "111122223333", "global")));
         assert_eq!(item.as_ref().map(|i| i.version.state_id), Some(17));
         assert_eq!(item.and_then(|i| i.tags.get("Criticality").copied()), Some("5"));
+    }
+
+    #[test]
+    fn state_ids_of_any_size_order_versions() {
+        let state_id = |id: &str| {
+            let item = json!({"resourceType": "AWS::S3::Bucket", "resourceId": "b", "configurationStateId": id});
+            ConfigItem::from_value(item, crate::value::test_arena()).ok().flatten().map(|i| i.version.state_id)
+        };
+        assert_eq!(state_id("1486206633880"), Some(1_486_206_633_880));
+        assert_eq!(state_id(" +17 "), Some(17));
+        assert_eq!(state_id("18446744073709551615"), Some(u128::from(u64::MAX)));
+        assert_eq!(state_id("18446744073709551616"), Some(u128::from(u64::MAX) + 1));
+        assert_eq!(state_id("340282366920938463463374607431768211455"), Some(u128::MAX));
+        for unreadable in ["340282366920938463463374607431768211456", "-1", "12a", ""] {
+            assert_eq!(state_id(unreadable), Some(0), "{unreadable:?}");
+        }
     }
 
     #[test]
