@@ -181,6 +181,30 @@ fn a_failed_write_or_page_while_rendering_is_its_error_and_the_scan_renders_agai
     }
 }
 
+#[test]
+fn a_report_of_many_pages_is_written_whole_and_a_write_failing_midway_stops_the_rendering() {
+    // More pages (4 MiB each) than the two that may wait for the writer: the renderer fills the
+    // channel and waits, the writer takes them in order.
+    let items: Vec<Value> = (0..20_000)
+        .map(|i| serde_json::json!({"resourceType": "AWS::EC2::Volume", "resourceId": format!("vol-{i:017x}"), "awsAccountId": "123456789012", "awsRegion": "eu-west-1", "configuration": {"encrypted": i % 3 == 0}}))
+        .collect();
+    let bytes = serde_json::json!({ "configurationItems": items }).to_string().into_bytes();
+    let mut scan = runtime().scan(&request(), vec![InputSource::bytes("many.json", bytes)], &mut |_| {}).expect("scan");
+    let whole = scan.render(ReportFormat::Json, &[]).expect("render");
+    assert!(whole.len() > 3 * (4 << 20), "{} bytes is too few pages for this test", whole.len());
+    let mut paged = Vec::new();
+    assert_eq!(scan.render_to(ReportFormat::Json, &[], &mut paged, "report.json").expect("render_to"), whole.len() as u64);
+    assert!(paged == whole, "the pages concatenate to the report");
+    // The disk fills after a page and a half: the renderer, waiting on a full channel, stops,
+    // and the writer's error is the one returned, after what it could write.
+    let mut full = FullDisk { room: 6 << 20, taken: Vec::new() };
+    match scan.render_to(ReportFormat::Json, &[], &mut full, "report.json") {
+        Err(RuntimeError::Io { path, .. }) => assert_eq!(path, "report.json"),
+        other => panic!("expected the write error, got {other:?}"),
+    }
+    assert!(!full.taken.is_empty() && whole.starts_with(&full.taken), "the pages before the failure were written in order");
+}
+
 /// Every format written through `render_to` (pieces with a 1.1.0 component, whole with 1.0.0).
 fn rendered_both_ways(runtime: &Runtime) -> Vec<(Vec<u8>, Vec<u8>)> {
     let source = || vec![InputSource::bytes(demo()[0].0.clone(), demo()[0].1.clone())];
