@@ -125,7 +125,8 @@ impl<'a> ConfigItem<'a> {
             state_id: field(&["configurationStateId", "configurationStateID"])?
                 // As u64 first: a state id is a dozen digits, and parsing into u128 multiplies
                 // in 128 bits, a call per digit in the component (wasm has no such multiply).
-                .and_then(|s| s.trim().parse::<u64>().map(u128::from).or_else(|_| s.trim().parse::<u128>()).ok())
+                .map(str::trim)
+                .and_then(|s| s.parse::<u64>().map(u128::from).or_else(|_| s.parse::<u128>()).ok())
                 .unwrap_or(0),
         };
         let tags = match raw.get("tags") {

@@ -735,7 +735,6 @@ impl FinishedScan {
         };
         self.pipelined(
             |scan| {
-                scan.store.set_epoch_deadline(deadline_ticks(&scan.limits));
                 let (page,) = render_page.call(&mut scan.store, (scan.scan, format, trend.to_vec(), PAGE_BYTES)).map_err(|e| scan.map(e, "render"))?;
                 Ok(page?)
             },
@@ -755,7 +754,6 @@ impl FinishedScan {
         })?;
         self.pipelined(
             |scan| {
-                scan.store.set_epoch_deadline(deadline_ticks(&scan.limits));
                 let (page,) = call.call(&mut scan.store, (scan.scan, format, global_region.to_owned(), PAGE_BYTES)).map_err(|e| scan.map(e, "export"))?;
                 Ok(page?)
             },
@@ -764,16 +762,18 @@ impl FinishedScan {
         )
     }
 
-    /// Writes the pages `next_page` makes (an empty one ends them) to `out` and returns the
-    /// bytes written. The component renders on a helper thread while this one writes the page
-    /// before, so writing a large report (into the page cache, over a network) overlaps its
-    /// rendering instead of following it; at most two pages wait between the two. A failed
+    /// Writes the pages `next_page` makes (an empty one ends them; each call gets the per-call
+    /// deadline afresh) to `out` and returns the bytes written. The component renders on a
+    /// helper thread while this one writes the page before, so writing a large report (into
+    /// the page cache, over a network) overlaps its rendering instead of following it; at most
+    /// two pages wait between the two. A failed
     /// write stops the rendering at its next page; a failed page ends the writing after the
     /// pages before it, and its error is returned.
     fn pipelined(&mut self, mut next_page: impl FnMut(&mut Self) -> Result<Vec<u8>, RuntimeError> + Send, out: &mut dyn std::io::Write, out_name: &str) -> Result<u64, RuntimeError> {
         std::thread::scope(|scope| {
             let (pages, arriving) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
             let renderer = scope.spawn(move || loop {
+                self.store.set_epoch_deadline(deadline_ticks(&self.limits));
                 let page = next_page(self)?;
                 // An empty page ends the report; a closed channel means the writing failed,
                 // and that error is the one returned.
