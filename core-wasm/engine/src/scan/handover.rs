@@ -295,7 +295,7 @@ fn read_head(r: &mut Reader<'_>) -> Result<Head, ScanError> {
 
 fn write_resource(w: &mut Writer<'_>, key: &ResourceKey, recorded: &Recorded) {
     w.u8(TAG_RESOURCE);
-    let (resource_type, resource_id, account, region) = key;
+    let ResourceKey(resource_type, resource_id, account, region) = key;
     for part in [resource_type, resource_id.as_str(), account, region] {
         w.str(part);
     }
@@ -382,7 +382,7 @@ fn write_check(w: &mut Writer<'_>, check: &Check) {
 }
 
 fn read_resource(r: &mut Reader<'_>) -> Result<(ResourceKey, Recorded), ScanError> {
-    let key = (super::type_name(r.str()?), r.string()?, r.string()?, r.string()?);
+    let key = ResourceKey(super::type_name(r.str()?), r.string()?, r.string()?, r.string()?);
     let captured_us = match r.u8()? {
         0 => None,
         1 => Some(i64::from_le_bytes(r.array()?)),

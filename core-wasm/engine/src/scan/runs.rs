@@ -81,11 +81,36 @@ impl IntoIterator for Run {
     }
 }
 
+/// Reads a run chunk by chunk, giving each chunk back once it is read; the next entry can be
+/// looked at in place, so a merge moves each entry once, from its chunk to the merged run.
+struct Cursor {
+    chunks: std::vec::IntoIter<Vec<Entry>>,
+    current: std::vec::IntoIter<Entry>,
+}
+
+impl Cursor {
+    fn new(run: Run) -> Self {
+        Self { chunks: run.chunks.into_iter(), current: Vec::new().into_iter() }
+    }
+
+    /// The next entry, read in place.
+    fn peek(&mut self) -> Option<&Entry> {
+        while self.current.as_slice().is_empty() {
+            self.current = self.chunks.next()?.into_iter();
+        }
+        self.current.as_slice().first()
+    }
+
+    /// Takes the entry [`Cursor::peek`] showed.
+    fn take(&mut self) -> Option<Entry> {
+        self.current.next()
+    }
+}
+
 /// Merges an earlier run with a later one (see the module documentation).
 fn merge(earlier: Run, later: Run, superseded: &mut u64) -> Run {
     let mut out = Run::default();
-    let mut a = earlier.into_iter().peekable();
-    let mut b = later.into_iter().peekable();
+    let (mut a, mut b) = (Cursor::new(earlier), Cursor::new(later));
     loop {
         let order = match (a.peek(), b.peek()) {
             (Some(x), Some(y)) => x.0.cmp(&y.0),
@@ -94,11 +119,11 @@ fn merge(earlier: Run, later: Run, superseded: &mut u64) -> Run {
             (None, None) => return out,
         };
         let next = match order {
-            Ordering::Less => a.next(),
-            Ordering::Greater => b.next(),
+            Ordering::Less => a.take(),
+            Ordering::Greater => b.take(),
             Ordering::Equal => {
                 *superseded += 1;
-                match (a.next(), b.next()) {
+                match (a.take(), b.take()) {
                     (Some(kept), Some(newer)) if kept.1.version < newer.1.version => Some(newer),
                     (kept, _) => kept,
                 }
@@ -173,7 +198,7 @@ mod tests {
 
     /// A volume `id` at capture time `at`, marked with the piece it came in.
     fn entry(id: u64, at: u64, piece: u8) -> Entry {
-        let key = (std::borrow::Cow::Borrowed("AWS::EC2::Volume"), format!("vol-{id:05}"), "1".to_owned(), "r".to_owned());
+        let key = ResourceKey(std::borrow::Cow::Borrowed("AWS::EC2::Volume"), format!("vol-{id:05}"), "1".to_owned(), "r".to_owned());
         let state = State::Live { arn: Some(piece.to_string()), name: None, criticality: Criticality::Low, checks: Vec::new(), contribution: None };
         (key, Recorded { version: Version { captured_us: Some(at as i64), state_id: 0 }, state })
     }
