@@ -19,7 +19,7 @@ use crate::bindings::{Engine as EngineWorld, EnginePre};
 use crate::error::RuntimeError;
 use crate::limits::Limits;
 use crate::parallel::{GroupReader, StopAfter, read_in_order};
-use crate::sources::{Chunk, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
+use crate::sources::{Chunk, ChunkPool, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
 
 /// The WIT package the embedded component implements; hosts load any 1.x component.
 pub const WIT_PACKAGE: &str = "compliance:engine@1.6.0";
@@ -300,7 +300,7 @@ impl Runtime {
         let raw_progress = Arc::new(AtomicU64::new(0));
         let mut on_items = |items, source_index| progress(Progress { raw_bytes: raw_progress.load(Ordering::Relaxed), items, source_index });
         let mut reading = self.new_reading(request, true)?;
-        self.read_sources(&mut reading, sources, 0, 0, &raw_progress, &StopAfter::never(), &mut on_items).map_err(Stop::into_error)?;
+        self.read_sources(&mut reading, sources, 0, 0, (&raw_progress, &ChunkPool::new(1)), &StopAfter::never(), &mut on_items).map_err(Stop::into_error)?;
         self.finish_reading(request, reading)
     }
 
@@ -326,7 +326,7 @@ impl Runtime {
         let group_count = groups.len();
         let raw_progress = Arc::new(AtomicU64::new(0));
         let (progress_tx, progress_rx) = std::sync::mpsc::channel::<(usize, u64, usize)>();
-        let reader = Parallel { runtime: self, request, raw_progress: &raw_progress, progress: progress_tx };
+        let reader = Parallel { runtime: self, request, raw_progress: &raw_progress, pool: ChunkPool::new(jobs), progress: progress_tx };
         let reading = std::thread::scope(|scope| {
             // The lead thread owns `reader` and with it the progress channel's only sender: the
             // loop below ends when the lead (and every helper, scoped inside it) is done.
@@ -371,7 +371,8 @@ impl Runtime {
     }
 
     /// Reads `sources` (group `group`, whose first source is `first_index` among all) onto
-    /// `reading`; `progress` gets the items read in this call so far and the source's index.
+    /// `reading`, counting raw bytes in `raw_progress` and reading into buffers from `pool`;
+    /// `progress` gets the items read in this call so far and the source's index.
     #[allow(clippy::too_many_arguments)]
     fn read_sources(
         &self,
@@ -379,7 +380,7 @@ impl Runtime {
         sources: Vec<InputSource>,
         first_index: usize,
         group: usize,
-        raw_progress: &Arc<AtomicU64>,
+        (raw_progress, pool): (&Arc<AtomicU64>, &ChunkPool),
         stop: &StopAfter,
         progress: &mut dyn FnMut(u64, usize),
     ) -> Result<(), Stop> {
@@ -391,8 +392,8 @@ impl Runtime {
             let name = source.name.clone();
             store.set_epoch_deadline(self.deadline_ticks());
             api.call_begin_source(&mut *store, *scan, &name).map_err(|e| self.call_error(e, &name))??;
-            let (chunks, reader) = spawn_reader(source, self.limits.chunk_bytes, self.limits.max_source_bytes, Arc::clone(raw_progress));
-            let fed = self.feed_source(store, world, *scan, &name, &chunks, || stop.stops(group), |items| progress(items_before + items, source_index));
+            let (chunks, reader) = spawn_reader(source, self.limits.chunk_bytes, self.limits.max_source_bytes, Arc::clone(raw_progress), pool.clone());
+            let fed = self.feed_source(store, world, *scan, &name, (&chunks, pool), || stop.stops(group), |items| progress(items_before + items, source_index));
             drop(chunks); // unblocks the reader if we stopped early
             let _ = reader.join();
             let (sha256, bytes) = fed?;
@@ -462,7 +463,7 @@ impl Runtime {
         world: &EngineWorld,
         scan: ResourceAny,
         name: &str,
-        chunks: &std::sync::mpsc::Receiver<Chunk>,
+        (chunks, pool): (&std::sync::mpsc::Receiver<Chunk>, &ChunkPool),
         stopped: impl Fn() -> bool,
         mut on_items: impl FnMut(u64),
     ) -> Result<(String, u64), Stop> {
@@ -475,6 +476,7 @@ impl Runtime {
                 Ok(Chunk::Data(bytes)) => {
                     store.set_epoch_deadline(self.deadline_ticks());
                     let items = api.call_feed(&mut *store, scan, &bytes).map_err(|e| self.call_error(e, name))??;
+                    pool.give_back(bytes);
                     on_items(items);
                 }
                 Ok(Chunk::Done { sha256, raw_bytes }) => return Ok((sha256, raw_bytes)),
@@ -497,6 +499,8 @@ struct Parallel<'a> {
     runtime: &'a Runtime,
     request: &'a ScanRequest,
     raw_progress: &'a Arc<AtomicU64>,
+    /// Chunk buffers, shared by every instance.
+    pool: ChunkPool,
     /// (group, items read in the group so far, source index)
     progress: std::sync::mpsc::Sender<(usize, u64, usize)>,
 }
@@ -515,7 +519,7 @@ impl GroupReader for Parallel<'_> {
     }
 
     fn read_into(&self, reading: &mut Reading, index: usize, (first_index, sources): Self::Group, stop: &StopAfter) -> Result<(), Stop> {
-        self.runtime.read_sources(reading, sources, first_index, index, self.raw_progress, stop, &mut |items, source_index| {
+        self.runtime.read_sources(reading, sources, first_index, index, (self.raw_progress, &self.pool), stop, &mut |items, source_index| {
             let _ = self.progress.send((index, items, source_index));
         })
     }

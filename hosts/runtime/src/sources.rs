@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
@@ -176,15 +176,61 @@ pub(crate) enum Chunk {
     Failed(RuntimeError),
 }
 
+/// Chunks a reader may read ahead of the scan (the channel's capacity).
+const READ_AHEAD: usize = 4;
+
+/// Chunk buffers given back once fed, for the next chunks of the same sources. A fresh 1 MiB
+/// buffer per chunk cost the reader threads page faults, zeroing and unmapping (with the
+/// TLB shootdowns that unmapping costs a process whose other threads are scanning). One pool
+/// serves every instance of a scan.
+#[derive(Clone)]
+pub(crate) struct ChunkPool {
+    kept: Arc<Mutex<Vec<Vec<u8>>>>,
+    most: usize,
+}
+
+impl ChunkPool {
+    /// A pool for a scan reading on `jobs` instances at once.
+    pub(crate) fn new(jobs: usize) -> Self {
+        // As many as can be in flight: per instance those read ahead, one being filled and
+        // one being fed.
+        Self { kept: Arc::default(), most: jobs.max(1) * (READ_AHEAD + 2) }
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keeps a fed chunk's buffer for reuse.
+    pub(crate) fn give_back(&self, chunk: Vec<u8>) {
+        let mut kept = self.kept();
+        if kept.len() < self.most {
+            kept.push(chunk);
+        }
+    }
+
+    /// A buffer of `len` bytes: a kept one (zeroed only past what it held) or a new one.
+    fn take(&self, len: usize) -> Vec<u8> {
+        let kept = self.kept().pop();
+        match kept {
+            Some(mut chunk) => {
+                chunk.resize(len, 0);
+                chunk
+            }
+            None => vec![0u8; len],
+        }
+    }
+}
+
 /// Reads one source on its own thread (so gunzip overlaps scoring), sending decompressed
-/// chunks; `raw_progress` counts the raw bytes read.
-pub(crate) fn spawn_reader(source: InputSource, chunk_bytes: usize, max_source_bytes: u64, raw_progress: Arc<AtomicU64>) -> (Receiver<Chunk>, JoinHandle<()>) {
-    let (tx, rx) = sync_channel(4);
-    let handle = std::thread::spawn(move || read_source(source, chunk_bytes, max_source_bytes, raw_progress, &tx));
+/// chunks in buffers from `pool`; `raw_progress` counts the raw bytes read.
+pub(crate) fn spawn_reader(source: InputSource, chunk_bytes: usize, max_source_bytes: u64, raw_progress: Arc<AtomicU64>, pool: ChunkPool) -> (Receiver<Chunk>, JoinHandle<()>) {
+    let (tx, rx) = sync_channel(READ_AHEAD);
+    let handle = std::thread::spawn(move || read_source(source, chunk_bytes, max_source_bytes, raw_progress, &pool, &tx));
     (rx, handle)
 }
 
-fn read_source(source: InputSource, chunk_bytes: usize, max_source_bytes: u64, progress: Arc<AtomicU64>, tx: &SyncSender<Chunk>) {
+fn read_source(source: InputSource, chunk_bytes: usize, max_source_bytes: u64, progress: Arc<AtomicU64>, pool: &ChunkPool, tx: &SyncSender<Chunk>) {
     let name = source.name.clone();
     let io_error = |e: io::Error| RuntimeError::Io { path: name.clone(), source: e };
     let reader = match (source.open)() {
@@ -205,7 +251,7 @@ fn read_source(source: InputSource, chunk_bytes: usize, max_source_bytes: u64, p
     let mut decoded: Box<dyn Read> = if gzipped { Box::new(MultiGzDecoder::new(&mut raw)) } else { Box::new(&mut raw) };
     let mut total = 0u64;
     loop {
-        let mut chunk = vec![0u8; chunk_bytes];
+        let mut chunk = pool.take(chunk_bytes);
         let mut filled = 0;
         while filled < chunk.len() {
             match decoded.read(chunk.get_mut(filled..).unwrap_or_default()) {
@@ -239,4 +285,29 @@ fn read_source(source: InputSource, chunk_bytes: usize, max_source_bytes: u64, p
     }
     let digesting = raw.into_inner();
     let _ = tx.send(Chunk::Done { sha256: hex(&digesting.hasher.finalize()), raw_bytes: digesting.bytes });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kept buffer comes back at the length asked for, zeroed past what it held before, and
+    /// the pool keeps no more buffers than can be in flight.
+    #[test]
+    fn the_pool_reuses_buffers_up_to_what_can_be_in_flight() {
+        let pool = ChunkPool::new(2);
+        let mut first = pool.take(16);
+        assert_eq!(first, vec![0u8; 16]);
+        first.truncate(5);
+        first.fill(7);
+        let address = first.as_ptr();
+        pool.give_back(first);
+        let again = pool.take(16);
+        assert_eq!(again.as_ptr(), address, "the buffer is reused");
+        assert_eq!(again, [[7u8; 5].as_slice(), &[0u8; 11]].concat(), "read bytes stay until overwritten, the rest is zero");
+        for _ in 0..100 {
+            pool.give_back(vec![1u8; 16]);
+        }
+        assert_eq!(pool.kept().len(), 2 * (READ_AHEAD + 2));
+    }
 }
