@@ -60,10 +60,9 @@ impl ScanOptions {
     }
 }
 
-/// (type, id, account, region): one resource. A type the engine knows is its shared name,
-/// so keys compare without reading a copy of it from elsewhere in memory.
 /// A resource's identity: type, id, account, region (global types: `global`), ordered as
-/// those four texts are, byte by byte.
+/// those four texts are, byte by byte. A type the engine knows is its shared name, so keys
+/// compare without reading a copy of it from elsewhere in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ResourceKey(TypeName, String, String, String);
 
