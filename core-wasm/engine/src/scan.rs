@@ -514,6 +514,19 @@ fn parse_error(error: &serde_json::Error, bytes: &[u8], mut position: Position) 
     ScanError::MalformedJson { position, message }
 }
 
+/// A repeatable random number below `n` on each call (xorshift from `seed`), for the
+/// randomized tests of the scan and its runs.
+#[cfg(test)]
+fn random_below(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut rng = seed;
+    move |n| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,13 +539,7 @@ mod tests {
     /// shorter and longer than a word, sharing prefixes, holding zero bytes and high bytes.
     #[test]
     fn keys_compare_as_their_texts_do() {
-        let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % n
-        };
+        let mut next = random_below(0x9e37_79b9_7f4a_7c15);
         let alphabet = ["\0", "a", "b", "z", "-", "é", "\u{7f}"];
         let text = |next: &mut dyn FnMut(u64) -> u64| {
             let mut t = String::from(["", "vol-0", "i-0a", "AWS::EC2::"][next(4) as usize]);

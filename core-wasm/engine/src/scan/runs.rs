@@ -231,13 +231,7 @@ mod tests {
     /// the same superseded versions.
     #[test]
     fn runs_keep_what_one_map_keeps() {
-        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % n
-        };
+        let mut next = crate::scan::random_below(0x2545_f491_4f6c_dd1d);
         for _ in 0..300 {
             let mut runs = Runs::default();
             let mut map: std::collections::BTreeMap<ResourceKey, Recorded> = std::collections::BTreeMap::new();
