@@ -300,7 +300,7 @@ impl Runtime {
         let raw_progress = Arc::new(AtomicU64::new(0));
         let mut on_items = |items, source_index| progress(Progress { raw_bytes: raw_progress.load(Ordering::Relaxed), items, source_index });
         let mut reading = self.new_reading(request, true)?;
-        self.read_sources(&mut reading, sources, 0, 0, (&raw_progress, &ChunkPool::new(1)), &StopAfter::never(), &mut on_items).map_err(Stop::into_error)?;
+        self.read_sources(&mut reading, sources, 0, 0, &raw_progress, &ChunkPool::new(1), &StopAfter::never(), &mut on_items).map_err(Stop::into_error)?;
         self.finish_reading(request, reading)
     }
 
@@ -380,7 +380,8 @@ impl Runtime {
         sources: Vec<InputSource>,
         first_index: usize,
         group: usize,
-        (raw_progress, pool): (&Arc<AtomicU64>, &ChunkPool),
+        raw_progress: &Arc<AtomicU64>,
+        pool: &ChunkPool,
         stop: &StopAfter,
         progress: &mut dyn FnMut(u64, usize),
     ) -> Result<(), Stop> {
@@ -393,7 +394,7 @@ impl Runtime {
             store.set_epoch_deadline(self.deadline_ticks());
             api.call_begin_source(&mut *store, *scan, &name).map_err(|e| self.call_error(e, &name))??;
             let (chunks, reader) = spawn_reader(source, self.limits.chunk_bytes, self.limits.max_source_bytes, Arc::clone(raw_progress), pool.clone());
-            let fed = self.feed_source(store, world, *scan, &name, (&chunks, pool), || stop.stops(group), |items| progress(items_before + items, source_index));
+            let fed = self.feed_source(store, world, *scan, &name, &chunks, pool, || stop.stops(group), |items| progress(items_before + items, source_index));
             drop(chunks); // unblocks the reader if we stopped early
             let _ = reader.join();
             let (sha256, bytes) = fed?;
@@ -463,7 +464,8 @@ impl Runtime {
         world: &EngineWorld,
         scan: ResourceAny,
         name: &str,
-        (chunks, pool): (&std::sync::mpsc::Receiver<Chunk>, &ChunkPool),
+        chunks: &std::sync::mpsc::Receiver<Chunk>,
+        pool: &ChunkPool,
         stopped: impl Fn() -> bool,
         mut on_items: impl FnMut(u64),
     ) -> Result<(String, u64), Stop> {
@@ -519,7 +521,7 @@ impl GroupReader for Parallel<'_> {
     }
 
     fn read_into(&self, reading: &mut Reading, index: usize, (first_index, sources): Self::Group, stop: &StopAfter) -> Result<(), Stop> {
-        self.runtime.read_sources(reading, sources, first_index, index, (self.raw_progress, &self.pool), stop, &mut |items, source_index| {
+        self.runtime.read_sources(reading, sources, first_index, index, self.raw_progress, &self.pool, stop, &mut |items, source_index| {
             let _ = self.progress.send((index, items, source_index));
         })
     }
