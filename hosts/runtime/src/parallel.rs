@@ -2,12 +2,14 @@
 //! instance strictly in group order (a component's `absorb-state` needs them in order).
 //!
 //! The first instance — the lead — reads group 0 and then, group after group, either reads the
-//! next group itself (when no one has claimed it), takes in the next group a helper has read on
-//! its own instance, or, while that group is still being read, reads a later one on a fresh
-//! instance as a helper would. Helpers claim groups in order, each on a fresh instance. No
-//! group is claimed more than `window` groups past those the lead holds, so the readings
+//! next group itself (when no one has claimed it), takes in the next group a helper has read
+//! and handed over, or, while that group is still being read, reads a later one as a helper
+//! would. Helpers claim groups in order; each reads its groups one after another on one spare
+//! instance of its own and hands each group's state over itself, so the lead only takes states
+//! in. No group is claimed more than `window` groups past those the lead holds, so the states
 //! waiting for their turn stay few and small: peak memory is about the lead's full state plus
-//! `window` groups, not the lead's plus every other instance's share of the input.
+//! `window` groups' states and one spare instance per thread, not the lead's plus every other
+//! instance's share of the input.
 //!
 //! Errors are those one instance reading every group in order would meet: when a group fails,
 //! the groups after it stop (nothing they read can matter), the groups before it are read to
@@ -39,14 +41,22 @@ impl StopAfter {
 /// What reads groups and hands readings over; one per parallel scan, shared by its threads.
 pub(crate) trait GroupReader: Sync {
     type Group: Send;
+    /// The lead's reading: every group so far, in order.
     type Reading: Send;
+    /// A group read on its own and handed over, waiting to be taken in.
+    type Handed: Send;
+    /// What a thread keeps between the groups it reads on its own (its spare instance).
+    type Spare: Default;
     type Error: Send;
-    /// Reads group `index` on a new instance (index 0 is the lead's).
-    fn read_alone(&self, index: usize, group: Self::Group, stop: &StopAfter) -> Result<Self::Reading, Self::Error>;
+    /// Reads group 0 on the lead's instance.
+    fn read_first(&self, group: Self::Group, stop: &StopAfter) -> Result<Self::Reading, Self::Error>;
     /// Reads group `index` onto `reading`, which holds every group before it.
     fn read_into(&self, reading: &mut Self::Reading, index: usize, group: Self::Group, stop: &StopAfter) -> Result<(), Self::Error>;
-    /// Takes in `other`, the reading of the group right after those `reading` holds.
-    fn absorb(&self, reading: &mut Self::Reading, other: Self::Reading) -> Result<(), Self::Error>;
+    /// Reads group `index` on its own (on `spare`, which this thread keeps for its next one)
+    /// and hands it over.
+    fn read_alone(&self, spare: &mut Self::Spare, index: usize, group: Self::Group, stop: &StopAfter) -> Result<Self::Handed, Self::Error>;
+    /// Takes in `other`, the group right after those `reading` holds.
+    fn absorb(&self, reading: &mut Self::Reading, other: Self::Handed) -> Result<(), Self::Error>;
     /// The error for a thread that could not start or that panicked.
     fn lost(&self, what: String) -> Self::Error;
 }
@@ -86,7 +96,7 @@ struct Board<G, T> {
     next: usize,
     /// How many groups the lead holds (always the first ones).
     absorbed: usize,
-    /// Groups read on their own instance, waiting for their turn.
+    /// Groups read on their own and handed over, waiting for their turn.
     done: BTreeMap<usize, T>,
     /// The lead is done or has failed: helpers claim nothing more.
     closed: bool,
@@ -100,7 +110,7 @@ impl<G, T> Board<G, T> {
     }
 }
 
-type SharedOf<R> = Shared<<R as GroupReader>::Group, Result<<R as GroupReader>::Reading, <R as GroupReader>::Error>>;
+type SharedOf<R> = Shared<<R as GroupReader>::Group, Result<<R as GroupReader>::Handed, <R as GroupReader>::Error>>;
 
 struct Shared<G, T> {
     board: Mutex<Board<G, T>>,
@@ -133,13 +143,13 @@ impl<G, T> Drop for Closing<'_, G, T> {
     }
 }
 
-/// Hands a group's reading in when dropped; if the thread unwinds before the reading is there,
+/// Hands a group's state in when dropped; if the thread unwinds before the state is there,
 /// hands in an error instead, so the lead never waits for a group no one will deliver.
 struct Deposit<'a, R: GroupReader> {
     reader: &'a R,
     shared: &'a SharedOf<R>,
     index: usize,
-    result: Option<Result<R::Reading, R::Error>>,
+    result: Option<Result<R::Handed, R::Error>>,
 }
 
 impl<R: GroupReader> Drop for Deposit<'_, R> {
@@ -155,12 +165,13 @@ impl<R: GroupReader> Drop for Deposit<'_, R> {
     }
 }
 
-fn read_alone<R: GroupReader>(reader: &R, shared: &SharedOf<R>, index: usize, group: R::Group) {
+fn read_alone<R: GroupReader>(reader: &R, shared: &SharedOf<R>, spare: &mut R::Spare, index: usize, group: R::Group) {
     let mut deposit = Deposit { reader, shared, index, result: None };
-    deposit.result = Some(reader.read_alone(index, group, &shared.stop));
+    deposit.result = Some(reader.read_alone(spare, index, group, &shared.stop));
 }
 
 fn help<R: GroupReader>(reader: &R, shared: &SharedOf<R>) {
+    let mut spare = R::Spare::default();
     loop {
         let claimed = {
             let mut board = shared.lock();
@@ -175,7 +186,7 @@ fn help<R: GroupReader>(reader: &R, shared: &SharedOf<R>) {
             }
         };
         let Some((index, group)) = claimed else { return };
-        read_alone(reader, shared, index, group);
+        read_alone(reader, shared, &mut spare, index, group);
     }
 }
 
@@ -193,7 +204,8 @@ fn lead<R: GroupReader>(reader: &R, shared: &SharedOf<R>, first: R::Group) -> Re
             error
         }
     };
-    let mut reading = reader.read_alone(0, first, &shared.stop).map_err(failed(0))?;
+    let mut reading = reader.read_first(first, &shared.stop).map_err(failed(0))?;
+    let mut spare = R::Spare::default();
     shared.update(|board| board.absorbed = 1);
     loop {
         let (index, step) = {
@@ -224,7 +236,7 @@ fn lead<R: GroupReader>(reader: &R, shared: &SharedOf<R>, first: R::Group) -> Re
             Step::Absorb(Err(error)) => return Err(error),
             Step::ReadInto(i, group) => reader.read_into(&mut reading, i, group, &shared.stop).map_err(failed(i))?,
             Step::ReadAlone(i, group) => {
-                read_alone(reader, shared, i, group);
+                read_alone(reader, shared, &mut spare, i, group);
                 continue;
             }
         }
@@ -249,6 +261,8 @@ mod tests {
         /// Readings alive now (the lead's included), and the most there were at once.
         alive: AtomicUsize,
         most_alive: AtomicUsize,
+        /// Spare instances started (a thread's first group read on its own starts its one).
+        spares: AtomicUsize,
     }
 
     #[derive(Debug)]
@@ -262,7 +276,7 @@ mod tests {
 
     impl Fake {
         fn new(fails: fn(usize) -> bool, delay: fn(usize) -> u64) -> Self {
-            Self { fails, delay, helpers_panic: false, alive: AtomicUsize::new(0), most_alive: AtomicUsize::new(0) }
+            Self { fails, delay, helpers_panic: false, alive: AtomicUsize::new(0), most_alive: AtomicUsize::new(0), spares: AtomicUsize::new(0) }
         }
 
         fn read(&self, group: usize, stop: &StopAfter) -> Result<(), String> {
@@ -276,18 +290,47 @@ mod tests {
             }
             if (self.fails)(group) { Err(format!("group {group} is bad")) } else { Ok(()) }
         }
+
+        fn hold(&self, group: usize) -> Held<'_> {
+            let alive = self.alive.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_alive.fetch_max(alive, Ordering::SeqCst);
+            Held(vec![group], &self.alive)
+        }
     }
+
+    /// A thread's spare instance: which thread started it, and the groups read on it.
+    #[derive(Default)]
+    struct Spare(Option<(std::thread::ThreadId, usize)>);
 
     impl<'a> GroupReader for &'a Fake {
         type Group = usize;
         type Reading = Held<'a>;
+        type Handed = Held<'a>;
+        type Spare = Spare;
         type Error = String;
 
-        fn read_alone(&self, index: usize, group: usize, stop: &StopAfter) -> Result<Held<'a>, String> {
+        fn read_first(&self, group: usize, stop: &StopAfter) -> Result<Held<'a>, String> {
+            assert_eq!(group, 0);
+            let held = self.hold(group);
+            self.read(group, stop)?;
+            Ok(held)
+        }
+
+        fn read_alone(&self, spare: &mut Spare, index: usize, group: usize, stop: &StopAfter) -> Result<Held<'a>, String> {
             assert_eq!(index, group);
-            let alive = self.alive.fetch_add(1, Ordering::SeqCst) + 1;
-            self.most_alive.fetch_max(alive, Ordering::SeqCst);
-            let held = Held(vec![group], &self.alive);
+            assert_ne!(group, 0, "the lead reads the first group");
+            let thread = std::thread::current().id();
+            match &mut spare.0 {
+                Some((owner, groups)) => {
+                    assert_eq!(*owner, thread, "a spare stays on its thread");
+                    *groups += 1;
+                }
+                None => {
+                    self.spares.fetch_add(1, Ordering::SeqCst);
+                    spare.0 = Some((thread, 1));
+                }
+            }
+            let held = self.hold(group);
             self.read(group, stop)?;
             Ok(held)
         }
@@ -324,6 +367,9 @@ mod tests {
                 assert_eq!(reading.0, (0..23).collect::<Vec<_>>(), "{workers} workers, window {window}");
                 drop(reading);
                 assert_eq!(fake.alive.load(Ordering::SeqCst), 0);
+                // One spare instance per thread at most, whatever the number of groups.
+                let spares = fake.spares.load(Ordering::SeqCst);
+                assert!(spares <= workers.min(23), "{spares} spare instances for {workers} workers");
             }
         }
     }

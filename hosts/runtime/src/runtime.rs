@@ -1,5 +1,6 @@
 //! `Runtime`: one compiled component, instantiated afresh for every scan with its own store,
-//! memory limit and per-call deadline.
+//! memory limit and per-call deadline (a parallel scan's helper instances each read one group
+//! after another, a fresh scan on the same instance for each).
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -266,7 +267,7 @@ impl Runtime {
         store
     }
 
-    fn instantiate(&self) -> Result<(Store<HostState>, EngineWorld, Instance), RuntimeError> {
+    fn instantiate(&self) -> Result<Instantiated, RuntimeError> {
         let mut store = self.new_store();
         let trap = |e: wasmtime::Error| RuntimeError::Trap { context: "instantiation".to_owned(), message: format!("{e:#}") };
         let instance = self.pre.instance_pre().instantiate(&mut store).map_err(trap)?;
@@ -307,10 +308,11 @@ impl Runtime {
     /// Scores the sources like [`Runtime::scan`], reading them on up to `jobs` instances of the
     /// component at once (WIT 1.6.0; an older component reads on one). The sources are cut, in
     /// their order, into consecutive groups of about equal size, `GROUPS_PER_JOB` per job;
-    /// the first instance takes in the others' states in group order as they are done, while
-    /// the others read on (see `parallel.rs`), and finishes. The report is byte for byte the
-    /// one [`Runtime::scan`] gives, whatever `jobs` is and whichever group is done first, and
-    /// so is the error on a bad source: the first in source order, as one instance meets it.
+    /// the other instances hand their groups' states over as they are done and read on, the
+    /// first takes the states in in group order (see `parallel.rs`) and finishes. The report
+    /// is byte for byte the one [`Runtime::scan`] gives, whatever `jobs` is and whichever
+    /// group is done first, and so is the error on a bad source: the first in source order,
+    /// as one instance meets it.
     pub fn scan_with_jobs(&self, request: &ScanRequest, sources: Vec<InputSource>, jobs: usize, progress: &mut dyn FnMut(Progress)) -> Result<FinishedScan, RuntimeError> {
         let jobs = jobs.clamp(1, sources.len().max(1));
         if jobs == 1 || !self.scans_in_parallel() {
@@ -348,7 +350,11 @@ impl Runtime {
 
     /// A new instance with a scan created on it (taking the request's waivers when `takes_waivers`).
     fn new_reading(&self, request: &ScanRequest, takes_waivers: bool) -> Result<Reading, RuntimeError> {
-        let (mut store, world, instance) = self.instantiate()?;
+        self.reading_on(self.instantiate()?, request, takes_waivers)
+    }
+
+    /// A scan created on `instance` (see [`Runtime::new_reading`]).
+    fn reading_on(&self, (mut store, world, instance): Instantiated, request: &ScanRequest, takes_waivers: bool) -> Result<Reading, RuntimeError> {
         let options = ScanOptions {
             threshold_bp: request.threshold_bp,
             criticality_tag: request.criticality_tag.clone(),
@@ -405,23 +411,39 @@ impl Runtime {
         Ok(())
     }
 
-    /// Hands `other`'s state to `reading` piece by piece; `other`'s instance is dropped after.
-    fn absorb(&self, reading: &mut Reading, mut other: Reading) -> Result<(), Stop> {
-        let index = |index: Option<ComponentExportIndex>| index.ok_or_else(|| RuntimeError::Protocol("the component cannot hand a scan's state over".to_owned()));
-        let take: TakeState = other.instance.get_typed_func(&mut other.store, index(self.take_state)?).map_err(|e| RuntimeError::InvalidComponent(format!("its take-state has another type: {e:#}")))?;
-        let absorb: AbsorbState = reading.instance.get_typed_func(&mut reading.store, index(self.absorb_state)?).map_err(|e| RuntimeError::InvalidComponent(format!("its absorb-state has another type: {e:#}")))?;
+    /// Hands `reading`'s whole state over, in pieces, and drops its scan: the instance is then
+    /// free for another scan, its memory already in place (a fresh instance faults every page
+    /// of its memory in anew).
+    fn hand_over(&self, reading: Reading) -> Result<(Handed, Instantiated), RuntimeError> {
+        let Reading { mut store, world, instance, scan, digests } = reading;
+        let index = self.take_state.ok_or_else(|| RuntimeError::Protocol("the component cannot hand a scan's state over".to_owned()))?;
+        let take: TakeState = instance.get_typed_func(&mut store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its take-state has another type: {e:#}")))?;
+        let mut pieces = Vec::new();
         loop {
-            other.store.set_epoch_deadline(self.deadline_ticks());
-            let (piece,) = take.call(&mut other.store, (other.scan, PAGE_BYTES)).map_err(|e| self.call_error(e, "take-state"))?;
-            let piece = piece.map_err(RuntimeError::from)?;
+            store.set_epoch_deadline(self.deadline_ticks());
+            let (piece,) = take.call(&mut store, (scan, PAGE_BYTES)).map_err(|e| self.call_error(e, "take-state"))?;
+            let piece = piece?;
             if piece.is_empty() {
                 break;
             }
+            pieces.push(piece);
+        }
+        store.set_epoch_deadline(self.deadline_ticks());
+        scan.resource_drop(&mut store).map_err(|e| self.call_error(e, "dropping a handed-over scan"))?;
+        Ok((Handed { pieces, digests }, (store, world, instance)))
+    }
+
+    /// Takes in a state another instance handed over, piece by piece in the order taken.
+    fn absorb(&self, reading: &mut Reading, other: Handed) -> Result<(), RuntimeError> {
+        let index = self.absorb_state.ok_or_else(|| RuntimeError::Protocol("the component cannot take a scan's state in".to_owned()))?;
+        let absorb: AbsorbState = reading.instance.get_typed_func(&mut reading.store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its absorb-state has another type: {e:#}")))?;
+        let Handed { pieces, mut digests } = other;
+        for piece in pieces {
             reading.store.set_epoch_deadline(self.deadline_ticks());
             let (result,) = absorb.call(&mut reading.store, (reading.scan, piece)).map_err(|e| self.call_error(e, "absorb-state"))?;
-            result.map_err(RuntimeError::from)?;
+            result?;
         }
-        reading.digests.append(&mut other.digests);
+        reading.digests.append(&mut digests);
         Ok(())
     }
 
@@ -491,7 +513,7 @@ impl Runtime {
 
 /// How many groups per job a parallel scan cuts its sources into: the groups waiting to be
 /// taken in by the first instance hold about `WINDOW_PER_JOB / GROUPS_PER_JOB` of the input's
-/// state at most, and each costs one instance (about a millisecond) and one hand-over.
+/// state at most, and each read by a helper costs one hand-over.
 const GROUPS_PER_JOB: usize = 16;
 /// How many groups per job may be claimed past those the first instance holds.
 const WINDOW_PER_JOB: usize = 2;
@@ -511,12 +533,15 @@ impl GroupReader for Parallel<'_> {
     /// The index of the group's first source among all, and its sources.
     type Group = (usize, Vec<InputSource>);
     type Reading = Reading;
+    type Handed = Handed;
+    /// An instance whose scan was handed over and dropped, kept for the thread's next group.
+    type Spare = Option<Instantiated>;
     type Error = Stop;
 
-    fn read_alone(&self, index: usize, group: Self::Group, stop: &StopAfter) -> Result<Reading, Stop> {
+    fn read_first(&self, group: Self::Group, stop: &StopAfter) -> Result<Reading, Stop> {
         // The first group's instance finishes the scan, so it takes the waivers.
-        let mut reading = self.runtime.new_reading(self.request, index == 0)?;
-        self.read_into(&mut reading, index, group, stop)?;
+        let mut reading = self.runtime.new_reading(self.request, true)?;
+        self.read_into(&mut reading, 0, group, stop)?;
         Ok(reading)
     }
 
@@ -526,14 +551,30 @@ impl GroupReader for Parallel<'_> {
         })
     }
 
-    fn absorb(&self, reading: &mut Reading, other: Reading) -> Result<(), Stop> {
-        self.runtime.absorb(reading, other)
+    fn read_alone(&self, spare: &mut Self::Spare, index: usize, group: Self::Group, stop: &StopAfter) -> Result<Handed, Stop> {
+        // An instance that failed is not kept: after a trap it cannot be entered again.
+        let instance = match spare.take() {
+            Some(instance) => instance,
+            None => self.runtime.instantiate()?,
+        };
+        let mut reading = self.runtime.reading_on(instance, self.request, false)?;
+        self.read_into(&mut reading, index, group, stop)?;
+        let (handed, instance) = self.runtime.hand_over(reading)?;
+        *spare = Some(instance);
+        Ok(handed)
+    }
+
+    fn absorb(&self, reading: &mut Reading, other: Handed) -> Result<(), Stop> {
+        Ok(self.runtime.absorb(reading, other)?)
     }
 
     fn lost(&self, what: String) -> Stop {
         Stop::Failed(RuntimeError::Protocol(what))
     }
 }
+
+/// An instance of the component in its own store.
+type Instantiated = (Store<HostState>, EngineWorld, Instance);
 
 /// A scan that has read its sources, on its own instance.
 struct Reading {
@@ -542,6 +583,12 @@ struct Reading {
     instance: Instance,
     scan: ResourceAny,
     /// The sources read, in order (the groups absorbed after the scan's own).
+    digests: Vec<SourceDigest>,
+}
+
+/// A group's scan state, handed over by the instance that read it, and its sources in order.
+struct Handed {
+    pieces: Vec<Vec<u8>>,
     digests: Vec<SourceDigest>,
 }
 
