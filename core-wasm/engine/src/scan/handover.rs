@@ -15,7 +15,10 @@
 //! A piece starts with [`MAGIC`]; the first carries the scan's options (checked on arrival: the
 //! scans must have been created alike) and input counts, then resources in key order, each
 //! piece from where the last one ended, so the taking scan keeps each hand-over as a sorted run
-//! (`runs.rs`) and only one piece is ever held besides the two states. Numbers are LEB128; a
+//! (`runs.rs`) and only one piece is ever held besides the two states. The records name each
+//! text by its length only; the texts themselves follow the records, in order, as one UTF-8
+//! section (its length in the piece's last 8 bytes) checked once per piece rather than once
+//! per text (it was a tenth of a hand-over's instructions). Numbers are LEB128; a
 //! text the findings share (a fixed message or path) is written once per hand-over and then
 //! named by its number, so the pieces of one hand-over must be absorbed in the order they were
 //! taken, without pieces of another hand-over between them: each piece carries its hand-over's
@@ -34,7 +37,7 @@ use crate::rules::{Check, Contribution, Outcome, PublicAccessFlags, RULES, RuleI
 use crate::score::Criticality;
 
 /// Starts every piece: the format and its version.
-const MAGIC: &[u8; 8] = b"CSSTATE2";
+const MAGIC: &[u8; 8] = b"CSSTATE3";
 const TAG_END: u8 = 0;
 const TAG_HEAD: u8 = 1;
 const TAG_RESOURCE: u8 = 2;
@@ -57,15 +60,60 @@ pub(super) enum Handover {
 /// How hand-overs number their pieces and the texts findings share.
 #[derive(Debug, Default)]
 pub(super) struct Numbering {
-    /// Handing over: the number given to each shared text (by address: the texts are the
-    /// engine's own constants).
-    handed: BTreeMap<(usize, usize), u64>,
+    /// Handing over: the number given to each shared text.
+    handed: SharedNumbers,
     /// Taking in: the current hand-over's texts by number.
     received: Vec<Text>,
     /// Handing over: this hand-over's mark and the pieces taken so far.
     handing: (u64, u64),
     /// Taking in: the mark of the hand-over being taken in and its pieces taken in so far.
     receiving: (u64, u64),
+}
+
+/// The numbers a hand-over gives the texts findings share, by address (the texts are the
+/// engine's own constants), with a small cache in front of the map: a large hand-over looks
+/// texts up millions of times, among a few hundred distinct ones (the map's search alone was a
+/// tenth of a hand-over's instructions).
+#[derive(Debug)]
+pub(super) struct SharedNumbers {
+    numbers: BTreeMap<(usize, usize), u64>,
+    /// (address, length, number), at a slot chosen by the address.
+    recent: Vec<(usize, usize, u64)>,
+}
+
+const RECENT_SLOTS: usize = 256;
+
+impl Default for SharedNumbers {
+    fn default() -> Self {
+        // No text lives at address 0, so the empty slots match nothing.
+        Self { numbers: BTreeMap::new(), recent: vec![(0, 0, 0); RECENT_SLOTS] }
+    }
+}
+
+impl SharedNumbers {
+    fn len(&self) -> usize {
+        self.numbers.len()
+    }
+
+    /// `text`'s number, and whether this is its first.
+    fn number(&mut self, text: &str) -> (u64, bool) {
+        let key = (text.as_ptr() as usize, text.len());
+        let slot = ((key.0 >> 3) ^ (key.0 >> 11)) % RECENT_SLOTS;
+        if let Some(&(address, len, number)) = self.recent.get(slot)
+            && (address, len) == key
+        {
+            return (number, false);
+        }
+        let next = self.numbers.len() as u64;
+        let (number, new) = match self.numbers.entry(key) {
+            std::collections::btree_map::Entry::Occupied(known) => (*known.get(), false),
+            std::collections::btree_map::Entry::Vacant(slot) => (*slot.insert(next), true),
+        };
+        if let Some(recent) = self.recent.get_mut(slot) {
+            *recent = (key.0, key.1, number);
+        }
+        (number, new)
+    }
 }
 
 impl Scan {
@@ -111,11 +159,12 @@ impl Scan {
         let (mark, piece) = self.numbering.handing;
         out.extend_from_slice(&mark.to_le_bytes());
         let texts_before = self.numbering.handed.len() as u64;
-        let mut w = Writer { out: &mut out, texts: &mut self.numbering.handed };
+        let mut strings = Vec::new();
+        let mut w = Writer { out: &mut out, strings: &mut strings, texts: &mut self.numbering.handed };
         w.u64(piece);
         w.u64(texts_before);
         if first {
-            self.write_head(&mut out);
+            self.write_head(&mut out, &mut strings);
         }
         // At least one resource per piece, however small `max_bytes` is. The resources stay
         // where they are: freeing them one by one would cost a fifth of a hand-over and give
@@ -126,9 +175,9 @@ impl Scan {
             _ => self.resources.range::<ResourceKey, _>(..),
         }
         .peekable();
-        let mut w = Writer { out: &mut out, texts: &mut self.numbering.handed };
+        let mut w = Writer { out: &mut out, strings: &mut strings, texts: &mut self.numbering.handed };
         let mut last = None;
-        while let Some((key, recorded)) = rest.next_if(|_| w.out.len() == start || w.out.len() < max_bytes) {
+        while let Some((key, recorded)) = rest.next_if(|_| w.out.len() == start || w.out.len() + w.strings.len() < max_bytes) {
             write_resource(&mut w, key, recorded);
             last = Some(key);
         }
@@ -137,6 +186,8 @@ impl Scan {
             _ => Handover::Done,
         };
         out.push(TAG_END); // a piece cut short between two records is still seen as cut short
+        out.extend_from_slice(&strings);
+        out.extend_from_slice(&(strings.len() as u64).to_le_bytes());
         self.numbering.handing.1 += 1;
         Ok(out)
     }
@@ -158,8 +209,8 @@ impl Scan {
         mark
     }
 
-    fn write_head(&mut self, out: &mut Vec<u8>) {
-        let mut w = Writer { out, texts: &mut self.numbering.handed };
+    fn write_head(&mut self, out: &mut Vec<u8>, strings: &mut Vec<u8>) {
+        let mut w = Writer { out, strings, texts: &mut self.numbering.handed };
         w.u8(TAG_HEAD);
         w.str(&self.options.criticality_tag);
         w.strings(&self.options.params.required_tags);
@@ -187,9 +238,11 @@ impl Scan {
         self.between_sources("absorb another scan's state")?;
         let damaged = |message: String| ScanError::InvalidState(format!("the handed-over scan state is unusable: {message}"));
         let body = piece.strip_prefix(MAGIC.as_slice()).ok_or_else(|| damaged("it does not start as a piece of this engine's state".to_owned()))?;
+        let (body, texts) = split_texts(body).ok_or_else(|| damaged("it is cut short: its texts are not where its end says".to_owned()))?;
+        let texts = std::str::from_utf8(texts).map_err(|_| damaged("its texts are not UTF-8".to_owned()))?;
         // Decoded whole before anything is taken in, so a damaged piece changes nothing: the
         // texts it numbers are kept only if it is taken in.
-        let mut reader = Reader { bytes: body, at: 0, before: &[], received: Vec::new() };
+        let mut reader = Reader { bytes: body, at: 0, texts, text_at: 0, before: &[], received: Vec::new() };
         let mark = u64::from_le_bytes(reader.array()?);
         let (piece, texts_before) = (reader.u64()?, reader.u64()?);
         // A hand-over's first piece carries its head and starts the numbering of texts afresh;
@@ -207,7 +260,7 @@ impl Scan {
         let mut resources = Vec::new();
         loop {
             match reader.u8()? {
-                TAG_END if reader.is_empty() => break,
+                TAG_END if reader.is_empty() && reader.text_at == texts.len() => break,
                 TAG_HEAD if first && head.is_none() => head = Some(read_head(&mut reader)?),
                 TAG_RESOURCE => resources.push(read_resource(&mut reader)?),
                 tag => return Err(damaged(format!("unexpected record {tag} at byte {}", reader.at + MAGIC.len() - 1))),
@@ -249,6 +302,14 @@ impl Scan {
         self.runs.push(Run::from_sorted(resources), superseded);
         Ok(())
     }
+}
+
+/// A piece's records and its text section (everything after [`MAGIC`]), or `None` when its
+/// last 8 bytes do not give a text section's length that fits.
+fn split_texts(body: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (rest, len) = body.split_at_checked(body.len().checked_sub(8)?)?;
+    let len = usize::try_from(u64::from_le_bytes(len.try_into().ok()?)).ok()?;
+    rest.split_at_checked(rest.len().checked_sub(len)?)
 }
 
 /// The instance's one copy of a text findings share. Absorbed findings share it as the
@@ -451,8 +512,10 @@ fn read_check(r: &mut Reader<'_>) -> Result<Check, ScanError> {
 
 struct Writer<'o> {
     out: &'o mut Vec<u8>,
+    /// The piece's text section: each text's bytes, in the order `out` gives their lengths.
+    strings: &'o mut Vec<u8>,
     /// The numbers of the shared texts this hand-over has written so far.
-    texts: &'o mut BTreeMap<(usize, usize), u64>,
+    texts: &'o mut SharedNumbers,
 }
 
 impl Writer<'_> {
@@ -497,7 +560,7 @@ impl Writer<'_> {
 
     fn str(&mut self, text: &str) {
         self.len(text.len());
-        self.out.extend_from_slice(text.as_bytes());
+        self.strings.extend_from_slice(text.as_bytes());
     }
 
     fn optional_str(&mut self, text: Option<&str>) {
@@ -525,28 +588,27 @@ impl Writer<'_> {
                 self.u8(TEXT_OWN);
                 self.str(own);
             }
-            Text::Borrowed(shared) => {
-                let next = self.texts.len() as u64;
-                match self.texts.entry((shared.as_ptr() as usize, shared.len())) {
-                    std::collections::btree_map::Entry::Occupied(number) => {
-                        let number = *number.get();
-                        self.u8(TEXT_SHARED);
-                        self.u64(number);
-                    }
-                    std::collections::btree_map::Entry::Vacant(slot) => {
-                        slot.insert(next);
-                        self.u8(TEXT_NEW_SHARED);
-                        self.str(shared);
-                    }
+            Text::Borrowed(shared) => match self.texts.number(shared) {
+                (_, true) => {
+                    self.u8(TEXT_NEW_SHARED);
+                    self.str(shared);
                 }
-            }
+                (number, false) => {
+                    self.u8(TEXT_SHARED);
+                    self.u64(number);
+                }
+            },
         }
     }
 }
 
 struct Reader<'b> {
+    /// The piece's records, and where in them the next one starts.
     bytes: &'b [u8],
     at: usize,
+    /// The piece's text section, and where in it the next text starts.
+    texts: &'b str,
+    text_at: usize,
     /// The shared texts earlier pieces of this hand-over numbered.
     before: &'b [Text],
     /// The shared texts this piece numbers, after those.
@@ -640,10 +702,17 @@ impl<'b> Reader<'b> {
         usize::try_from(len).ok().filter(|len| *len <= self.bytes.len() - self.at.min(self.bytes.len())).ok_or_else(|| self.bad("length", len))
     }
 
+    /// The next text of the text section (checked as UTF-8 as a whole: a text must only end
+    /// between two characters).
     fn str(&mut self) -> Result<&'b str, ScanError> {
-        let len = self.len()?;
-        let bytes = self.take(len)?;
-        std::str::from_utf8(bytes).map_err(|_| self.bad("text that is not UTF-8 of length", len))
+        let len = self.u64()?;
+        let text = usize::try_from(len)
+            .ok()
+            .and_then(|len| self.text_at.checked_add(len))
+            .and_then(|end| Some((end, self.texts.get(self.text_at..end)?)));
+        let (end, text) = text.ok_or_else(|| self.bad("text beyond the text section or not whole characters, of length", len))?;
+        self.text_at = end;
+        Ok(text)
     }
 
     fn string(&mut self) -> Result<String, ScanError> {
@@ -864,23 +933,40 @@ mod tests {
     }
 
     #[test]
+    fn shared_texts_keep_their_first_numbers_whatever_the_cache_holds() {
+        // More texts than the cache has slots, so slots are shared and overwritten.
+        let texts: Vec<&'static str> = (0..3 * RECENT_SLOTS).map(|i| &*Box::leak(format!("text {i}").into_boxed_str())).collect();
+        let mut numbers = SharedNumbers::default();
+        for (i, text) in texts.iter().enumerate() {
+            assert_eq!(numbers.number(text), (i as u64, true));
+        }
+        for round in 0..2 {
+            for (i, text) in texts.iter().enumerate().rev() {
+                assert_eq!(numbers.number(text), (i as u64, false), "round {round}");
+            }
+        }
+        // Same address, another length: another text.
+        assert_eq!(numbers.number(&texts[1][..4]), (texts.len() as u64, true));
+    }
+
+    #[test]
     fn numbers_round_trip_in_their_shortest_form_only() {
         let mut out = Vec::new();
-        let mut texts = BTreeMap::new();
+        let (mut strings, mut texts) = (Vec::new(), SharedNumbers::default());
         let values = [0, 1, 0x7f, 0x80, 300, u128::from(u64::MAX), u128::MAX];
         for value in values {
-            Writer { out: &mut out, texts: &mut texts }.u128(value);
+            Writer { out: &mut out, strings: &mut strings, texts: &mut texts }.u128(value);
         }
-        let mut reader = Reader { bytes: &out, at: 0, before: &[], received: Vec::new() };
+        let mut reader = Reader { bytes: &out, at: 0, texts: "", text_at: 0, before: &[], received: Vec::new() };
         for value in values {
             assert_eq!(reader.u128().expect("read"), value);
         }
         assert!(reader.is_empty());
         for bad in [&[0x80, 0x00][..], &[0xff; 19][..], &[0x80][..]] {
-            let mut reader = Reader { bytes: bad, at: 0, before: &[], received: Vec::new() };
+            let mut reader = Reader { bytes: bad, at: 0, texts: "", text_at: 0, before: &[], received: Vec::new() };
             assert!(reader.u128().is_err(), "{bad:?}");
         }
-        let mut reader = Reader { bytes: &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02], at: 0, before: &[], received: Vec::new() };
+        let mut reader = Reader { bytes: &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02], at: 0, texts: "", text_at: 0, before: &[], received: Vec::new() };
         assert!(reader.u64().is_err(), "2^64 is not a u64");
     }
 
@@ -895,6 +981,24 @@ mod tests {
             let error = first.absorb_state(&bytes[..cut]).expect_err("cut short");
             assert!(matches!(error, ScanError::InvalidState(ref m) if m.contains("unusable")), "{cut}: {error:?}");
             assert_eq!(report_json(first), before, "a refused piece leaves the scan as it was");
+        }
+        // The text section: not UTF-8, a length at the end that does not fit, texts left over.
+        let (records, texts) = split_texts(&bytes[MAGIC.len()..]).expect("a whole piece");
+        assert!(!texts.is_empty() && texts.is_ascii());
+        let text_start = MAGIC.len() + records.len();
+        let mut not_utf8 = bytes.clone();
+        not_utf8[text_start] = 0xff;
+        let mut too_long = bytes.clone();
+        let at = too_long.len() - 8;
+        too_long[at..].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+        let mut left_over = bytes[..bytes.len() - 8].to_vec();
+        left_over.push(b'x');
+        left_over.extend_from_slice(&(texts.len() as u64 + 1).to_le_bytes());
+        for (damage, piece) in [("not UTF-8", not_utf8), ("too long", too_long), ("left over", left_over)] {
+            let mut first = scan_of(&sources[..1]);
+            let error = first.absorb_state(&piece).expect_err(damage);
+            assert!(matches!(error, ScanError::InvalidState(ref m) if m.contains("unusable")), "{damage}: {error:?}");
+            assert_eq!(report_json(first), before, "{damage}: a refused piece leaves the scan as it was");
         }
         let mut tagged = Scan::new(ScanOptions { criticality_tag: "Tier".to_owned(), ..ScanOptions::default() }).expect("options");
         let error = tagged.absorb_state(&bytes).expect_err("other options");
