@@ -541,17 +541,16 @@ impl Writer<'_> {
         }
     }
 
-    /// LEB128: seven bits a byte, low bits first, the top bit set on all but the last.
-    fn u128(&mut self, mut value: u128) {
+    /// LEB128: seven bits a byte, low bits first, the top bit set on all but the last. (64
+    /// bits, not 128: inside the component a 128-bit shift or comparison is several wasm
+    /// instructions, and no number here needs more.)
+    #[inline]
+    fn u64(&mut self, mut value: u64) {
         while value >= 0x80 {
             self.out.push((value as u8) | 0x80);
             value >>= 7;
         }
         self.out.push(value as u8);
-    }
-
-    fn u64(&mut self, value: u64) {
-        self.u128(u128::from(value));
     }
 
     fn len(&mut self, len: usize) {
@@ -637,6 +636,7 @@ impl<'b> Reader<'b> {
         Ok(out)
     }
 
+    #[inline]
     fn u8(&mut self) -> Result<u8, ScanError> {
         let byte = *self.bytes.get(self.at).ok_or_else(|| self.bad("a piece cut short, wanting bytes:", 1))?;
         self.at += 1;
@@ -669,18 +669,24 @@ impl<'b> Reader<'b> {
         })
     }
 
-    /// LEB128 of at most 128 bits, in its shortest form.
-    fn u128(&mut self) -> Result<u128, ScanError> {
+    /// LEB128 of at most 64 bits, in its shortest form.
+    #[inline]
+    fn u64(&mut self) -> Result<u64, ScanError> {
         // Most numbers are lengths and counts below 128: one byte.
         if let Some(&byte) = self.bytes.get(self.at).filter(|byte| **byte < 0x80) {
             self.at += 1;
-            return Ok(u128::from(byte));
+            return Ok(u64::from(byte));
         }
-        let mut value = 0u128;
-        for shift in (0..128).step_by(7) {
+        self.long_u64()
+    }
+
+    #[inline(never)]
+    fn long_u64(&mut self) -> Result<u64, ScanError> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
             let byte = self.u8()?;
-            let bits = u128::from(byte & 0x7f);
-            if (shift > 0 && byte == 0) || bits.checked_shl(shift).is_none_or(|shifted| shifted >> shift != bits) {
+            let bits = u64::from(byte & 0x7f);
+            if (shift > 0 && byte == 0) || (bits << shift) >> shift != bits {
                 return Err(self.bad("number out of range or not in its shortest form, byte", byte));
             }
             value |= bits << shift;
@@ -688,12 +694,7 @@ impl<'b> Reader<'b> {
                 return Ok(value);
             }
         }
-        Err(self.bad("number longer than 128 bits", ""))
-    }
-
-    fn u64(&mut self) -> Result<u64, ScanError> {
-        let value = self.u128()?;
-        u64::try_from(value).map_err(|_| self.bad("number out of range", value))
+        Err(self.bad("number longer than 64 bits", ""))
     }
 
     /// A count of things that follow, each at least one byte long.
@@ -953,18 +954,18 @@ mod tests {
     fn numbers_round_trip_in_their_shortest_form_only() {
         let mut out = Vec::new();
         let (mut strings, mut texts) = (Vec::new(), SharedNumbers::default());
-        let values = [0, 1, 0x7f, 0x80, 300, u128::from(u64::MAX), u128::MAX];
+        let values = [0, 1, 0x7f, 0x80, 300, 1 << 63, u64::MAX];
         for value in values {
-            Writer { out: &mut out, strings: &mut strings, texts: &mut texts }.u128(value);
+            Writer { out: &mut out, strings: &mut strings, texts: &mut texts }.u64(value);
         }
         let mut reader = Reader { bytes: &out, at: 0, texts: "", text_at: 0, before: &[], received: Vec::new() };
         for value in values {
-            assert_eq!(reader.u128().expect("read"), value);
+            assert_eq!(reader.u64().expect("read"), value);
         }
         assert!(reader.is_empty());
-        for bad in [&[0x80, 0x00][..], &[0xff; 19][..], &[0x80][..]] {
+        for bad in [&[0x80, 0x00][..], &[0xff; 11][..], &[0x80][..]] {
             let mut reader = Reader { bytes: bad, at: 0, texts: "", text_at: 0, before: &[], received: Vec::new() };
-            assert!(reader.u128().is_err(), "{bad:?}");
+            assert!(reader.u64().is_err(), "{bad:?}");
         }
         let mut reader = Reader { bytes: &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02], at: 0, texts: "", text_at: 0, before: &[], received: Vec::new() };
         assert!(reader.u64().is_err(), "2^64 is not a u64");
