@@ -46,7 +46,47 @@ const TICK: Duration = Duration::from_millis(10);
 struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
+    limits: Limiter,
+}
+
+/// The store's limits, and the largest linear memory its instance has grown to.
+struct Limiter {
     limits: StoreLimits,
+    largest_memory: usize,
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.largest_memory = self.largest_memory.max(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
 }
 
 impl WasiView for HostState {
@@ -258,7 +298,7 @@ impl Runtime {
         let state = HostState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(4).build(),
+            limits: Limiter { limits: StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(4).build(), largest_memory: 0 },
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -314,6 +354,12 @@ impl Runtime {
     /// group is done first, and so is the error on a bad source: the first in source order,
     /// as one instance meets it.
     pub fn scan_with_jobs(&self, request: &ScanRequest, sources: Vec<InputSource>, jobs: usize, progress: &mut dyn FnMut(Progress)) -> Result<FinishedScan, RuntimeError> {
+        self.scan_in_groups(request, sources, jobs, SPARE_MEMORY_BYTES, progress)
+    }
+
+    /// [`Runtime::scan_with_jobs`], keeping a helper's instance for its next group only while
+    /// its memory is at most `spare_memory_bytes`.
+    fn scan_in_groups(&self, request: &ScanRequest, sources: Vec<InputSource>, jobs: usize, spare_memory_bytes: usize, progress: &mut dyn FnMut(Progress)) -> Result<FinishedScan, RuntimeError> {
         let jobs = jobs.clamp(1, sources.len().max(1));
         if jobs == 1 || !self.scans_in_parallel() {
             return self.scan(request, sources, progress);
@@ -328,7 +374,7 @@ impl Runtime {
         let group_count = groups.len();
         let raw_progress = Arc::new(AtomicU64::new(0));
         let (progress_tx, progress_rx) = std::sync::mpsc::channel::<(usize, u64, usize)>();
-        let reader = Parallel { runtime: self, request, raw_progress: &raw_progress, pool: ChunkPool::new(jobs), progress: progress_tx };
+        let reader = Parallel { runtime: self, request, raw_progress: &raw_progress, pool: ChunkPool::new(jobs), spare_memory_bytes, progress: progress_tx };
         let reading = std::thread::scope(|scope| {
             // The lead thread owns `reader` and with it the progress channel's only sender: the
             // loop below ends when the lead (and every helper, scoped inside it) is done.
@@ -517,6 +563,10 @@ impl Runtime {
 const GROUPS_PER_JOB: usize = 16;
 /// How many groups per job may be claimed past those the first instance holds.
 const WINDOW_PER_JOB: usize = 2;
+/// A helper's instance keeps the memory its largest group needed (a wasm memory does not
+/// shrink): it reads the thread's next group only while that is at most this much, so a large
+/// group's memory goes back rather than staying resident beside the first instance's state.
+const SPARE_MEMORY_BYTES: usize = 256 << 20;
 
 /// The groups of a parallel scan, read by `parallel::read_in_order`.
 struct Parallel<'a> {
@@ -525,6 +575,8 @@ struct Parallel<'a> {
     raw_progress: &'a Arc<AtomicU64>,
     /// Chunk buffers, shared by every instance.
     pool: ChunkPool,
+    /// The largest memory a helper's instance may have to be kept for the thread's next group.
+    spare_memory_bytes: usize,
     /// (group, items read in the group so far, source index)
     progress: std::sync::mpsc::Sender<(usize, u64, usize)>,
 }
@@ -560,7 +612,9 @@ impl GroupReader for Parallel<'_> {
         let mut reading = self.runtime.reading_on(instance, self.request, false)?;
         self.read_into(&mut reading, index, group, stop)?;
         let (handed, instance) = self.runtime.hand_over(reading)?;
-        *spare = Some(instance);
+        if instance.0.data().limits.largest_memory <= self.spare_memory_bytes {
+            *spare = Some(instance);
+        }
         Ok(handed)
     }
 
@@ -894,6 +948,26 @@ mod tests {
 
     fn sources(sizes: &[usize]) -> Vec<InputSource> {
         sizes.iter().enumerate().map(|(i, n)| InputSource::bytes(format!("{i}.json"), vec![b' '; *n])).collect()
+    }
+
+    #[test]
+    fn helpers_keeping_their_instance_or_not_give_the_report_of_one_instance() {
+        let runtime = Runtime::embedded(Limits::default()).expect("the embedded component loads");
+        let request = ScanRequest { threshold_bp: 7000, criticality_tag: "Criticality".to_owned(), required_tags: Vec::new(), generated_at: "2026-01-01T00:00:00.000Z".to_owned(), waivers: None };
+        let demo: serde_json::Value = serde_json::from_slice(include_bytes!("../../cli/demo/config-snapshot-demo.json")).expect("the demo snapshot is JSON");
+        let items = demo["configurationItems"].as_array().expect("the demo snapshot has items");
+        assert!(items.len() >= 24, "{} items", items.len());
+        // 12 files, so 2 jobs make 12 groups and the helper reads several of them.
+        let sources = || -> Vec<InputSource> {
+            let per_file = items.len().div_ceil(12);
+            items.chunks(per_file).enumerate().map(|(i, chunk)| InputSource::bytes(format!("{i:02}.json"), serde_json::to_vec(&serde_json::json!({ "configurationItems": chunk })).expect("JSON"))).collect()
+        };
+        let json = |scan: Result<FinishedScan, RuntimeError>| scan.expect("the scan succeeds").render(ReportFormat::Json, &[]).expect("the report renders");
+        let one = json(runtime.scan(&request, sources(), &mut |_| {}));
+        for (jobs, keep) in [(2, 0), (2, usize::MAX), (5, 0), (5, SPARE_MEMORY_BYTES)] {
+            let parallel = json(runtime.scan_in_groups(&request, sources(), jobs, keep, &mut |_| {}));
+            assert!(parallel == one, "{jobs} jobs, instances kept up to {keep} bytes: another report");
+        }
     }
 
     #[test]
