@@ -87,7 +87,12 @@ impl Tally {
         if self.decided == 0 {
             return 10_000;
         }
-        let bp = u128::from(self.compliant) * 10_000 / u128::from(self.decided);
+        // In 64 bits when the product fits (always, but for weights summed past 2^50): inside
+        // the component a 128-bit multiply and divide are calls into software routines.
+        let bp = match self.compliant.checked_mul(10_000) {
+            Some(product) => u128::from(product / self.decided),
+            None => u128::from(self.compliant) * 10_000 / u128::from(self.decided),
+        };
         u32::try_from(bp).unwrap_or(10_000)
     }
 }
@@ -115,6 +120,15 @@ mod tests {
         assert_eq!((t.compliant, t.decided), (64, 72));
         assert_eq!(t.score_bp(), 8888); // ⌊10000 × 64 / 72⌋ = ⌊8888.88…⌋
         assert_eq!(percent(t.score_bp()), "88.88");
+    }
+
+    #[test]
+    fn scores_are_the_exact_floor_on_both_sides_of_64_bits() {
+        let exact = |compliant: u64, decided: u64| u32::try_from(u128::from(compliant) * 10_000 / u128::from(decided)).unwrap_or(10_000);
+        let edge = u64::MAX / 10_000;
+        for (compliant, decided) in [(edge, edge), (edge, edge + 1), (edge + 1, edge + 1), (edge + 1, edge + 3), (u64::MAX - 1, u64::MAX), (u64::MAX, u64::MAX), (1, 3), (2, 3)] {
+            assert_eq!(Tally { compliant, decided }.score_bp(), exact(compliant, decided), "{compliant} / {decided}");
+        }
     }
 
     #[test]

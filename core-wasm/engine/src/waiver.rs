@@ -199,7 +199,16 @@ impl WaiverReport {
     /// Records a finding against the waivers; returns the index of the waiver that waives it:
     /// the finding is NON_COMPLIANT and an active waiver covers it (a resource waiver before an
     /// account-wide one, then file order).
+    #[inline]
     pub fn waiver_for(&mut self, rule_index: RuleIndex, non_compliant: bool, arn: Option<&str>, resource_type: &str, resource_id: &str, account_id: &str) -> Option<usize> {
+        // Most scans have no waivers: decided here, without a call per finding.
+        if self.waivers.is_empty() {
+            return None;
+        }
+        self.matching_waiver(rule_index, non_compliant, arn, resource_type, resource_id, account_id)
+    }
+
+    fn matching_waiver(&mut self, rule_index: RuleIndex, non_compliant: bool, arn: Option<&str>, resource_type: &str, resource_id: &str, account_id: &str) -> Option<usize> {
         let mut chosen: Option<(bool, usize)> = None;
         for &i in self.by_rule.get(usize::from(rule_index))? {
             let Some(w) = self.waivers.get_mut(i) else { continue };
