@@ -410,8 +410,8 @@ impl Runtime {
         let api = world.compliance_engine_scanner().scan();
         let scan = api.call_create(&mut store, &options).map_err(|e| self.call_error(e, "create"))??;
         if let (true, Some(waivers)) = (takes_waivers, &request.waivers) {
-            let index = self.set_waivers.ok_or_else(|| RuntimeError::Unsupported { sha256: self.sha256.clone(), what: "waivers (scan.set-waivers)", since: "1.4.0" })?;
-            let set: SetWaivers = instance.get_typed_func(&mut store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its set-waivers has another type: {e:#}")))?;
+            let set: SetWaivers = typed_func(&instance, &mut store, self.set_waivers, "set-waivers")?
+                .ok_or_else(|| RuntimeError::Unsupported { sha256: self.sha256.clone(), what: "waivers (scan.set-waivers)", since: "1.4.0" })?;
             store.set_epoch_deadline(self.deadline_ticks());
             let (result,) = set.call(&mut store, (scan, waivers.name.clone(), waivers.bytes.clone())).map_err(|e| self.call_error(e, &waivers.name))?;
             result.map_err(|e| match e {
@@ -462,8 +462,8 @@ impl Runtime {
     /// of its memory in anew).
     fn hand_over(&self, reading: Reading) -> Result<(Handed, Instantiated), RuntimeError> {
         let Reading { mut store, world, instance, scan, digests } = reading;
-        let index = self.take_state.ok_or_else(|| RuntimeError::Protocol("the component cannot hand a scan's state over".to_owned()))?;
-        let take: TakeState = instance.get_typed_func(&mut store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its take-state has another type: {e:#}")))?;
+        let take: TakeState = typed_func(&instance, &mut store, self.take_state, "take-state")?
+            .ok_or_else(|| RuntimeError::Protocol("the component cannot hand a scan's state over".to_owned()))?;
         let mut pieces = Vec::new();
         loop {
             store.set_epoch_deadline(self.deadline_ticks());
@@ -481,8 +481,8 @@ impl Runtime {
 
     /// Takes in a state another instance handed over, piece by piece in the order taken.
     fn absorb(&self, reading: &mut Reading, other: Handed) -> Result<(), RuntimeError> {
-        let index = self.absorb_state.ok_or_else(|| RuntimeError::Protocol("the component cannot take a scan's state in".to_owned()))?;
-        let absorb: AbsorbState = reading.instance.get_typed_func(&mut reading.store, index).map_err(|e| RuntimeError::InvalidComponent(format!("its absorb-state has another type: {e:#}")))?;
+        let absorb: AbsorbState = typed_func(&reading.instance, &mut reading.store, self.absorb_state, "absorb-state")?
+            .ok_or_else(|| RuntimeError::Protocol("the component cannot take a scan's state in".to_owned()))?;
         let Handed { pieces, mut digests } = other;
         for piece in pieces {
             reading.store.set_epoch_deadline(self.deadline_ticks());
