@@ -74,15 +74,15 @@ impl<'a> ConfigItem<'a> {
     /// Decoded parts of the item are kept in `arena`.
     pub fn from_value(raw: Value<'a>, arena: &'a Bump) -> Result<Option<ConfigItem<'a>>, String> {
         let raw = match decode_embedded(raw, arena) {
-            Value::Object(map) => map,
+            Value::Object(map) => Fields::of(map),
             other => return Err(format!("expected a JSON object, found {}", kind(&other))),
         };
-        let configuration = decode_embedded(raw.get("configuration").cloned().unwrap_or(Value::Null), arena);
-        let supplementary = match decode_embedded(raw.get("supplementaryConfiguration").cloned().unwrap_or(Value::Null), arena) {
+        let configuration = decode_embedded(raw.get("configuration").unwrap_or_default(), arena);
+        let supplementary = match decode_embedded(raw.get("supplementaryConfiguration").unwrap_or_default(), arena) {
             Value::Object(map) => map.map_values(arena, |value| decode_embedded(value, arena)),
             _ => Map::default(),
         };
-        let text = |value: &Value<'a>| text_in(value, arena);
+        let text = |value: Value<'a>| text_in(value, arena);
         let field = |names: &[&str]| -> Result<Option<&'a str>, String> {
             for name in names {
                 match raw.get(name) {
@@ -90,7 +90,7 @@ impl<'a> ConfigItem<'a> {
                     Some(value) => {
                         return text(value)
                             .map(Some)
-                            .ok_or_else(|| format!("`{name}` must be a string, found {}", kind(value)));
+                            .ok_or_else(|| format!("`{name}` must be a string, found {}", kind(&value)));
                     }
                 }
             }
@@ -121,7 +121,7 @@ impl<'a> ConfigItem<'a> {
             _ => ItemStatus::Live,
         };
         let version = Version {
-            captured_us: raw.get("configurationItemCaptureTime").and_then(capture_time_us),
+            captured_us: raw.get("configurationItemCaptureTime").and_then(|time| capture_time_us(&time)),
             state_id: field(&["configurationStateId", "configurationStateID"])?
                 // As u64 first: a state id is a dozen digits, and parsing into u128 multiplies
                 // in 128 bits, a call per digit in the component (wasm has no such multiply).
@@ -147,6 +147,51 @@ impl<'a> ConfigItem<'a> {
             supplementary,
             arena,
         }))
+    }
+}
+
+/// The members of an item [`ConfigItem::from_value`] reads, found in one walk over the item
+/// instead of one lookup each (an item has a dozen of them, and a lookup walks the keys).
+/// Like [`Map::get`], a later duplicate replaces an earlier one.
+struct Fields<'a>([Option<Value<'a>>; 17]);
+
+impl<'a> Fields<'a> {
+    fn slot(name: &str) -> Option<usize> {
+        Some(match name {
+            "resourceType" => 0,
+            "ARN" => 1,
+            "arn" => 2,
+            "resourceId" => 3,
+            "awsAccountId" => 4,
+            "accountId" => 5,
+            "awsRegion" => 6,
+            "availabilityZone" => 7,
+            "configurationItemStatus" => 8,
+            "configurationItemState" => 9,
+            "configurationItemCaptureTime" => 10,
+            "configurationStateId" => 11,
+            "configurationStateID" => 12,
+            "tags" => 13,
+            "resourceName" => 14,
+            "configuration" => 15,
+            "supplementaryConfiguration" => 16,
+            _ => return None,
+        })
+    }
+
+    fn of(map: Map<'a>) -> Self {
+        let mut fields = Fields([None; 17]);
+        for (key, value) in map.members() {
+            if let Some(slot) = Self::slot(key).and_then(|at| fields.0.get_mut(at)) {
+                *slot = Some(value);
+            }
+        }
+        fields
+    }
+
+    /// The member `name` (one of the names [`Fields::slot`] knows; `None` for any other).
+    fn get(&self, name: &str) -> Option<Value<'a>> {
+        self.0.get(Self::slot(name)?).copied().flatten()
     }
 }
 
@@ -216,7 +261,7 @@ fn region_from_zone(zone: Option<&str>) -> Option<&str> {
 }
 
 /// `configuration.tags` as a list of `{key, value}` (also `Key`/`Value`, `tagName`/`tagValue`).
-fn tag_list<'a>(value: Option<&Value<'a>>, arena: &'a Bump) -> BTreeMap<&'a str, &'a str> {
+fn tag_list<'a>(value: Option<Value<'a>>, arena: &'a Bump) -> BTreeMap<&'a str, &'a str> {
     let Some(Value::Array(entries)) = value else { return BTreeMap::new() };
     entries
         .iter()
@@ -232,7 +277,7 @@ fn tag_list<'a>(value: Option<&Value<'a>>, arena: &'a Bump) -> BTreeMap<&'a str,
 pub fn capture_time_us(value: &Value<'_>) -> Option<i64> {
     match value {
         Value::String(s) => parse_iso8601_us(s),
-        Value::Number(n) => n.as_f64().filter(|f| f.is_finite() && f.abs() < 1e12).map(|secs| (secs * 1e6).round() as i64),
+        Value::Number(n) => Some(n.as_f64()).filter(|f| f.is_finite() && f.abs() < 1e12).map(|secs| (secs * 1e6).round() as i64),
         Value::Object(o) => {
             let part = |k: &str| o.get(k).and_then(Value::as_i64);
             let micros = epoch_days(part("year")?, part("month")?, part("day")?)? * 86_400_000_000

@@ -2,12 +2,15 @@
 //! AWS Config produces: values that are sometimes JSON encoded inside strings (once or twice),
 //! booleans written as strings, and fields that hold either one value or a list.
 //!
-//! [`Value`] borrows keys and strings from the input bytes whenever they need no unescaping;
-//! everything else it holds — arrays, objects, unescaped and decoded strings — lives in an arena
-//! ([`Bump`]) that the scan empties after each item. Parsing an item therefore costs no call to
-//! the allocator per string or container, and dropping it costs nothing at all. Objects behave
-//! like `serde_json`'s default map (a later duplicate key replaces an earlier one, iteration is
-//! in key order), so the rules see exactly what they saw with `serde_json::Value`.
+//! An item is parsed into a flat tape of [`Node`]s in an arena ([`Bump`]) that the scan empties
+//! after each item: one node per scalar, array, object and key, each container followed by the
+//! nodes inside it. A [`Value`] is a view of that tape, and its arrays ([`List`]) and objects
+//! ([`Map`]) are read where the rules read them: looking up a member walks the object's keys and
+//! steps over the values it does not want without building them, so a rule that reads three
+//! fields of a large `configuration` pays for three fields, and nothing is built per member that
+//! no rule reads. Keys and strings borrow from the input bytes whenever they need no unescaping.
+//! Objects behave like `serde_json`'s default map (a later duplicate key replaces an earlier one,
+//! iteration is in key order), so the rules see exactly what they saw with `serde_json::Value`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -17,10 +20,124 @@ use bumpalo::collections::Vec as ArenaVec;
 mod simd;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-pub use serde_json::Number;
+use simd_json::{Node, StaticNode};
 
-/// A JSON value whose strings borrow from the bytes it was parsed from or from an arena.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// A JSON number, as `serde_json` reads it: a non-negative integer, a negative integer, or a
+/// finite float.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Number(N);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum N {
+    PosInt(u64),
+    NegInt(i64),
+    Float(f64),
+}
+
+impl Number {
+    /// A finite float; `None` for infinities and NaN (JSON has neither).
+    pub fn from_f64(f: f64) -> Option<Number> {
+        f.is_finite().then_some(Number(N::Float(f)))
+    }
+
+    /// The number when it is an integer that fits `i64`.
+    pub fn as_i64(self) -> Option<i64> {
+        match self.0 {
+            N::PosInt(n) => i64::try_from(n).ok(),
+            N::NegInt(n) => Some(n),
+            N::Float(_) => None,
+        }
+    }
+
+    /// The number as a float (integers beyond 2^53 lose precision, as in `serde_json`).
+    #[allow(clippy::cast_precision_loss)]
+    pub fn as_f64(self) -> f64 {
+        match self.0 {
+            N::PosInt(n) => n as f64,
+            N::NegInt(n) => n as f64,
+            N::Float(f) => f,
+        }
+    }
+}
+
+impl From<i64> for Number {
+    fn from(n: i64) -> Self {
+        match u64::try_from(n) {
+            Ok(n) => Number(N::PosInt(n)),
+            Err(_) => Number(N::NegInt(n)),
+        }
+    }
+}
+
+impl From<u64> for Number {
+    fn from(n: u64) -> Self {
+        Number(N::PosInt(n))
+    }
+}
+
+/// Written exactly as `serde_json` writes the same number.
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let number = match self.0 {
+            N::PosInt(n) => serde_json::Number::from(n),
+            N::NegInt(n) => serde_json::Number::from(n),
+            N::Float(x) => serde_json::Number::from_f64(x).ok_or(fmt::Error)?,
+        };
+        fmt::Display::fmt(&number, f)
+    }
+}
+
+impl Number {
+    /// The number as a tape node.
+    fn node(self) -> StaticNode {
+        match self.0 {
+            N::PosInt(n) => StaticNode::U64(n),
+            N::NegInt(n) => StaticNode::I64(n),
+            N::Float(f) => StaticNode::F64(f),
+        }
+    }
+}
+
+/// How many nodes the value starting at `node` takes, itself included. The tape is simd-json's
+/// (the `serde_json` path writes the same nodes): a container is followed by the `count` nodes
+/// inside it, an array's elements or an object's keys (as [`Node::String`]) each followed by
+/// its value.
+fn extent(node: &Node<'_>) -> usize {
+    match *node {
+        Node::Array { count, .. } | Node::Object { count, .. } => count.saturating_add(1),
+        _ => 1,
+    }
+}
+
+/// The value whose nodes start `nodes`, and the nodes after it; `None` when `nodes` is empty or
+/// cut short (tapes the engine builds never are).
+fn split<'a>(nodes: &'a [Node<'a>]) -> Option<(Value<'a>, &'a [Node<'a>])> {
+    let (first, rest) = nodes.split_first()?;
+    Some(match *first {
+        Node::Static(StaticNode::Null) => (Value::Null, rest),
+        Node::Static(StaticNode::Bool(b)) => (Value::Bool(b), rest),
+        Node::Static(StaticNode::I64(n)) => (Value::Number(n.into()), rest),
+        Node::Static(StaticNode::U64(n)) => (Value::Number(n.into()), rest),
+        Node::Static(StaticNode::F64(f)) => (Value::Number(Number(N::Float(f))), rest),
+        Node::String(s) => (Value::String(s), rest),
+        Node::Array { len, count } => {
+            let (inside, rest) = rest.split_at_checked(count)?;
+            (Value::Array(List { len, nodes: inside }), rest)
+        }
+        Node::Object { len, count } => {
+            let (inside, rest) = rest.split_at_checked(count)?;
+            (Value::Object(Map { len, nodes: inside }), rest)
+        }
+    })
+}
+
+/// The value a whole tape holds (`Null` for an empty one).
+fn root<'a>(nodes: &'a [Node<'a>]) -> Value<'a> {
+    split(nodes).map(|(value, _)| value).unwrap_or_default()
+}
+
+/// A JSON value: scalars held, arrays and objects read from their tape where they are used.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Value<'a> {
     /// `null`.
     #[default]
@@ -32,24 +149,75 @@ pub enum Value<'a> {
     /// A string.
     String(&'a str),
     /// An array.
-    Array(&'a [Value<'a>]),
+    Array(List<'a>),
     /// An object.
     Object(Map<'a>),
 }
 
-/// A JSON object. Members stay in input order and lookups scan them (objects in Config items
-/// are small, and comparing lengths first avoids most string comparisons); it behaves like
-/// `serde_json`'s default map: a later duplicate key replaces an earlier one, and iteration is
-/// in key order.
-#[derive(Debug, Clone, Copy, Default)]
+/// A JSON array: its elements are read one by one from the tape.
+#[derive(Clone, Copy, Default)]
+pub struct List<'a> {
+    len: usize,
+    nodes: &'a [Node<'a>],
+}
+
+impl<'a> List<'a> {
+    /// The elements in order.
+    pub fn iter(self) -> impl Iterator<Item = Value<'a>> {
+        let mut rest = self.nodes;
+        std::iter::from_fn(move || {
+            let (value, after) = split(rest)?;
+            rest = after;
+            Some(value)
+        })
+    }
+
+    /// How many elements there are.
+    pub fn len(self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(self) -> bool {
+        self.len == 0
+    }
+}
+
+impl PartialEq for List<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for List<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// A JSON object, read from its tape: lookups walk the keys in input order and step over the
+/// values they pass (objects in Config items are small, and comparing lengths first avoids most
+/// string comparisons). It behaves like `serde_json`'s default map: a later duplicate key
+/// replaces an earlier one, and iteration is in key order.
+#[derive(Clone, Copy, Default)]
 pub struct Map<'a> {
-    members: &'a [(&'a str, Value<'a>)],
+    /// Members in input order, duplicates included.
+    len: usize,
+    nodes: &'a [Node<'a>],
 }
 
 impl<'a> Map<'a> {
-    /// The value of `key`.
-    pub fn get(&self, key: &str) -> Option<&'a Value<'a>> {
-        self.members.iter().rev().find(|(k, _)| k.len() == key.len() && *k == key).map(|(_, v)| v)
+    /// The value of `key` (its last, when the object repeats it).
+    pub fn get(&self, key: &str) -> Option<Value<'a>> {
+        let mut rest = self.nodes;
+        let mut found = None;
+        while let Some((&Node::String(name), after)) = rest.split_first() {
+            if name.len() == key.len() && name == key {
+                found = Some(after);
+            }
+            rest = after.get(extent(after.first()?)..)?;
+        }
+        found.and_then(split).map(|(value, _)| value)
     }
 
     /// Whether the object has `key`.
@@ -59,12 +227,23 @@ impl<'a> Map<'a> {
 
     /// Whether the object has no members.
     pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
+        self.len == 0
+    }
+
+    /// Members in input order, a repeated key as often as it appears.
+    pub fn members(self) -> impl Iterator<Item = (&'a str, Value<'a>)> {
+        let mut rest = self.nodes;
+        std::iter::from_fn(move || {
+            let (&Node::String(key), after) = rest.split_first()? else { return None };
+            let (value, after) = split(after)?;
+            rest = after;
+            Some((key, value))
+        })
     }
 
     /// Members in key order, each key once (its last value).
-    pub fn iter(self) -> impl Iterator<Item = (&'a str, &'a Value<'a>)> {
-        let mut order: Vec<(&'a str, &'a Value<'a>)> = self.members.iter().map(|(k, v)| (*k, v)).collect();
+    pub fn iter(self) -> impl Iterator<Item = (&'a str, Value<'a>)> {
+        let mut order: Vec<(&'a str, Value<'a>)> = self.members().collect();
         // A stable sort keeps duplicates in input order; dedup then keeps the first of each
         // run, so the runs are reversed first to keep the last.
         order.reverse();
@@ -79,19 +258,44 @@ impl<'a> Map<'a> {
     }
 
     /// Values in key order.
-    pub fn values(self) -> impl Iterator<Item = &'a Value<'a>> {
+    pub fn values(self) -> impl Iterator<Item = Value<'a>> {
         self.iter().map(|(_, v)| v)
     }
 
-    /// The same keys with `f` applied to every value, kept in `arena`.
+    /// The same keys with `f` applied to every value, on a new tape in `arena`.
     pub fn map_values(self, arena: &'a Bump, mut f: impl FnMut(Value<'a>) -> Value<'a>) -> Self {
-        Self { members: arena.alloc_slice_fill_iter(self.members.iter().map(|(k, v)| (*k, f(v.clone())))) }
+        let mut tape = ArenaVec::with_capacity_in(self.nodes.len(), arena);
+        for (key, value) in self.members() {
+            tape.push(Node::String(key));
+            push_value(&mut tape, f(value));
+        }
+        Map { len: self.len, nodes: tape.into_bump_slice() }
     }
+}
+
+/// Appends `value`'s nodes to a tape.
+fn push_value<'a>(tape: &mut ArenaVec<'_, Node<'a>>, value: Value<'a>) {
+    let (header, inside) = match value {
+        Value::Null => (Node::Static(StaticNode::Null), &[][..]),
+        Value::Bool(b) => (Node::Static(StaticNode::Bool(b)), &[][..]),
+        Value::Number(n) => (Node::Static(n.node()), &[][..]),
+        Value::String(s) => (Node::String(s), &[][..]),
+        Value::Array(list) => (Node::Array { len: list.len, count: list.nodes.len() }, list.nodes),
+        Value::Object(map) => (Node::Object { len: map.len, count: map.nodes.len() }, map.nodes),
+    };
+    tape.push(header);
+    tape.extend_from_slice(inside);
 }
 
 impl PartialEq for Map<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for Map<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
@@ -124,25 +328,40 @@ impl<'a> Value<'a> {
 
     /// A copy of a `serde_json` value, kept in `arena`.
     pub fn from_json(value: &serde_json::Value, arena: &'a Bump) -> Value<'a> {
-        match value {
-            serde_json::Value::Null => Value::Null,
-            serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => Value::Number(n.clone()),
-            serde_json::Value::String(s) => Value::String(arena.alloc_str(s)),
-            serde_json::Value::Array(a) => Value::Array(arena.alloc_slice_fill_iter(a.iter().map(|v| Value::from_json(v, arena)))),
-            serde_json::Value::Object(m) => Value::Object(Map {
-                members: arena.alloc_slice_fill_iter(m.iter().map(|(k, v)| (&*arena.alloc_str(k), Value::from_json(v, arena)))),
-            }),
+        fn push<'a>(tape: &mut ArenaVec<'a, Node<'a>>, value: &serde_json::Value, arena: &'a Bump) {
+            let at = tape.len();
+            match value {
+                serde_json::Value::Null => tape.push(NULL),
+                serde_json::Value::Bool(b) => tape.push(Node::Static(StaticNode::Bool(*b))),
+                serde_json::Value::Number(n) => tape.push(number_node(n)),
+                serde_json::Value::String(s) => tape.push(Node::String(arena.alloc_str(s))),
+                serde_json::Value::Array(a) => {
+                    tape.push(NULL);
+                    a.iter().for_each(|v| push(tape, v, arena));
+                    close(tape, at, |count| Node::Array { len: a.len(), count });
+                }
+                serde_json::Value::Object(m) => {
+                    tape.push(NULL);
+                    for (k, v) in m {
+                        tape.push(Node::String(arena.alloc_str(k)));
+                        push(tape, v, arena);
+                    }
+                    close(tape, at, |count| Node::Object { len: m.len(), count });
+                }
+            }
         }
+        let mut tape = ArenaVec::new_in(arena);
+        push(&mut tape, value, arena);
+        root(tape.into_bump_slice())
     }
 
     /// The member `key` of an object.
-    pub fn get(&self, key: &str) -> Option<&'a Value<'a>> {
+    pub fn get(&self, key: &str) -> Option<Value<'a>> {
         self.as_object()?.get(key)
     }
 
     /// The text of a string.
-    pub fn as_str(&self) -> Option<&'a str> {
+    pub fn as_str(self) -> Option<&'a str> {
         match self {
             Value::String(s) => Some(s),
             _ => None,
@@ -150,15 +369,15 @@ impl<'a> Value<'a> {
     }
 
     /// The members of an object.
-    pub fn as_object(&self) -> Option<Map<'a>> {
+    pub fn as_object(self) -> Option<Map<'a>> {
         match self {
-            Value::Object(map) => Some(*map),
+            Value::Object(map) => Some(map),
             _ => None,
         }
     }
 
     /// An integer that fits `i64`.
-    pub fn as_i64(&self) -> Option<i64> {
+    pub fn as_i64(self) -> Option<i64> {
         match self {
             Value::Number(n) => n.as_i64(),
             _ => None,
@@ -176,83 +395,129 @@ impl<'a> Value<'a> {
     }
 }
 
-/// One value and the end of the text (only whitespace may follow), as `serde_json::from_str`.
-fn finish_parse<'de: 'a, 'a, R: serde_json::de::Read<'de>>(deserializer: &mut serde_json::Deserializer<R>, arena: &'a Bump) -> Result<Value<'a>, serde_json::Error> {
-    let value = InArena(arena).deserialize(&mut *deserializer)?;
-    deserializer.end()?;
-    Ok(value)
+/// The `null` node (also a container's place while its nodes are written).
+const NULL: Node<'static> = Node::Static(StaticNode::Null);
+
+/// A `serde_json` number as a node (a float `serde_json` holds is always finite).
+fn number_node(n: &serde_json::Number) -> Node<'static> {
+    match (n.as_u64(), n.as_i64(), n.as_f64()) {
+        (Some(u), _, _) => Node::Static(StaticNode::U64(u)),
+        (None, Some(i), _) => Node::Static(StaticNode::I64(i)),
+        (None, None, Some(f)) => Number::from_f64(f).map_or(NULL, |n| Node::Static(n.node())),
+        (None, None, None) => NULL,
+    }
 }
 
-/// Deserializes a [`Value`] into an arena.
-#[derive(Clone, Copy)]
-struct InArena<'a>(&'a Bump);
+/// Sets the header of the container that starts at `at`, now that its nodes follow it.
+fn close<'a>(tape: &mut ArenaVec<'_, Node<'a>>, at: usize, header: impl FnOnce(usize) -> Node<'a>) {
+    let count = tape.len().saturating_sub(at + 1);
+    if let Some(slot) = tape.get_mut(at) {
+        *slot = header(count);
+    }
+}
 
-impl<'de: 'a, 'a> DeserializeSeed<'de> for InArena<'a> {
-    type Value = Value<'a>;
+/// One value and the end of the text (only whitespace may follow), as `serde_json::from_str`.
+fn finish_parse<'de: 'a, 'a, R: serde_json::de::Read<'de>>(deserializer: &mut serde_json::Deserializer<R>, arena: &'a Bump) -> Result<Value<'a>, serde_json::Error> {
+    let mut tape = ArenaVec::with_capacity_in(64, arena);
+    Tape { tape: &mut tape, arena }.deserialize(&mut *deserializer)?;
+    deserializer.end()?;
+    Ok(root(tape.into_bump_slice()))
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value<'a>, D::Error> {
+/// Deserializes a value onto the end of a tape in an arena.
+struct Tape<'t, 'a> {
+    tape: &'t mut ArenaVec<'a, Node<'a>>,
+    arena: &'a Bump,
+}
+
+impl<'a> Tape<'_, 'a> {
+    /// The same tape, for the next value inside a container.
+    fn again(&mut self) -> Tape<'_, 'a> {
+        Tape { tape: &mut *self.tape, arena: self.arena }
+    }
+}
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for Tape<'_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de: 'a, 'a> Visitor<'de> for InArena<'a> {
-    type Value = Value<'a>;
+impl<'de: 'a, 'a> Visitor<'de> for Tape<'_, 'a> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, b: bool) -> Result<Value<'a>, E> {
-        Ok(Value::Bool(b))
+    fn visit_bool<E>(self, b: bool) -> Result<(), E> {
+        self.tape.push(Node::Static(StaticNode::Bool(b)));
+        Ok(())
     }
 
-    fn visit_i64<E>(self, n: i64) -> Result<Value<'a>, E> {
-        Ok(Value::Number(n.into()))
+    fn visit_i64<E>(self, n: i64) -> Result<(), E> {
+        self.tape.push(Node::Static(Number::from(n).node()));
+        Ok(())
     }
 
-    fn visit_u64<E>(self, n: u64) -> Result<Value<'a>, E> {
-        Ok(Value::Number(n.into()))
+    fn visit_u64<E>(self, n: u64) -> Result<(), E> {
+        self.tape.push(Node::Static(StaticNode::U64(n)));
+        Ok(())
     }
 
-    fn visit_f64<E>(self, n: f64) -> Result<Value<'a>, E> {
-        Ok(Number::from_f64(n).map_or(Value::Null, Value::Number))
+    fn visit_f64<E>(self, n: f64) -> Result<(), E> {
+        self.tape.push(Number::from_f64(n).map_or(NULL, |n| Node::Static(n.node())));
+        Ok(())
     }
 
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Value<'a>, E> {
-        Ok(Value::String(s))
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<(), E> {
+        self.tape.push(Node::String(s));
+        Ok(())
     }
 
-    fn visit_str<E>(self, s: &str) -> Result<Value<'a>, E> {
-        Ok(Value::String(self.0.alloc_str(s)))
+    fn visit_str<E>(self, s: &str) -> Result<(), E> {
+        self.tape.push(Node::String(self.arena.alloc_str(s)));
+        Ok(())
     }
 
-    fn visit_unit<E>(self) -> Result<Value<'a>, E> {
-        Ok(Value::Null)
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.tape.push(NULL);
+        Ok(())
     }
 
-    fn visit_none<E>(self) -> Result<Value<'a>, E> {
-        Ok(Value::Null)
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.tape.push(NULL);
+        Ok(())
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value<'a>, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         self.deserialize(deserializer)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'a>, A::Error> {
-        let mut elements = ArenaVec::new_in(self.0);
-        while let Some(element) = seq.next_element_seed(self)? {
-            elements.push(element);
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let at = self.tape.len();
+        self.tape.push(NULL);
+        let mut len = 0;
+        while seq.next_element_seed(self.again())?.is_some() {
+            len += 1;
         }
-        Ok(Value::Array(elements.into_bump_slice()))
+        close(self.tape, at, |count| Node::Array { len, count });
+        Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'a>, A::Error> {
-        // JSON gives no size hint; most objects of an item have a handful of members.
-        let mut members = ArenaVec::with_capacity_in(8, self.0);
-        while let Some(key) = map.next_key_seed(Key(self.0))? {
-            members.push((key, map.next_value_seed(self)?));
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let at = self.tape.len();
+        self.tape.push(NULL);
+        let mut len = 0;
+        while let Some(key) = map.next_key_seed(Key(self.arena))? {
+            self.tape.push(Node::String(key));
+            map.next_value_seed(self.again())?;
+            len += 1;
         }
-        Ok(Value::Object(Map { members: members.into_bump_slice() }))
+        close(self.tape, at, |count| Node::Object { len, count });
+        Ok(())
     }
 }
 
@@ -327,12 +592,12 @@ fn looks_like_json(text: &str) -> bool {
 }
 
 /// Follows object keys from `value`; `None` as soon as one is missing or not an object.
-pub fn path<'v, 'a>(value: &'v Value<'a>, keys: &[&str]) -> Option<&'v Value<'a>> {
-    keys.iter().try_fold(value, |current, key| current.get(key))
+pub fn path<'a>(value: &Value<'a>, keys: &[&str]) -> Option<Value<'a>> {
+    keys.iter().try_fold(*value, |current, key| current.get(key))
 }
 
 /// A string, or a number rendered as text (ids sometimes arrive as numbers).
-pub fn text<'a>(value: &Value<'a>) -> Option<Cow<'a, str>> {
+pub fn text(value: Value<'_>) -> Option<Cow<'_, str>> {
     match value {
         Value::String(s) => Some(Cow::Borrowed(s)),
         Value::Number(n) => Some(Cow::Owned(n.to_string())),
@@ -341,7 +606,7 @@ pub fn text<'a>(value: &Value<'a>) -> Option<Cow<'a, str>> {
 }
 
 /// [`text`] that lives as long as the value: a number's text is kept in `arena`.
-pub fn text_in<'a>(value: &Value<'a>, arena: &'a Bump) -> Option<&'a str> {
+pub fn text_in<'a>(value: Value<'a>, arena: &'a Bump) -> Option<&'a str> {
     text(value).map(|text| match text {
         Cow::Borrowed(s) => s,
         Cow::Owned(s) => &*arena.alloc_str(&s),
@@ -349,9 +614,9 @@ pub fn text_in<'a>(value: &Value<'a>, arena: &'a Bump) -> Option<&'a str> {
 }
 
 /// `true`/`false`, or the strings `"true"`/`"false"` in any case.
-pub fn flag(value: &Value<'_>) -> Option<bool> {
+pub fn flag(value: Value<'_>) -> Option<bool> {
     match value {
-        Value::Bool(b) => Some(*b),
+        Value::Bool(b) => Some(b),
         Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
         Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
         _ => None,
@@ -359,7 +624,7 @@ pub fn flag(value: &Value<'_>) -> Option<bool> {
 }
 
 /// The elements of a list, a single non-null value as a one-element list, nothing for null.
-pub fn one_or_many<'v, 'a>(value: Option<&'v Value<'a>>) -> Vec<&'v Value<'a>> {
+pub fn one_or_many(value: Option<Value<'_>>) -> Vec<Value<'_>> {
     match value {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items.iter().collect(),
@@ -368,21 +633,21 @@ pub fn one_or_many<'v, 'a>(value: Option<&'v Value<'a>>) -> Vec<&'v Value<'a>> {
 }
 
 /// Like [`one_or_many`], keeping only string elements.
-pub fn strings<'v>(value: Option<&'v Value<'_>>) -> Vec<&'v str> {
+pub fn strings(value: Option<Value<'_>>) -> Vec<&str> {
     one_or_many(value).into_iter().filter_map(Value::as_str).collect()
 }
 
 /// A non-empty, non-blank string.
-pub fn non_blank<'v>(value: Option<&'v Value<'_>>) -> Option<&'v str> {
+pub fn non_blank(value: Option<Value<'_>>) -> Option<&str> {
     value.and_then(Value::as_str).filter(|s| !s.trim().is_empty())
 }
 
 /// Decodes an IAM policy document. Config delivers them RFC 3986 percent-encoded; some
 /// producers give plain JSON text or an already-decoded object. `+` is kept as `+`.
 /// A decoded document is kept in `arena`.
-pub fn policy_document<'a>(value: &Value<'a>, arena: &'a Bump) -> Result<Value<'a>, String> {
+pub fn policy_document<'a>(value: Value<'a>, arena: &'a Bump) -> Result<Value<'a>, String> {
     match value {
-        Value::Object(_) | Value::Array(_) => Ok(value.clone()),
+        Value::Object(_) | Value::Array(_) => Ok(value),
         Value::String(text) => {
             let trimmed = text.trim();
             let decoded: &'a str = if trimmed.starts_with(['{', '[']) {
@@ -473,19 +738,39 @@ mod tests {
     }
 
     #[test]
+    fn lookups_step_over_the_values_they_pass() {
+        let text = br#"{"a": {"x": [1, {"y": 2}], "z": {}}, "b": [[], [3, [4]]], "c": "last", "a": {"x": 5}}"#;
+        let arena = Bump::new();
+        let fast = simd::parse(text, &arena).expect("the fast path reads this");
+        let reference = Value::parse_with_serde_json(text, &arena).expect("valid JSON");
+        for value in [fast, reference] {
+            assert_eq!(value.get("c"), Some(Value::String("last")));
+            assert_eq!(path(&value, &["a", "x"]).and_then(Value::as_i64), Some(5), "the later `a` wins");
+            assert_eq!(path(&value, &["a", "z"]), None);
+            let Some(Value::Array(b)) = value.get("b") else { panic!("`b` is an array") };
+            let lengths: Vec<Option<usize>> = b.iter().map(|e| if let Value::Array(l) = e { Some(l.len()) } else { None }).collect();
+            assert_eq!((b.len(), lengths), (2, vec![Some(0), Some(2)]));
+            let map = value.as_object().expect("an object");
+            let mapped = map.map_values(&arena, |v| v.get("x").unwrap_or(v));
+            assert_eq!(Value::Object(mapped), json!({"a": 5, "b": [[], [3, [4]]], "c": "last"}));
+            assert_eq!(mapped.get("b"), value.get("b"), "containers keep their insides when copied");
+        }
+    }
+
+    #[test]
     fn percent_decoding_keeps_plus() {
         let arena = Bump::new();
-        let doc = policy_document(&json!("%7B%22a%22%3A%22x+y%22%7D"), &arena).unwrap_or_default();
+        let doc = policy_document(json!("%7B%22a%22%3A%22x+y%22%7D"), &arena).unwrap_or_default();
         assert_eq!(doc, json!({"a": "x+y"}));
-        let plain = policy_document(&json!("{\"a\":1}"), &arena).unwrap_or_default();
+        let plain = policy_document(json!("{\"a\":1}"), &arena).unwrap_or_default();
         assert_eq!(plain, json!({"a": 1}));
-        assert!(policy_document(&json!("%7Bnot json"), &arena).is_err());
+        assert!(policy_document(json!("%7Bnot json"), &arena).is_err());
     }
 
     #[test]
     fn flags_accept_strings() {
-        assert_eq!(flag(&json!("TRUE")), Some(true));
-        assert_eq!(flag(&json!(false)), Some(false));
-        assert_eq!(flag(&json!(1)), None);
+        assert_eq!(flag(json!("TRUE")), Some(true));
+        assert_eq!(flag(json!(false)), Some(false));
+        assert_eq!(flag(json!(1)), None);
     }
 }

@@ -32,7 +32,7 @@ fn collect<'a>(document: Value<'a>, level: usize, arena: &'a Bump, found: &mut V
         return Err(format!("more than {MAX_WRAPPING} levels of wrapping around the items"));
     }
     match decode_embedded(document, arena) {
-        Value::Array(elements) => elements.iter().try_for_each(|e| collect(e.clone(), level + 1, arena, found)),
+        Value::Array(elements) => elements.iter().try_for_each(|e| collect(e, level + 1, arena, found)),
         Value::Object(map) => collect_object(map, level, arena, found),
         other => Err(format!("expected an object or array, found {}", kind(&other))),
     }
@@ -41,30 +41,30 @@ fn collect<'a>(document: Value<'a>, level: usize, arena: &'a Bump, found: &mut V
 fn collect_object<'a>(map: Map<'a>, level: usize, arena: &'a Bump, found: &mut Vec<Found<'a>>) -> Result<(), String> {
     for key in ["configurationItems", "baseConfigurationItems", "Results"] {
         if let Some(list) = map.get(key) {
-            let Value::Array(items) = decode_embedded(list.clone(), arena) else {
+            let Value::Array(items) = decode_embedded(list, arena) else {
                 return Err(format!("`{key}` must be an array"));
             };
-            found.extend(items.iter().map(|i| Found::Item(i.clone())));
+            found.extend(items.iter().map(Found::Item));
             return Ok(());
         }
     }
     if let Some(data) = map.get("data").filter(|d| d.is_object()) {
         // A boto3 response recorded by placebo: {"status_code": 200, "data": {...}}.
-        return collect(data.clone(), level + 1, arena, found);
+        return collect(data, level + 1, arena, found);
     }
     if let Some(Value::Array(messages)) = map.get("Messages") {
         // SQS ReceiveMessage output: each Body holds an SNS envelope.
-        for message in *messages {
-            let body = message.get("Body").cloned().ok_or("an SQS message has no Body")?;
+        for message in messages.iter() {
+            let body = message.get("Body").ok_or("an SQS message has no Body")?;
             collect(body, level + 1, arena, found)?;
         }
         return Ok(());
     }
     if let Some(message) = map.get("Message") {
-        return collect(message.clone(), level + 1, arena, found);
+        return collect(message, level + 1, arena, found);
     }
     if let Some(event) = map.get("invokingEvent") {
-        return collect(event.clone(), level + 1, arena, found);
+        return collect(event, level + 1, arena, found);
     }
     if let Some(message_type) = map.get("messageType").and_then(Value::as_str) {
         return notification(message_type, map, arena, found);
@@ -85,8 +85,8 @@ fn collect_object<'a>(map: Map<'a>, level: usize, arena: &'a Bump, found: &mut V
 
 fn notification<'a>(message_type: &str, map: Map<'a>, arena: &'a Bump, found: &mut Vec<Found<'a>>) -> Result<(), String> {
     match message_type {
-        "ConfigurationItemChangeNotification" => match map.get("configurationItem").map(|item| decode_embedded(item.clone(), arena)) {
-            Some(Value::Array(items)) => found.extend(items.iter().cloned().map(Found::Item)),
+        "ConfigurationItemChangeNotification" => match map.get("configurationItem").map(|item| decode_embedded(item, arena)) {
+            Some(Value::Array(items)) => found.extend(items.iter().map(Found::Item)),
             Some(item @ Value::Object(_)) => found.push(Found::Item(item)),
             _ => return Err("a change notification without a configurationItem".to_owned()),
         },

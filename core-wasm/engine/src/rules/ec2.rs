@@ -60,7 +60,7 @@ fn public_ip(config: &Value<'_>) -> Outcome {
 /// The public address an `association` holds: `publicIp`, or `carrierIp` (a Wavelength carrier
 /// address, reachable from outside the VPC just the same). Both spellings occur: Config's
 /// camelCase and the EC2 API's PascalCase (describe-instances output fed as items).
-fn association_address<'v>(holder: &'v Value<'_>) -> Option<(&'static str, &'v str)> {
+fn association_address<'a>(holder: &Value<'a>) -> Option<(&'static str, &'a str)> {
     let association = holder.get("association").or_else(|| holder.get("Association"))?;
     [("publicIp", "PublicIp"), ("carrierIp", "CarrierIp")]
         .into_iter()
@@ -179,7 +179,7 @@ fn exposed_admin_port(permission: &Value<'_>) -> Option<i64> {
 
 /// Every source range of a permission: `ipv4Ranges[].cidrIp`, legacy `ipRanges[]` strings and
 /// `ipv6Ranges[].cidrIpv6`.
-fn source_ranges<'v>(permission: &'v Value<'_>) -> impl Iterator<Item = &'v str> {
+fn source_ranges<'a>(permission: &Value<'a>) -> impl Iterator<Item = &'a str> + use<'a> {
     let ipv4 = one_or_many(permission.get("ipv4Ranges")).into_iter().filter_map(|r| r.get("cidrIp")?.as_str());
     let legacy = strings(permission.get("ipRanges")).into_iter();
     let ipv6 = one_or_many(permission.get("ipv6Ranges")).into_iter().filter_map(|r| r.get("cidrIpv6")?.as_str());

@@ -31,7 +31,7 @@ pub fn checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
 
 fn documents<'a>(item: &ConfigItem<'a>) -> Result<Documents<'a>, Outcome> {
     let config = &item.configuration;
-    let mut sources: Vec<(String, &Value<'a>)> = Vec::new();
+    let mut sources: Vec<(String, Value<'a>)> = Vec::new();
     if item.resource_type == "AWS::IAM::Policy" {
         let versions = one_or_many(config.get("policyVersionList"));
         let default = versions.iter().enumerate().find(|(_, v)| v.get("isDefaultVersion").and_then(flag) == Some(true));
@@ -39,7 +39,7 @@ fn documents<'a>(item: &ConfigItem<'a>) -> Result<Documents<'a>, Outcome> {
             return Err(Outcome::new(Status::InsufficientData, "configuration.policyVersionList", "no policy version is marked as the default"));
         };
         let at = format!("configuration.policyVersionList[{i}].document");
-        sources.push((at, version.get("document").unwrap_or(&Value::Null)));
+        sources.push((at, version.get("document").unwrap_or_default()));
     } else {
         let list = match item.resource_type {
             "AWS::IAM::Role" => "rolePolicyList",
@@ -47,7 +47,7 @@ fn documents<'a>(item: &ConfigItem<'a>) -> Result<Documents<'a>, Outcome> {
             _ => "groupPolicyList",
         };
         for (i, inline) in one_or_many(config.get(list)).into_iter().enumerate() {
-            sources.push((format!("configuration.{list}[{i}].policyDocument"), inline.get("policyDocument").unwrap_or(&Value::Null)));
+            sources.push((format!("configuration.{list}[{i}].policyDocument"), inline.get("policyDocument").unwrap_or_default()));
         }
     }
     let mut docs = Documents { decoded: Vec::new(), unreadable: None };
@@ -87,7 +87,7 @@ fn evaluate_policy_rule(id: &str, docs: &Documents<'_>) -> Outcome {
 
 /// Rule pack 1.1.0: `NotResource` with every action is administrative too (everything but a
 /// few ARNs is still everything), and `**`-style spellings of the full wildcard count.
-fn admin_access(s: &Statement<'_, '_>) -> Option<Outcome> {
+fn admin_access(s: &Statement<'_>) -> Option<Outcome> {
     if !s.actions().iter().any(|a| is_every_action(a)) {
         return None;
     }
@@ -110,7 +110,7 @@ fn is_every_action(action: &str) -> bool {
 }
 
 /// Rule pack 1.1.0: `service:` followed only by `*` characters (`s3:*`, `s3:**`).
-fn wildcard_service_action(s: &Statement<'_, '_>) -> Option<Outcome> {
+fn wildcard_service_action(s: &Statement<'_>) -> Option<Outcome> {
     let action = s.actions().into_iter().find(|a| {
         a.split_once(':').is_some_and(|(service, rest)| {
             !rest.is_empty()

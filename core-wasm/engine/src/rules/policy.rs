@@ -3,21 +3,21 @@
 use crate::value::{Value, one_or_many, strings};
 
 /// One statement of a policy document, with the JSON path it was found at.
-pub struct Statement<'v, 'a> {
+pub struct Statement<'a> {
     /// The statement object.
-    pub body: &'v Value<'a>,
+    pub body: Value<'a>,
     /// JSON path of the statement, e.g. `configuration.rolePolicyList[0].policyDocument.Statement[1]`.
     pub path: String,
 }
 
 /// Every statement of a decoded document. `Statement` may be one object or a list, and a
 /// document may itself be a list of documents (some producers wrap it).
-pub fn statements<'v, 'a>(document: &'v Value<'a>, base: &str) -> Vec<Statement<'v, 'a>> {
-    match document {
+pub fn statements<'a>(document: &Value<'a>, base: &str) -> Vec<Statement<'a>> {
+    match *document {
         Value::Array(documents) => documents
             .iter()
             .enumerate()
-            .flat_map(|(i, doc)| statements(doc, &format!("{base}[{i}]")))
+            .flat_map(|(i, doc)| statements(&doc, &format!("{base}[{i}]")))
             .collect(),
         Value::Object(map) => match map.get("Statement") {
             Some(Value::Array(list)) => list
@@ -32,7 +32,7 @@ pub fn statements<'v, 'a>(document: &'v Value<'a>, base: &str) -> Vec<Statement<
     }
 }
 
-impl Statement<'_, '_> {
+impl Statement<'_> {
     fn effect_is(&self, effect: &str) -> bool {
         self.body.get("Effect").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case(effect))
     }
@@ -79,7 +79,7 @@ impl Statement<'_, '_> {
     /// Whether the principal is everyone: `"*"`, `{"AWS": "*"}` or `{"AWS": [..., "*", ...]}`.
     pub fn principal_is_public(&self) -> bool {
         match self.body.get("Principal") {
-            Some(Value::String(p)) => *p == "*",
+            Some(Value::String(p)) => p == "*",
             Some(Value::Object(map)) => strings(map.get("AWS")).contains(&"*"),
             Some(Value::Array(list)) => list.iter().any(|p| p.as_str() == Some("*")),
             _ => false,

@@ -26,7 +26,7 @@ pub struct PublicAccessFlags {
 const FLAG_NAMES: [&str; 4] = ["blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"];
 
 impl PublicAccessFlags {
-    fn read(value: Option<&Value<'_>>) -> Self {
+    fn read(value: Option<Value<'_>>) -> Self {
         let get = |name: &str| value.and_then(|v| v.get(name)).and_then(flag);
         Self {
             block_public_acls: get("blockPublicAcls"),
@@ -43,7 +43,7 @@ impl PublicAccessFlags {
 
 /// Flags of an `AWS::S3::AccountPublicAccessBlock` item.
 pub fn account_flags(item: &ConfigItem<'_>) -> PublicAccessFlags {
-    PublicAccessFlags::read(Some(&item.configuration))
+    PublicAccessFlags::read(Some(item.configuration))
 }
 
 const SUPP: &str = "supplementaryConfiguration";
@@ -62,7 +62,7 @@ pub fn bucket_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
     ]
 }
 
-fn sse_kms(config: Option<&Value<'_>>) -> Outcome {
+fn sse_kms(config: Option<Value<'_>>) -> Outcome {
     let base = format!("{SUPP}.ServerSideEncryptionConfiguration.rules");
     let rules = one_or_many(config.and_then(|c| c.get("rules")));
     let algorithms: Vec<(String, &str)> = rules
@@ -99,12 +99,12 @@ pub fn resolve_public_access(bucket: &PublicAccessFlags, account: Option<&Public
     }
 }
 
-fn public_grant(acl: Option<&Value<'_>>) -> Option<(String, String)> {
+fn public_grant(acl: Option<Value<'_>>) -> Option<(String, String)> {
     let grants = one_or_many(acl.and_then(|a| a.get("grantList")));
     grants.iter().enumerate().find_map(|(i, grant)| {
         let grantee = grant.get("grantee")?;
         let group = match grantee {
-            Value::String(s) if *s == "AllUsers" || *s == "AuthenticatedUsers" => (*s).to_owned(),
+            Value::String(s) if s == "AllUsers" || s == "AuthenticatedUsers" => s.to_owned(),
             Value::Object(map) => map.values().filter_map(Value::as_str).find(|v| *v == ALL_USERS || *v == AUTHENTICATED_USERS)?.rsplit('/').next()?.to_owned(),
             _ => return None,
         };
@@ -123,7 +123,7 @@ pub fn resolve_acl(public_grant: Option<(String, String)>, bucket_ignore: Option
     }
 }
 
-fn ssl_only<'a>(bucket_policy: Option<&Value<'a>>, arena: &'a Bump) -> Outcome {
+fn ssl_only<'a>(bucket_policy: Option<Value<'a>>, arena: &'a Bump) -> Outcome {
     let at = "supplementaryConfiguration.BucketPolicy.policyText";
     let Some(text) = bucket_policy.and_then(|p| p.get("policyText")).filter(|t| !t.is_null()) else {
         return Outcome::new(Status::NonCompliant, at, "the bucket has no policy, so plain HTTP is allowed");
@@ -144,7 +144,7 @@ fn ssl_only<'a>(bucket_policy: Option<&Value<'a>>, arena: &'a Bump) -> Outcome {
     }
 }
 
-fn versioning(config: Option<&Value<'_>>) -> Outcome {
+fn versioning(config: Option<Value<'_>>) -> Outcome {
     let at = "supplementaryConfiguration.BucketVersioningConfiguration.status";
     match config.and_then(|c| c.get("status")).and_then(Value::as_str) {
         Some("Enabled") => Outcome::new(Status::Compliant, at, "versioning is enabled"),
@@ -153,7 +153,7 @@ fn versioning(config: Option<&Value<'_>>) -> Outcome {
     }
 }
 
-fn logging(config: Option<&Value<'_>>) -> Outcome {
+fn logging(config: Option<Value<'_>>) -> Outcome {
     let at = "supplementaryConfiguration.BucketLoggingConfiguration.destinationBucketName";
     match non_blank(config.and_then(|c| c.get("destinationBucketName"))) {
         Some(target) => Outcome::new(Status::Compliant, at, format!("access logs go to {target}")),

@@ -1,7 +1,7 @@
 //! The fast path of [`Value::parse`]: simdjson's algorithm (the `simd-json` crate: AVX2 or SSE4.2
 //! natively, chosen at run time; wasm `simd128` in the component) finds the structure of an item
-//! sixteen or thirty-two bytes at a time and writes a tape, which is copied into the arena as a
-//! [`Value`].
+//! sixteen or thirty-two bytes at a time and writes a tape, which is copied into the arena as it
+//! is: [`Value`] reads that tape, no value is built.
 //!
 //! `serde_json` stays the definition of what the engine reads: this path answers only where it
 //! is known to agree with `serde_json`, and returns `None` — leaving the text to `serde_json` — for
@@ -18,10 +18,9 @@
 use std::cell::RefCell;
 
 use bumpalo::Bump;
-use bumpalo::collections::Vec as ArenaVec;
 use simd_json::{Buffers, Node, StaticNode, Tape};
 
-use super::{Map, Value};
+use super::{Value, extent, root};
 
 /// Containers nested deeper than this are left to `serde_json`; Config items nest about ten deep.
 const MAX_DEPTH: usize = 64;
@@ -44,10 +43,9 @@ pub(super) fn parse<'a>(bytes: &[u8], arena: &'a Bump) -> Option<Value<'a>> {
         let buffers = buffers.get_or_insert_with(|| Buffers::with_max_depth(len, MAX_DEPTH));
         let mut tape: Tape<'a> = std::mem::replace(kept, Tape(Vec::new())).reset();
         let value = simd_json::fill_tape_padded(input, len, buffers, &mut tape).ok().and_then(|()| {
-            let mut builder = Builder { nodes: &tape.0, at: 0, arena, zero: false };
-            let value = builder.value()?;
-            let whole = builder.at == tape.0.len();
-            (whole && !(builder.zero && negative_zero(bytes, buffers.structural_indexes()))).then_some(value)
+            let (nodes, zero) = copy(&tape, arena)?;
+            let whole = nodes.first().is_some_and(|first| extent(first) == nodes.len());
+            (whole && !(zero && negative_zero(bytes, buffers.structural_indexes()))).then(|| root(nodes))
         });
         *kept = tape.reset();
         value
@@ -62,50 +60,18 @@ fn negative_zero(bytes: &[u8], structurals: &[u32]) -> bool {
     })
 }
 
-/// Copies a tape into the arena as a [`Value`].
-struct Builder<'t, 'a> {
-    nodes: &'t [Node<'a>],
-    at: usize,
-    arena: &'a Bump,
-    /// Whether an integer zero was read (then `-0` has to be ruled out).
-    zero: bool,
-}
-
-impl<'a> Builder<'_, 'a> {
-    fn value(&mut self) -> Option<Value<'a>> {
-        let node = *self.nodes.get(self.at)?;
-        self.at += 1;
-        Some(match node {
-            Node::String(s) => Value::String(s),
-            Node::Static(StaticNode::Null) => Value::Null,
-            Node::Static(StaticNode::Bool(b)) => Value::Bool(b),
-            Node::Static(StaticNode::I64(n)) => {
-                self.zero |= n == 0;
-                Value::Number(n.into())
-            }
-            Node::Static(StaticNode::U64(n)) => {
-                self.zero |= n == 0;
-                Value::Number(n.into())
-            }
+/// Copies a tape into the arena, and says whether it holds an integer zero (then `-0` has to
+/// be ruled out); `None` for a float, which is `serde_json`'s to read.
+fn copy<'a>(tape: &Tape<'a>, arena: &'a Bump) -> Option<(&'a [Node<'a>], bool)> {
+    let mut zero = false;
+    for node in &tape.0 {
+        match node {
+            Node::Static(StaticNode::I64(0) | StaticNode::U64(0)) => zero = true,
             // Floats (and wider integers, were simd-json's 128-bit feature ever on) are
             // serde_json's to read.
+            Node::Static(StaticNode::I64(_) | StaticNode::U64(_) | StaticNode::Bool(_) | StaticNode::Null) | Node::String(_) | Node::Array { .. } | Node::Object { .. } => {}
             Node::Static(_) => return None,
-            Node::Array { len, .. } => {
-                let mut elements = ArenaVec::with_capacity_in(len, self.arena);
-                for _ in 0..len {
-                    elements.push(self.value()?);
-                }
-                Value::Array(elements.into_bump_slice())
-            }
-            Node::Object { len, .. } => {
-                let mut members = ArenaVec::with_capacity_in(len, self.arena);
-                for _ in 0..len {
-                    let Node::String(key) = *self.nodes.get(self.at)? else { return None };
-                    self.at += 1;
-                    members.push((key, self.value()?));
-                }
-                Value::Object(Map { members: members.into_bump_slice() })
-            }
-        })
+        }
     }
+    Some((arena.alloc_slice_copy(&tape.0), zero))
 }
