@@ -172,7 +172,7 @@ impl Splitter {
         if self.offset < 3 {
             return 0; // the byte order mark check looks at single bytes
         }
-        let (end, state) = run(bytes, base, Lexical { depth: self.depth, in_string: self.in_string, escaped: self.escaped }, BLOCKS);
+        let (end, state) = run(bytes, base, Lexical { depth: self.depth, in_string: self.in_string, escaped: self.escaped }, true);
         (self.depth, self.in_string, self.escaped) = (state.depth, state.in_string, state.escaped);
         end
     }
@@ -417,14 +417,6 @@ impl Splitter {
     }
 }
 
-/// Whether elements are read sixteen bytes at a time: in the component, where wasm SIMD finds
-/// a block's quotes, brackets and commas in a few instructions, and under the fuzzer (with the
-/// portable masks), so that the way the component reads is what gets fuzzed. The native engine
-/// keeps the byte loop: the x86 instructions for the masks are `unsafe` to call here (the
-/// engine has no unsafe code), and the portable loop building them costs more than the byte
-/// loop (2,000 items: 92.6 M instructions → 166.4 M).
-const BLOCKS: bool = cfg!(any(all(target_arch = "wasm32", target_feature = "simd128"), fuzzing));
-
 /// Where the splitter is inside an element: its bracket depth, and whether it is in a string
 /// just after a backslash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -548,32 +540,15 @@ struct Masks {
 }
 
 impl Masks {
-    /// On wasm SIMD: eleven vector operations (`{`/`[` and `}`/`]` differ only in bit 5).
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    /// Eleven vector operations (`{`/`[` and `}`/`]` differ only in bit 5): SSE2 natively,
+    /// simd128 in the component, NEON on arm64, a loop elsewhere (the `wide` crate picks).
     #[inline(always)]
     fn of(chunk: &[u8; 16]) -> Self {
-        use core::arch::wasm32::{u8x16, u8x16_bitmask, u8x16_eq, u8x16_splat, v128, v128_or};
-        let [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p] = *chunk;
-        let bytes = u8x16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p);
-        let folded = v128_or(bytes, u8x16_splat(0x20));
-        let bits = |v: v128, byte: u8| u32::from(u8x16_bitmask(u8x16_eq(v, u8x16_splat(byte))));
+        use wide::u8x16;
+        let bytes = u8x16::new(*chunk);
+        let folded = bytes | u8x16::splat(0x20);
+        let bits = |v: u8x16, byte: u8| v.simd_eq(u8x16::splat(byte)).to_bitmask();
         Masks { quote: bits(bytes, b'"'), backslash: bits(bytes, b'\\'), open: bits(folded, b'{'), close: bits(folded, b'}'), comma: bits(bytes, b',') }
-    }
-
-    /// Elsewhere, a loop: what the tests check the block reading with (see [`BLOCKS`]).
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    #[inline(always)]
-    fn of(chunk: &[u8; 16]) -> Self {
-        let mut m = Masks { quote: 0, backslash: 0, open: 0, close: 0, comma: 0 };
-        for (k, &byte) in chunk.iter().enumerate() {
-            let folded = byte | 0x20;
-            m.quote |= u32::from(byte == b'"') << k;
-            m.backslash |= u32::from(byte == b'\\') << k;
-            m.open |= u32::from(folded == b'{') << k;
-            m.close |= u32::from(folded == b'}') << k;
-            m.comma |= u32::from(byte == b',') << k;
-        }
-        m
     }
 }
 
