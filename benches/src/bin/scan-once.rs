@@ -10,6 +10,8 @@
 //!     target/release/scan-once 2000 snapshot json   # the JSON report of that scan (or: html)
 //! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='scan_once::hand_over' \
 //!     target/release/scan-once 2000 snapshot handover   # a second scan's state taken in by the first
+//! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='scan_once::scan' \
+//!     target/release/scan-once file snapshot.json       # a file of your own (read before counting)
 //! ```
 //!
 //! callgrind prints `Collected : N`, the instructions of the toggled function alone (generating
@@ -68,6 +70,14 @@ fn scan_two_and_hand_over(resources: u64, shape: Shape) -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
+    if std::env::args().nth(1).as_deref() == Some("file") {
+        let path = args.nth(1).ok_or_else(|| anyhow::anyhow!("usage: scan-once file PATH"))?;
+        let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {path}: {e}"))?;
+        let start = std::time::Instant::now();
+        let report = scan(&bytes)?;
+        println!("scanned {} items ({} bytes) in {:?}", report.input.items, bytes.len(), start.elapsed());
+        return Ok(());
+    }
     let resources: u64 = args.next().as_deref().unwrap_or("2000").parse()?;
     let shape = match args.next().as_deref().unwrap_or("snapshot") {
         "snapshot" => Shape::Snapshot,
