@@ -58,6 +58,15 @@ impl Number {
             N::Float(f) => f,
         }
     }
+
+    /// The number as a tape node.
+    fn node(self) -> Node<'static> {
+        Node::Static(match self.0 {
+            N::PosInt(n) => StaticNode::U64(n),
+            N::NegInt(n) => StaticNode::I64(n),
+            N::Float(f) => StaticNode::F64(f),
+        })
+    }
 }
 
 impl From<i64> for Number {
@@ -84,17 +93,6 @@ impl fmt::Display for Number {
             N::Float(x) => serde_json::Number::from_f64(x).ok_or(fmt::Error)?,
         };
         fmt::Display::fmt(&number, f)
-    }
-}
-
-impl Number {
-    /// The number as a tape node.
-    fn node(self) -> StaticNode {
-        match self.0 {
-            N::PosInt(n) => StaticNode::U64(n),
-            N::NegInt(n) => StaticNode::I64(n),
-            N::Float(f) => StaticNode::F64(f),
-        }
     }
 }
 
@@ -278,7 +276,7 @@ fn push_value<'a>(tape: &mut ArenaVec<'_, Node<'a>>, value: Value<'a>) {
     let (header, inside) = match value {
         Value::Null => (Node::Static(StaticNode::Null), &[][..]),
         Value::Bool(b) => (Node::Static(StaticNode::Bool(b)), &[][..]),
-        Value::Number(n) => (Node::Static(n.node()), &[][..]),
+        Value::Number(n) => (n.node(), &[][..]),
         Value::String(s) => (Node::String(s), &[][..]),
         Value::Array(list) => (Node::Array { len: list.len, count: list.nodes.len() }, list.nodes),
         Value::Object(map) => (Node::Object { len: map.len, count: map.nodes.len() }, map.nodes),
@@ -329,19 +327,18 @@ impl<'a> Value<'a> {
     /// A copy of a `serde_json` value, kept in `arena`.
     pub fn from_json(value: &serde_json::Value, arena: &'a Bump) -> Value<'a> {
         fn push<'a>(tape: &mut ArenaVec<'a, Node<'a>>, value: &serde_json::Value, arena: &'a Bump) {
-            let at = tape.len();
             match value {
                 serde_json::Value::Null => tape.push(NULL),
                 serde_json::Value::Bool(b) => tape.push(Node::Static(StaticNode::Bool(*b))),
                 serde_json::Value::Number(n) => tape.push(number_node(n)),
                 serde_json::Value::String(s) => tape.push(Node::String(arena.alloc_str(s))),
                 serde_json::Value::Array(a) => {
-                    tape.push(NULL);
+                    let at = open(tape);
                     a.iter().for_each(|v| push(tape, v, arena));
                     close(tape, at, |count| Node::Array { len: a.len(), count });
                 }
                 serde_json::Value::Object(m) => {
-                    tape.push(NULL);
+                    let at = open(tape);
                     for (k, v) in m {
                         tape.push(Node::String(arena.alloc_str(k)));
                         push(tape, v, arena);
@@ -400,12 +397,17 @@ const NULL: Node<'static> = Node::Static(StaticNode::Null);
 
 /// A `serde_json` number as a node (a float `serde_json` holds is always finite).
 fn number_node(n: &serde_json::Number) -> Node<'static> {
-    match (n.as_u64(), n.as_i64(), n.as_f64()) {
-        (Some(u), _, _) => Node::Static(StaticNode::U64(u)),
-        (None, Some(i), _) => Node::Static(StaticNode::I64(i)),
-        (None, None, Some(f)) => Number::from_f64(f).map_or(NULL, |n| Node::Static(n.node())),
-        (None, None, None) => NULL,
-    }
+    n.as_u64()
+        .map(Number::from)
+        .or_else(|| n.as_i64().map(Number::from))
+        .or_else(|| n.as_f64().and_then(Number::from_f64))
+        .map_or(NULL, Number::node)
+}
+
+/// Starts a container on a tape: its place, kept by a `null` until [`close`] writes its header.
+fn open(tape: &mut ArenaVec<'_, Node<'_>>) -> usize {
+    tape.push(NULL);
+    tape.len() - 1
 }
 
 /// Sets the header of the container that starts at `at`, now that its nodes follow it.
@@ -458,7 +460,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Tape<'_, 'a> {
     }
 
     fn visit_i64<E>(self, n: i64) -> Result<(), E> {
-        self.tape.push(Node::Static(Number::from(n).node()));
+        self.tape.push(Number::from(n).node());
         Ok(())
     }
 
@@ -468,7 +470,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Tape<'_, 'a> {
     }
 
     fn visit_f64<E>(self, n: f64) -> Result<(), E> {
-        self.tape.push(Number::from_f64(n).map_or(NULL, |n| Node::Static(n.node())));
+        self.tape.push(Number::from_f64(n).map_or(NULL, Number::node));
         Ok(())
     }
 
@@ -497,8 +499,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Tape<'_, 'a> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        let at = self.tape.len();
-        self.tape.push(NULL);
+        let at = open(self.tape);
         let mut len = 0;
         while seq.next_element_seed(self.again())?.is_some() {
             len += 1;
@@ -508,8 +509,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Tape<'_, 'a> {
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        let at = self.tape.len();
-        self.tape.push(NULL);
+        let at = open(self.tape);
         let mut len = 0;
         while let Some(key) = map.next_key_seed(Key(self.arena))? {
             self.tape.push(Node::String(key));
@@ -632,9 +632,13 @@ pub fn one_or_many(value: Option<Value<'_>>) -> Vec<Value<'_>> {
     }
 }
 
-/// Like [`one_or_many`], keeping only string elements.
-pub fn strings(value: Option<Value<'_>>) -> Vec<&str> {
-    one_or_many(value).into_iter().filter_map(Value::as_str).collect()
+/// Like [`one_or_many`], keeping only string elements (read in place, nothing collected).
+pub fn strings(value: Option<Value<'_>>) -> impl Iterator<Item = &str> {
+    let (list, single) = match value {
+        Some(Value::Array(items)) => (Some(items.iter()), None),
+        other => (None, other),
+    };
+    list.into_iter().flatten().chain(single).filter_map(Value::as_str)
 }
 
 /// A non-empty, non-blank string.
@@ -653,9 +657,8 @@ pub fn policy_document<'a>(value: Value<'a>, arena: &'a Bump) -> Result<Value<'a
             let decoded: &'a str = if trimmed.starts_with(['{', '[']) {
                 trimmed
             } else {
-                match percent_encoding::percent_decode_str(trimmed).decode_utf8() {
-                    Ok(Cow::Borrowed(plain)) => plain,
-                    Ok(Cow::Owned(decoded)) => arena.alloc_str(&decoded),
+                match percent_decode(trimmed, arena) {
+                    Ok(decoded) => decoded,
                     Err(e) => return Err(format!("percent-decoded document is not UTF-8: {e}")),
                 }
             };
@@ -669,9 +672,77 @@ pub fn policy_document<'a>(value: Value<'a>, arena: &'a Bump) -> Result<Value<'a
     }
 }
 
+/// Percent-decodes `text` exactly as `percent_encoding::percent_decode_str(text).decode_utf8()`
+/// does (`%` and two hex digits is a byte, any other `%` stays as it is; the same error when the
+/// bytes are not UTF-8), in one tight loop into a buffer of the text's length (decoding never
+/// lengthens): a policy document is a few kilobytes of escapes, decoded once per item. The text
+/// itself is the answer when it has no escape; else the decoded text is kept in `arena`.
+fn percent_decode<'a>(text: &'a str, arena: &'a Bump) -> Result<&'a str, std::str::Utf8Error> {
+    fn hex(digit: u8) -> Option<u8> {
+        match digit {
+            b'0'..=b'9' => Some(digit - b'0'),
+            b'a'..=b'f' => Some(digit - b'a' + 10),
+            b'A'..=b'F' => Some(digit - b'A' + 10),
+            _ => None,
+        }
+    }
+    let escape = |high: u8, low: u8| Some(hex(high)? << 4 | hex(low)?);
+    let bytes = text.as_bytes();
+    let first = bytes.windows(3).position(|w| matches!(*w, [b'%', high, low] if escape(high, low).is_some()));
+    let Some(first) = first else { return Ok(text) };
+    let out = arena.alloc_slice_fill_copy(bytes.len(), 0u8);
+    let (plain, rest) = bytes.split_at(first);
+    let (head, tail) = out.split_at_mut(first);
+    head.copy_from_slice(plain);
+    let mut slots = tail.iter_mut();
+    let mut written = first;
+    let mut rest = rest;
+    loop {
+        let (byte, after) = match *rest {
+            [b'%', high, low, ref after @ ..] => match escape(high, low) {
+                Some(byte) => (byte, after),
+                None => (b'%', rest.get(1..).unwrap_or_default()),
+            },
+            [byte, ref after @ ..] => (byte, after),
+            [] => break,
+        };
+        if let Some(slot) = slots.next() {
+            *slot = byte;
+            written += 1;
+        }
+        rest = after;
+    }
+    std::str::from_utf8(out.get(..written).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_decoding_is_percent_encodings() {
+        let arena = Bump::new();
+        let mut cases: Vec<String> = ["", "plain", "%", "%4", "%41", "%%41", "%4%41", "%zz%41", "a%2", "%e2%82%ac", "%E2%82", "%C3%28x", "%ff", "100%", "é%41é", "%7B%22a%22%3A1%7D", "%0a%0A%00"]
+            .iter()
+            .map(|case| (*case).to_owned())
+            .collect();
+        // Every two-character tail after a `%`, from bytes that are and are not hex digits.
+        let alphabet = ["0", "9", "a", "F", "g", "%", "/", ":", "@", "é"];
+        for first in alphabet {
+            for second in alphabet {
+                cases.push(format!("x%{first}{second}y%"));
+            }
+        }
+        for case in &cases {
+            let expected = percent_encoding::percent_decode_str(case).decode_utf8().map(|text| text.into_owned());
+            assert_eq!(percent_decode(case, &arena).map(str::to_owned), expected, "{case:?}");
+        }
+        let encoded = percent_encoding::utf8_percent_encode("{\"Statement\": [\"s3:*\"], \"é\": 1}", percent_encoding::NON_ALPHANUMERIC).to_string();
+        assert_eq!(percent_decode(&encoded, &arena), Ok("{\"Statement\": [\"s3:*\"], \"é\": 1}"));
+        // Text without escapes is its own answer.
+        let plain = "no escapes %zz";
+        assert!(std::ptr::eq(percent_decode(plain, &arena).unwrap_or_default(), plain));
+    }
 
     #[test]
     fn decodes_double_encoded_strings() {

@@ -181,7 +181,7 @@ fn exposed_admin_port(permission: &Value<'_>) -> Option<i64> {
 /// `ipv6Ranges[].cidrIpv6`.
 fn source_ranges<'a>(permission: &Value<'a>) -> impl Iterator<Item = &'a str> + use<'a> {
     let ipv4 = one_or_many(permission.get("ipv4Ranges")).into_iter().filter_map(|r| r.get("cidrIp")?.as_str());
-    let legacy = strings(permission.get("ipRanges")).into_iter();
+    let legacy = strings(permission.get("ipRanges"));
     let ipv6 = one_or_many(permission.get("ipv6Ranges")).into_iter().filter_map(|r| r.get("cidrIpv6")?.as_str());
     ipv4.chain(legacy).chain(ipv6)
 }

@@ -18,7 +18,12 @@ struct Documents<'a> {
 /// Phase-one checks of an IAM policy, role, user or group.
 pub fn checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
     let mut checks: Vec<(&'static str, Check)> = match documents(item) {
-        Ok(docs) => POLICY_RULES.iter().map(|id| (*id, Check::Done(evaluate_policy_rule(id, &docs)))).collect(),
+        Ok(docs) => {
+            // Every policy rule reads the same Allow statements: they are found once.
+            let allowing: Vec<Statement<'_, '_>> =
+                docs.decoded.iter().flat_map(|(at, doc)| statements(doc, at)).filter(Statement::allows).collect();
+            POLICY_RULES.iter().map(|id| (*id, Check::Done(evaluate_policy_rule(id, &docs, &allowing)))).collect()
+        }
         Err(outcome) => POLICY_RULES.iter().map(|id| (*id, Check::Done(outcome.clone()))).collect(),
     };
     match item.resource_type {
@@ -62,13 +67,12 @@ fn documents<'a>(item: &ConfigItem<'a>) -> Result<Documents<'a>, Outcome> {
     Ok(docs)
 }
 
-fn evaluate_policy_rule(id: &str, docs: &Documents<'_>) -> Outcome {
-    let violation = docs.decoded.iter().find_map(|(at, doc)| {
-        statements(doc, at).into_iter().filter(Statement::allows).find_map(|s| match id {
-            "iam-no-admin-access" => admin_access(&s),
-            "iam-no-wildcard-service-actions" => wildcard_service_action(&s),
-            _ => s.has_not_action().then(|| Outcome::new(Status::NonCompliant, format!("{}.NotAction", s.path), "an Allow statement uses NotAction")),
-        })
+/// One policy rule over a resource's documents, given their Allow statements in order.
+fn evaluate_policy_rule(id: &str, docs: &Documents<'_>, allowing: &[Statement<'_, '_>]) -> Outcome {
+    let violation = allowing.iter().find_map(|s| match id {
+        "iam-no-admin-access" => admin_access(s),
+        "iam-no-wildcard-service-actions" => wildcard_service_action(s),
+        _ => s.has_not_action().then(|| Outcome::new(Status::NonCompliant, format!("{}.NotAction", s.path), "an Allow statement uses NotAction")),
     });
     if let Some(outcome) = violation {
         return outcome;
@@ -87,11 +91,11 @@ fn evaluate_policy_rule(id: &str, docs: &Documents<'_>) -> Outcome {
 
 /// Rule pack 1.1.0: `NotResource` with every action is administrative too (everything but a
 /// few ARNs is still everything), and `**`-style spellings of the full wildcard count.
-fn admin_access(s: &Statement<'_>) -> Option<Outcome> {
-    if !s.actions().iter().any(|a| is_every_action(a)) {
+fn admin_access(s: &Statement<'_, '_>) -> Option<Outcome> {
+    if !s.actions().any(is_every_action) {
         return None;
     }
-    if s.resources().contains(&"*") {
+    if s.resources().any(|r| r == "*") {
         return Some(Outcome::new(Status::NonCompliant, format!("{}.Action", s.path), "an Allow statement grants every action on every resource"));
     }
     s.has_not_resource().then(|| {
@@ -110,8 +114,8 @@ fn is_every_action(action: &str) -> bool {
 }
 
 /// Rule pack 1.1.0: `service:` followed only by `*` characters (`s3:*`, `s3:**`).
-fn wildcard_service_action(s: &Statement<'_>) -> Option<Outcome> {
-    let action = s.actions().into_iter().find(|a| {
+fn wildcard_service_action(s: &Statement<'_, '_>) -> Option<Outcome> {
+    let action = s.actions().find(|a| {
         a.split_once(':').is_some_and(|(service, rest)| {
             !rest.is_empty()
                 && rest.bytes().all(|b| b == b'*')

@@ -1,38 +1,66 @@
 //! IAM policy language helpers shared by the IAM rules and the S3 bucket policy rule.
 
+use std::borrow::Cow;
+use std::fmt;
+
 use crate::value::{Value, one_or_many, strings};
 
 /// One statement of a policy document, with the JSON path it was found at.
-pub struct Statement<'a> {
+pub struct Statement<'a, 'p> {
     /// The statement object.
     pub body: Value<'a>,
     /// JSON path of the statement, e.g. `configuration.rolePolicyList[0].policyDocument.Statement[1]`.
-    pub path: String,
+    pub path: StatementPath<'p>,
+}
+
+/// Where a statement was found, written out (with `Display`) only when an outcome names it:
+/// most statements are read and passed over, and a document's statements are read by several
+/// rules.
+#[derive(Clone)]
+pub struct StatementPath<'p> {
+    document: Cow<'p, str>,
+    index: Option<usize>,
+}
+
+impl fmt::Display for StatementPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.Statement", self.document)?;
+        match self.index {
+            Some(i) => write!(f, "[{i}]"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Every statement of a decoded document. `Statement` may be one object or a list, and a
 /// document may itself be a list of documents (some producers wrap it).
-pub fn statements<'a>(document: &Value<'a>, base: &str) -> Vec<Statement<'a>> {
-    match *document {
-        Value::Array(documents) => documents
-            .iter()
-            .enumerate()
-            .flat_map(|(i, doc)| statements(&doc, &format!("{base}[{i}]")))
-            .collect(),
+pub fn statements<'a, 'p>(document: &Value<'a>, base: &'p str) -> Vec<Statement<'a, 'p>> {
+    let mut found = Vec::new();
+    collect(*document, Cow::Borrowed(base), &mut found);
+    found
+}
+
+fn collect<'a, 'p>(document: Value<'a>, base: Cow<'p, str>, found: &mut Vec<Statement<'a, 'p>>) {
+    match document {
+        Value::Array(documents) => {
+            for (i, doc) in documents.iter().enumerate() {
+                collect(doc, Cow::Owned(format!("{base}[{i}]")), found);
+            }
+        }
         Value::Object(map) => match map.get("Statement") {
-            Some(Value::Array(list)) => list
-                .iter()
-                .enumerate()
-                .map(|(i, body)| Statement { body, path: format!("{base}.Statement[{i}]") })
-                .collect(),
-            Some(body @ Value::Object(_)) => vec![Statement { body, path: format!("{base}.Statement") }],
-            _ => Vec::new(),
+            Some(Value::Array(list)) => found.extend(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, body)| Statement { body, path: StatementPath { document: base.clone(), index: Some(i) } }),
+            ),
+            Some(body @ Value::Object(_)) => found.push(Statement { body, path: StatementPath { document: base, index: None } }),
+            _ => {}
         },
-        _ => Vec::new(),
+        _ => {}
     }
 }
 
-impl Statement<'_> {
+impl<'a> Statement<'a, '_> {
     fn effect_is(&self, effect: &str) -> bool {
         self.body.get("Effect").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case(effect))
     }
@@ -48,12 +76,12 @@ impl Statement<'_> {
     }
 
     /// The `Action` values (string or list).
-    pub fn actions(&self) -> Vec<&str> {
+    pub fn actions(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         strings(self.body.get("Action"))
     }
 
     /// The `Resource` values (string or list).
-    pub fn resources(&self) -> Vec<&str> {
+    pub fn resources(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         strings(self.body.get("Resource"))
     }
 
@@ -80,7 +108,7 @@ impl Statement<'_> {
     pub fn principal_is_public(&self) -> bool {
         match self.body.get("Principal") {
             Some(Value::String(p)) => p == "*",
-            Some(Value::Object(map)) => strings(map.get("AWS")).contains(&"*"),
+            Some(Value::Object(map)) => strings(map.get("AWS")).any(|p| p == "*"),
             Some(Value::Array(list)) => list.iter().any(|p| p.as_str() == Some("*")),
             _ => false,
         }

@@ -135,11 +135,11 @@ fn ssl_only<'a>(bucket_policy: Option<Value<'a>>, arena: &'a Bump) -> Outcome {
     let enforcing = statements(&document, at).into_iter().find(|s| {
         s.denies()
             && s.principal_is_public()
-            && s.actions().iter().any(|a| *a == "*" || a.eq_ignore_ascii_case("s3:*"))
+            && s.actions().any(|a| a == "*" || a.eq_ignore_ascii_case("s3:*"))
             && s.condition_values("Bool", "aws:SecureTransport").iter().any(|v| v == "false")
     });
     match enforcing {
-        Some(statement) => Outcome::new(Status::Compliant, statement.path, "the bucket policy denies requests without TLS"),
+        Some(statement) => Outcome::new(Status::Compliant, statement.path.to_string(), "the bucket policy denies requests without TLS"),
         None => Outcome::new(Status::NonCompliant, at, "no Deny statement for aws:SecureTransport = false on s3:*"),
     }
 }
