@@ -1,11 +1,9 @@
 //! `ConfigItem`: one AWS Config configuration item, normalised from any of the shapes Config
 //! produces (delivery files, API responses, SelectResourceConfig projections, events).
 
-use std::collections::BTreeMap;
-
 use bumpalo::Bump;
 
-use crate::value::{Map, Value, decode_embedded, path, text_in};
+use crate::value::{List, Map, Value, decode_embedded, path, text_in};
 
 /// Resource types the engine knows by name. Config sometimes upper-cases them
 /// (`AWS::EC2::VOLUME` in 2014-era notifications), so matching is case-insensitive.
@@ -59,7 +57,7 @@ pub struct ConfigItem<'a> {
     /// Which version of the resource this is.
     pub version: Version,
     /// Tags: the item-level map when present, else `configuration.tags`.
-    pub tags: BTreeMap<&'a str, &'a str>,
+    pub tags: Tags<'a>,
     /// `configuration`, decoded from its JSON string form when needed.
     pub configuration: Value<'a>,
     /// `supplementaryConfiguration`, every value decoded from its JSON string form.
@@ -129,9 +127,15 @@ impl<'a> ConfigItem<'a> {
                 .and_then(|s| s.parse::<u64>().map(u128::from).or_else(|_| s.parse::<u128>()).ok())
                 .unwrap_or(0),
         };
-        let tags = match raw.get("tags") {
-            Some(Value::Object(map)) => map.iter().filter_map(|(k, v)| Some((k, text(v)?))).collect(),
-            _ => tag_list(path(&configuration, &["tags"]), arena),
+        let tags = Tags {
+            source: match raw.get("tags") {
+                Some(Value::Object(map)) => TagSource::Map(map),
+                _ => match path(&configuration, &["tags"]) {
+                    Some(Value::Array(entries)) => TagSource::List(entries),
+                    _ => TagSource::None,
+                },
+            },
+            arena,
         };
         Ok(Some(ConfigItem {
             resource_type,
@@ -189,9 +193,13 @@ impl<'a> Fields<'a> {
         fields
     }
 
-    /// The member `name` (one of the names [`Fields::slot`] knows; `None` for any other).
+    /// The member `name`, which must be one of the names [`Fields::slot`] knows (a debug
+    /// build panics on any other, so a name added to `from_value` but not to the list fails
+    /// every test that reads an item instead of reading as absent).
     fn get(&self, name: &str) -> Option<Value<'a>> {
-        self.0.get(Self::slot(name)?).copied().flatten()
+        let slot = Self::slot(name);
+        debug_assert!(slot.is_some(), "`{name}` is not a field `Fields::slot` knows");
+        self.0.get(slot?).copied().flatten()
     }
 }
 
@@ -260,16 +268,39 @@ fn region_from_zone(zone: Option<&str>) -> Option<&str> {
     (zone.len() > region.len() && region.ends_with(|c: char| c.is_ascii_digit())).then_some(region)
 }
 
-/// `configuration.tags` as a list of `{key, value}` (also `Key`/`Value`, `tagName`/`tagValue`).
-fn tag_list<'a>(value: Option<Value<'a>>, arena: &'a Bump) -> BTreeMap<&'a str, &'a str> {
-    let Some(Value::Array(entries)) = value else { return BTreeMap::new() };
-    entries
-        .iter()
-        .filter_map(|entry| {
-            let pick = |names: [&str; 3]| names.iter().find_map(|n| entry.get(n)).and_then(|v| text_in(v, arena));
-            Some((pick(["key", "Key", "tagName"])?, pick(["value", "Value", "tagValue"]).unwrap_or_default()))
-        })
-        .collect()
+/// An item's tags, looked up where the scan reads them (a criticality tag and the required
+/// tags: a few lookups, so nothing is collected or sorted per item): the item-level map when the
+/// item has one, else `configuration.tags` as a list of `{key, value}` (also `Key`/`Value`,
+/// `tagName`/`tagValue`). A key given twice has its last value; a number stands for its text.
+#[derive(Debug, Clone, Copy)]
+pub struct Tags<'a> {
+    source: TagSource<'a>,
+    /// Where a number's text is kept.
+    arena: &'a Bump,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TagSource<'a> {
+    Map(Map<'a>),
+    List(List<'a>),
+    None,
+}
+
+impl<'a> Tags<'a> {
+    /// The value of tag `key`; a tag whose value is neither text nor a number is absent.
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        match self.source {
+            TagSource::Map(map) => text_in(map.get(key)?, self.arena),
+            TagSource::List(entries) => entries.iter().filter_map(|entry| self.entry(entry)).filter(|(k, _)| *k == key).last().map(|(_, v)| v),
+            TagSource::None => None,
+        }
+    }
+
+    /// One `{key, value}` entry of a tag list: `None` without a key, `""` without a value.
+    fn entry(&self, entry: Value<'a>) -> Option<(&'a str, &'a str)> {
+        let pick = |names: [&str; 3]| names.iter().find_map(|n| entry.get(n)).and_then(|v| text_in(v, self.arena));
+        Some((pick(["key", "Key", "tagName"])?, pick(["value", "Value", "tagValue"]).unwrap_or_default()))
+    }
 }
 
 /// Capture time in microseconds: ISO-8601 text, epoch seconds (old CLI output), or the
@@ -380,7 +411,51 @@ mod tests {
         let item = ConfigItem::from_value(item, crate::value::test_arena()).ok().flatten();
         assert_eq!(item.as_ref().map(|i| i.resource_type), Some("AWS::EC2::Instance"));
         assert_eq!(item.as_ref().map(|i| i.region), Some("us-west-2"));
-        assert_eq!(item.and_then(|i| i.tags.get("A").copied()), Some("map"));
+        assert_eq!(item.and_then(|i| i.tags.get("A")), Some("map"));
+    }
+
+    #[test]
+    fn tags_are_what_a_sorted_map_of_them_said() {
+        // The map the engine built of every item's tags before tags were looked up in place:
+        // the reference for duplicates, numbers, missing keys and values, and other spellings.
+        fn collected<'a>(item: &Value<'a>, arena: &'a Bump) -> std::collections::BTreeMap<&'a str, &'a str> {
+            match item.get("tags") {
+                Some(Value::Object(map)) => map.iter().filter_map(|(k, v)| Some((k, text_in(v, arena)?))).collect(),
+                _ => match path(&item.get("configuration").unwrap_or_default(), &["tags"]) {
+                    Some(Value::Array(entries)) => entries
+                        .iter()
+                        .filter_map(|entry| {
+                            let pick = |names: [&str; 3]| names.iter().find_map(|n| entry.get(n)).and_then(|v| text_in(v, arena));
+                            Some((pick(["key", "Key", "tagName"])?, pick(["value", "Value", "tagValue"]).unwrap_or_default()))
+                        })
+                        .collect(),
+                    _ => std::collections::BTreeMap::new(),
+                },
+            }
+        }
+        let arena = crate::value::test_arena();
+        let tag_sets = [
+            r#""tags": {"A": "1", "B": 2, "A": "3", "C": null, "D": "x", "D": [1], "E": true}"#,
+            r#""tags": "not a map", "configuration": {"tags": [{"key": "A", "value": "1"}, {"Key": "A", "Value": "2"},
+                {"tagName": "B", "tagValue": 7}, {"key": "C"}, {"value": "no key"}, {"key": 5, "value": "five"},
+                {"key": null, "Key": "D", "value": "d"}, {"key": "E", "value": {"x": 1}}, "not an entry"]}"#,
+            r#""configuration": {"tags": {"A": "a map here is not a list"}}"#,
+            r#""configuration": {"tags": []}"#,
+            r#""configuration": {}"#,
+        ];
+        let mut seen = 0;
+        for tags in tag_sets {
+            let text = format!(r#"{{"resourceType": "AWS::EC2::Volume", "resourceId": "vol-1", {tags}}}"#);
+            let raw = Value::parse_str(arena.alloc_str(&text), arena).expect("the case is JSON");
+            let item = ConfigItem::from_value(raw, arena).expect("the case is an item");
+            assert!(item.is_some(), "{tags}");
+            let expected = collected(&raw, arena);
+            seen += expected.len();
+            for key in ["A", "B", "C", "D", "E", "5", "", "missing"] {
+                assert_eq!(item.as_ref().and_then(|i| i.tags.get(key)), expected.get(key).copied(), "{tags} / {key}");
+            }
+        }
+        assert_eq!(seen, 7, "the cases give the tags they were written for");
     }
 
     #[test]
@@ -390,7 +465,7 @@ mod tests {
         let item = ConfigItem::from_value(item, crate::value::test_arena()).ok().flatten();
         assert_eq!(item.as_ref().map(|i| (i.resource_id, i.account_id, i.region)), Some(("123456", "111122223333", "global")));
         assert_eq!(item.as_ref().map(|i| i.version.state_id), Some(17));
-        assert_eq!(item.and_then(|i| i.tags.get("Criticality").copied()), Some("5"));
+        assert_eq!(item.and_then(|i| i.tags.get("Criticality")), Some("5"));
     }
 
     #[test]

@@ -485,7 +485,7 @@ fn recorded(options: &ScanOptions, item: ConfigItem<'_>) -> Recorded {
     let state = match item.status {
         ItemStatus::Gone => State::Gone,
         ItemStatus::Live => State::Live {
-            criticality: Criticality::from_tag(item.tags.get(options.criticality_tag.as_str()).copied()),
+            criticality: Criticality::from_tag(item.tags.get(options.criticality_tag.as_str())),
             checks: rules::extract(&item, &options.params),
             contribution: rules::contribution(&item),
             arn: item.arn.map(str::to_owned),

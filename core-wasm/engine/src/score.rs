@@ -20,12 +20,11 @@ pub enum Criticality {
 impl Criticality {
     /// Parses a tag value case-insensitively; absent or unknown values are medium.
     pub fn from_tag(value: Option<&str>) -> Self {
-        match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-            Some("critical") => Criticality::Critical,
-            Some("high") => Criticality::High,
-            Some("low") => Criticality::Low,
-            _ => Criticality::Medium,
-        }
+        let value = value.map_or("", str::trim);
+        [("critical", Criticality::Critical), ("high", Criticality::High), ("low", Criticality::Low)]
+            .into_iter()
+            .find_map(|(name, criticality)| value.eq_ignore_ascii_case(name).then_some(criticality))
+            .unwrap_or(Criticality::Medium)
     }
 
     /// The doubled multiplier: 8, 4, 2, 1.
