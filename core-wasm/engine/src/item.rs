@@ -118,15 +118,19 @@ impl<'a> ConfigItem<'a> {
             Some("ResourceDeleted" | "ResourceDeletedNotRecorded" | "ResourceNotRecorded") => ItemStatus::Gone,
             _ => ItemStatus::Live,
         };
-        let version = Version {
-            captured_us: raw.get("configurationItemCaptureTime").and_then(|time| capture_time_us(&time)),
-            state_id: field(&["configurationStateId", "configurationStateID"])?
+        let state_names = ["configurationStateId", "configurationStateID"];
+        let state_id = match state_names.iter().find_map(|name| raw.get(name).filter(|v| !v.is_null())) {
+            // Config writes it as a number: read as the number's text would be (only a
+            // non-negative integer's text is digits), without writing the text.
+            Some(Value::Number(n)) => n.as_u64().map_or(0, u128::from),
+            _ => field(&state_names)?
                 // As u64 first: a state id is a dozen digits, and parsing into u128 multiplies
                 // in 128 bits, a call per digit in the component (wasm has no such multiply).
                 .map(str::trim)
                 .and_then(|s| s.parse::<u64>().map(u128::from).or_else(|_| s.parse::<u128>()).ok())
                 .unwrap_or(0),
         };
+        let version = Version { captured_us: raw.get("configurationItemCaptureTime").and_then(|time| capture_time_us(&time)), state_id };
         let tags = Tags {
             source: match raw.get("tags") {
                 Some(Value::Object(map)) => TagSource::Map(map),
@@ -456,6 +460,29 @@ mod tests {
             }
         }
         assert_eq!(seen, 7, "the cases give the tags they were written for");
+    }
+
+    #[test]
+    fn numeric_state_ids_read_as_their_text_would() {
+        let arena = crate::value::test_arena();
+        let numbers = ["0", "17", "1700000000000", "18446744073709551615", "18446744073709551616", "-5", "-0", "1.5", "1e20", "100.0", "1E3"];
+        for number in numbers {
+            let text = format!(r#"{{"resourceType": "AWS::EC2::Volume", "resourceId": "vol-1", "configurationStateId": {number}}}"#);
+            let raw = Value::parse_str(arena.alloc_str(&text), arena).expect("the case is JSON");
+            let read = ConfigItem::from_value(raw, arena).expect("the case is an item").map(|item| item.version.state_id);
+            // What the state id was before numbers were read as numbers: the number's text, parsed.
+            let digits = raw.get("configurationStateId").and_then(|n| text_in(n, arena)).map(str::trim);
+            let expected = digits.and_then(|s| s.parse::<u64>().map(u128::from).or_else(|_| s.parse::<u128>()).ok()).unwrap_or(0);
+            assert_eq!(read, Some(expected), "{number}");
+        }
+        let read = |json: &str| {
+            let raw = Value::parse_str(arena.alloc_str(json), arena).expect("the case is JSON");
+            ConfigItem::from_value(raw, arena).map(|item| item.map(|item| item.version.state_id))
+        };
+        assert_eq!(read(r#"{"resourceType": "AWS::EC2::Volume", "resourceId": "v", "configurationStateId": 12}"#), Ok(Some(12)));
+        assert_eq!(read(r#"{"resourceType": "AWS::EC2::Volume", "resourceId": "v", "configurationStateId": null, "configurationStateID": 7}"#), Ok(Some(7)));
+        assert_eq!(read(r#"{"resourceType": "AWS::EC2::Volume", "resourceId": "v", "configurationStateId": " 42 "}"#), Ok(Some(42)));
+        assert!(read(r#"{"resourceType": "AWS::EC2::Volume", "resourceId": "v", "configurationStateId": true}"#).is_err());
     }
 
     #[test]

@@ -40,6 +40,15 @@ impl Number {
         f.is_finite().then_some(Number(N::Float(f)))
     }
 
+    /// The number when it is a non-negative integer: the only numbers whose text is digits
+    /// alone (`serde_json` writes a float with a `.` or an exponent, a negative with a `-`).
+    pub fn as_u64(self) -> Option<u64> {
+        match self.0 {
+            N::PosInt(n) => Some(n),
+            N::NegInt(_) | N::Float(_) => None,
+        }
+    }
+
     /// The number when it is an integer that fits `i64`.
     pub fn as_i64(self) -> Option<i64> {
         match self.0 {
