@@ -80,20 +80,12 @@ impl<'a> ConfigItem<'a> {
             Value::Object(map) => map.map_values(arena, |value| decode_embedded(value, arena)),
             _ => Map::default(),
         };
-        let text = |value: Value<'a>| text_in(value, arena);
-        let field = |names: &[&str]| -> Result<Option<&'a str>, String> {
-            for name in names {
-                match raw.get(name) {
-                    None | Some(Value::Null) => continue,
-                    Some(value) => {
-                        return text(value)
-                            .map(Some)
-                            .ok_or_else(|| format!("`{name}` must be a string, found {}", kind(&value)));
-                    }
-                }
-            }
-            Ok(None)
-        };
+        // The first of `names` the item gives a non-null value, with that value.
+        let present = |names: &[&'static str]| names.iter().find_map(|&name| Some((name, raw.get(name).filter(|v| !v.is_null())?)));
+        // A member's text (a number's too); an error for any other type.
+        let as_text =
+            |(name, value): (&str, Value<'a>)| text_in(value, arena).ok_or_else(|| format!("`{name}` must be a string, found {}", kind(&value)));
+        let field = |names: &[&'static str]| present(names).map(as_text).transpose();
         let declared_type = field(&["resourceType"])?;
         let Some(resource_type) = declared_type.map(canonical_type).or_else(|| infer_type(&configuration, &supplementary)) else {
             return Ok(None);
@@ -118,12 +110,13 @@ impl<'a> ConfigItem<'a> {
             Some("ResourceDeleted" | "ResourceDeletedNotRecorded" | "ResourceNotRecorded") => ItemStatus::Gone,
             _ => ItemStatus::Live,
         };
-        let state_names = ["configurationStateId", "configurationStateID"];
-        let state_id = match state_names.iter().find_map(|name| raw.get(name).filter(|v| !v.is_null())) {
+        let state_id = match present(&["configurationStateId", "configurationStateID"]) {
             // Config writes it as a number: read as the number's text would be (only a
             // non-negative integer's text is digits), without writing the text.
-            Some(Value::Number(n)) => n.as_u64().map_or(0, u128::from),
-            _ => field(&state_names)?
+            Some((_, Value::Number(n))) => n.as_u64().map_or(0, u128::from),
+            other => other
+                .map(as_text)
+                .transpose()?
                 // As u64 first: a state id is a dozen digits, and parsing into u128 multiplies
                 // in 128 bits, a call per digit in the component (wasm has no such multiply).
                 .map(str::trim)

@@ -21,9 +21,9 @@ impl Criticality {
     /// Parses a tag value case-insensitively; absent or unknown values are medium.
     pub fn from_tag(value: Option<&str>) -> Self {
         let value = value.map_or("", str::trim);
-        [("critical", Criticality::Critical), ("high", Criticality::High), ("low", Criticality::Low)]
+        [Criticality::Critical, Criticality::High, Criticality::Medium, Criticality::Low]
             .into_iter()
-            .find_map(|(name, criticality)| value.eq_ignore_ascii_case(name).then_some(criticality))
+            .find(|criticality| value.eq_ignore_ascii_case(criticality.as_str()))
             .unwrap_or(Criticality::Medium)
     }
 

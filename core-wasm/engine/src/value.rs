@@ -283,7 +283,7 @@ impl<'a> Map<'a> {
 /// Appends `value`'s nodes to a tape.
 fn push_value<'a>(tape: &mut ArenaVec<'_, Node<'a>>, value: Value<'a>) {
     let (header, inside) = match value {
-        Value::Null => (Node::Static(StaticNode::Null), &[][..]),
+        Value::Null => (NULL, &[][..]),
         Value::Bool(b) => (Node::Static(StaticNode::Bool(b)), &[][..]),
         Value::Number(n) => (n.node(), &[][..]),
         Value::String(s) => (Node::String(s), &[][..]),
@@ -704,7 +704,6 @@ fn percent_decode<'a>(text: &'a str, arena: &'a Bump) -> Result<&'a str, std::st
     let (head, tail) = out.split_at_mut(first);
     head.copy_from_slice(plain);
     let mut slots = tail.iter_mut();
-    let mut written = first;
     let mut rest = rest;
     loop {
         let (byte, after) = match *rest {
@@ -717,10 +716,11 @@ fn percent_decode<'a>(text: &'a str, arena: &'a Bump) -> Result<&'a str, std::st
         };
         if let Some(slot) = slots.next() {
             *slot = byte;
-            written += 1;
         }
         rest = after;
     }
+    // The slots never written are the bytes the escapes saved.
+    let written = bytes.len() - slots.len();
     std::str::from_utf8(out.get(..written).unwrap_or_default())
 }
 
