@@ -2,11 +2,12 @@
 //! normalisation and scoring. Any `Err` is fine; a panic, an abort or a hang is a bug. Input
 //! that scans is also read twice — by one scan, and by two whose states are joined
 //! (`take_state`/`absorb_state`, in pieces of an arbitrary size) — and the two reports must be
-//! equal; and the bytes themselves, after the first bytes of a genuine piece of handed-over state
-//! (so that they get past its format mark), must be refused without changing the scan, or taken
-//! in without a panic. The bytes are also parsed whole by the engine's JSON parser (simdjson's
-//! algorithm where it can answer) and by `serde_json` (the definition it must match): the same
-//! value, or the same error.
+//! equal, and equal to the report of the same bytes fed in one chunk; and the bytes themselves,
+//! after the first bytes of a genuine piece of handed-over state (so that they get past its
+//! format mark), must be refused without changing the scan, or taken in without a panic. The
+//! bytes are also parsed whole by the engine's JSON parser (simdjson's algorithm where it can
+//! answer) and by `serde_json` (the definition it must match): the same value, or the same
+//! error.
 #![no_main]
 
 use compliance_engine::value::Value;
@@ -55,7 +56,12 @@ fuzz_target!(|data: &[u8]| {
     }
     let Ok(mut sequential) = Scan::new(options()) else { return };
     assert!(read(&mut sequential, "fuzz.json", input, chunk) && read(&mut sequential, "again.json", input, chunk));
+    // Read in one chunk, the splitter takes sixty-four bytes at a time where small chunks
+    // leave it sixteen or one: how the bytes arrive must not change what they say.
+    let Ok(mut whole) = Scan::new(options()) else { return };
+    assert!(read(&mut whole, "fuzz.json", input, input.len().max(1)) && read(&mut whole, "again.json", input, input.len().max(1)), "the bytes scan in one chunk as in small ones");
     let joined = scan.finish(meta());
     let sequential = sequential.finish(meta());
     assert_eq!(joined, sequential, "joined states give the report one scan gives");
+    assert_eq!(whole.finish(meta()), sequential, "one chunk or many, the same report");
 });

@@ -428,24 +428,29 @@ struct Lexical {
 
 /// The bytes of an element's inside from the start of `bytes` on, for an element that ends at
 /// depth `base`: how many there are (up to the byte that ends the element, or all of them) and
-/// the state after them. With `blocks`, sixteen bytes at a time where [`block`] can; the byte
-/// loop is the reference it is tested against, and reads what a block cannot.
+/// the state after them. With `blocks`, sixteen or sixty-four bytes at a time where [`block`]
+/// can; the byte loop is the reference it is tested against, and reads what a block cannot.
 #[inline(always)]
 fn run(bytes: &[u8], base: usize, mut state: Lexical, blocks: bool) -> (usize, Lexical) {
     let mut i = 0;
     // After a block the byte loop had to take, the next blocks start where it has passed it.
     let mut bytewise_until = if blocks { 0 } else { usize::MAX };
     loop {
-        if i >= bytewise_until
-            && let Some(chunk) = bytes.get(i..i + 16).and_then(|b| <&[u8; 16]>::try_from(b).ok())
-        {
-            match block(chunk, base, &mut state) {
-                Block::Inside => {
-                    i += 16;
-                    continue;
+        if i >= bytewise_until {
+            // Sixty-four bytes where there are as many (most of an item), sixteen at its end.
+            let found = match bytes.get(i..i + 64).and_then(|b| <&[u8; 64]>::try_from(b).ok()) {
+                Some(wide) => Some((wide.as_slice(), Masks::of64(wide))),
+                None => bytes.get(i..i + 16).and_then(|b| <&[u8; 16]>::try_from(b).ok()).map(|narrow| (narrow.as_slice(), Masks::of16(narrow))),
+            };
+            if let Some((chunk, masks)) = found {
+                match block(chunk, &masks, base, &mut state) {
+                    Block::Inside => {
+                        i += chunk.len();
+                        continue;
+                    }
+                    Block::EndsAt(at) => return (i + at, state),
+                    Block::Bytewise => bytewise_until = i + chunk.len(),
                 }
-                Block::EndsAt(at) => return (i + at, state),
-                Block::Bytewise => bytewise_until = i + 16,
             }
         }
         let Some(&byte) = bytes.get(i) else { return (i, state) };
@@ -474,10 +479,10 @@ fn run(bytes: &[u8], base: usize, mut state: Lexical, blocks: bool) -> (usize, L
     }
 }
 
-/// What [`block`] made of sixteen bytes.
+/// What [`block`] made of a block of bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Block {
-    /// All sixteen are inside the element; the state is the one after them.
+    /// All of them are inside the element; the state is the one after them.
     Inside,
     /// The element ends at this byte of the block (left unread, as the byte loop leaves it).
     EndsAt(usize),
@@ -486,69 +491,84 @@ enum Block {
     Bytewise,
 }
 
-/// Sixteen bytes of an element's inside at once, as simdjson finds structure: a bit per byte
-/// for quotes, backslashes, brackets and commas; a backslash escapes the byte after it; the
-/// bytes inside strings are those after an odd number of (unescaped) quotes, a prefix XOR of
-/// the quote bits; brackets and commas outside strings are then visited in order. Config items
-/// are mostly strings and nested objects, so most blocks hold a few structural bytes at most.
+/// A block of an element's inside (16 or 64 bytes, `m` their masks) at once, as simdjson
+/// finds structure: a bit per byte for quotes, backslashes and brackets or commas; a backslash
+/// escapes the byte after it; the bytes inside strings are those after an odd number of
+/// (unescaped) quotes, a prefix XOR of the quote bits; brackets and commas outside strings are
+/// then visited in order. Config items are mostly strings and nested objects, so most blocks
+/// hold a few structural bytes at most, and the work per block, not per byte, is most of the
+/// cost: hence sixty-four bytes at a time where there are as many.
 #[inline(always)]
-fn block(chunk: &[u8; 16], base: usize, state: &mut Lexical) -> Block {
-    const ALL: u32 = 0xFFFF;
-    let m = Masks::of(chunk);
-    let escaped_in = u32::from(state.escaped);
-    let escapes = (m.backslash << 1 | escaped_in) & ALL;
+fn block(chunk: &[u8], m: &Masks, base: usize, state: &mut Lexical) -> Block {
+    let width = chunk.len();
+    let all = u64::MAX >> (64 - width);
+    let last = width - 1;
+    let escaped_in = u64::from(state.escaped);
+    let escapes = (m.backslash << 1 | escaped_in) & all;
     if m.backslash & escapes != 0 {
         return Block::Bytewise; // an escaped backslash: a run of them is left to the byte loop
     }
     let quotes = m.quote & !escapes;
     // Bit k: byte k is inside a string (an opening quote counts as inside, a closing one not).
     let mut inside = quotes;
-    for shift in [1, 2, 4, 8] {
+    for shift in [1, 2, 4, 8, 16, 32] {
         inside ^= inside << shift;
     }
-    let inside = (inside ^ if state.in_string { ALL } else { 0 }) & ALL;
+    let inside = (inside ^ if state.in_string { all } else { 0 }) & all;
     if m.backslash & !inside != 0 {
         return Block::Bytewise; // a backslash outside strings is no escape: the byte loop's case
     }
-    let mut structural = (m.open | m.close | m.comma) & !inside & ALL;
+    let mut structural = m.structural & !inside;
     let mut depth = state.depth;
+    // A few structural bytes a block: which bracket each is, is read from the byte itself.
     while structural != 0 {
-        let at = structural.trailing_zeros();
-        let bit = 1 << at;
-        if m.open & bit != 0 {
-            depth += 1;
-        } else if depth == base {
-            *state = Lexical { depth, in_string: false, escaped: false };
-            return Block::EndsAt(at as usize);
-        } else if m.close & bit != 0 {
-            depth -= 1;
+        let at = structural.trailing_zeros() as usize;
+        match chunk.get(at) {
+            Some(b'{' | b'[') => depth += 1,
+            _ if depth == base => {
+                *state = Lexical { depth, in_string: false, escaped: false };
+                return Block::EndsAt(at);
+            }
+            Some(b'}' | b']') => depth -= 1,
+            _ => {}
         }
         structural &= structural - 1;
     }
-    *state = Lexical { depth, in_string: inside >> 15 == 1, escaped: m.backslash >> 15 == 1 };
+    *state = Lexical { depth, in_string: inside >> last == 1, escaped: m.backslash >> last == 1 };
     Block::Inside
 }
 
-/// A bit per byte of sixteen: where the quotes, backslashes, opening brackets, closing brackets
-/// and commas are.
+/// A bit per byte of a block: where the quotes, backslashes and structural bytes (brackets and
+/// commas) are.
 struct Masks {
-    quote: u32,
-    backslash: u32,
-    open: u32,
-    close: u32,
-    comma: u32,
+    quote: u64,
+    backslash: u64,
+    structural: u64,
 }
 
 impl Masks {
-    /// Eleven vector operations (`{`/`[` and `}`/`]` differ only in bit 5): SSE2 natively,
-    /// simd128 in the component, NEON on arm64, a loop elsewhere (the `wide` crate picks).
+    /// Ten vector operations for sixteen bytes (`{`/`[` and `}`/`]` differ only in bit 5):
+    /// SSE2 natively, simd128 in the component, NEON on arm64, a loop elsewhere (the `wide`
+    /// crate picks).
     #[inline(always)]
-    fn of(chunk: &[u8; 16]) -> Self {
+    fn of16(chunk: &[u8; 16]) -> Self {
         use wide::u8x16;
         let bytes = u8x16::new(*chunk);
         let folded = bytes | u8x16::splat(0x20);
-        let bits = |v: u8x16, byte: u8| v.simd_eq(u8x16::splat(byte)).to_bitmask();
-        Masks { quote: bits(bytes, b'"'), backslash: bits(bytes, b'\\'), open: bits(folded, b'{'), close: bits(folded, b'}'), comma: bits(bytes, b',') }
+        let eq = |v: u8x16, byte: u8| v.simd_eq(u8x16::splat(byte));
+        let bits = |v: u8x16| u64::from(v.to_bitmask());
+        let structural = eq(folded, b'{') | eq(folded, b'}') | eq(bytes, b',');
+        Masks { quote: bits(eq(bytes, b'"')), backslash: bits(eq(bytes, b'\\')), structural: bits(structural) }
+    }
+
+    /// Four sixteen-byte masks side by side.
+    #[inline(always)]
+    fn of64(chunk: &[u8; 64]) -> Self {
+        let none = Masks { quote: 0, backslash: 0, structural: 0 };
+        chunk.as_chunks::<16>().0.iter().enumerate().fold(none, |word, (k, part)| {
+            let (m, at) = (Masks::of16(part), 16 * k);
+            Masks { quote: word.quote | m.quote << at, backslash: word.backslash | m.backslash << at, structural: word.structural | m.structural << at }
+        })
     }
 }
 
@@ -585,7 +605,7 @@ mod tests {
     #[test]
     fn what_a_block_reads_and_what_it_leaves() {
         let at = |depth, in_string, escaped| Lexical { depth, in_string, escaped };
-        let read = |bytes: &[u8; 16], base, mut state| (block(bytes, base, &mut state), state);
+        let read = |bytes: &[u8; 16], base, mut state| (block(bytes, &Masks::of16(bytes), base, &mut state), state);
         // Strings, an escaped quote and nested brackets, all inside the element.
         assert_eq!(read(br#"{"k":"a\"b,"},  "#, 1, at(1, false, false)), (Block::EndsAt(13), at(1, false, false)));
         assert_eq!(read(br#"{"k":"a\"b,"}x  "#, 1, at(1, false, false)), (Block::Inside, at(1, false, false)));
@@ -596,12 +616,24 @@ mod tests {
         assert_eq!(read(br#""a\\b", "c", "d""#, 1, at(1, false, false)), (Block::Bytewise, at(1, false, false)));
         assert_eq!(read(br#"\"a", "b", "c"  "#, 1, at(1, false, false)), (Block::Bytewise, at(1, false, false)));
         assert_eq!(read(br#"\a", "b", "c"   "#, 1, at(1, true, true)), (Block::Bytewise, at(1, true, true)));
+        // Sixty-four bytes: strings and depth carry across the four sixteen-byte parts, and the
+        // end is found in whichever holds it.
+        let wide = |bytes: &[u8; 64], base, mut state| (block(bytes, &Masks::of64(bytes), base, &mut state), state);
+        let long: &[u8; 64] = br#""k": "a \" [b], {c}", "x": [1, {"y": 2}]}, "z": [3, 4], "last": "#;
+        assert_eq!(wide(long, 1, at(2, false, false)), (Block::EndsAt(41), at(1, false, false)));
+        assert_eq!(wide(long, 1, at(3, false, false)), (Block::Inside, at(2, false, false)));
+        assert_eq!(wide(long, 2, at(2, false, false)), (Block::EndsAt(20), at(2, false, false)));
+        // A string still open after the last byte, which is a backslash: the next block starts
+        // escaped; read from inside a string, the same backslash is outside one.
+        let open: &[u8; 64] = br#"  "ends in a string that is still open at the end of the block \"#;
+        assert_eq!(wide(open, 0, at(1, false, false)), (Block::Inside, at(1, true, true)));
+        assert_eq!(wide(open, 0, at(1, true, false)), (Block::Bytewise, at(1, true, false)));
     }
 
     #[test]
     fn blocks_read_as_the_byte_loop_reads() {
         // Random runs over the bytes that matter (quotes, backslashes, brackets, commas) and
-        // some that do not, from every kind of starting state: sixteen at a time must stop at the
+        // some that do not, from every kind of starting state: a block at a time must stop at the
         // same byte in the same state as one at a time, including where a block gives up.
         const ALPHABET: &[u8] = b"\"\"\\{}[],:a  x";
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
@@ -612,19 +644,29 @@ mod tests {
             seed
         };
         let mut ended = 0;
-        for case in 0..20_000 {
-            let length = (next() % 80) as usize;
-            // Half the cases without backslashes, so that most of their blocks are read whole.
-            let alphabet: &[u8] = if case % 2 == 0 { ALPHABET } else { b"\"{}[],:a  x" };
+        let mut long = 0;
+        for case in 0..30_000 {
+            let length = (next() % 240) as usize;
+            // A third of the cases without backslashes, so that most of their blocks are read
+            // whole, and a third with few brackets and commas and a deeper start, so that
+            // sixty-four bytes at a time often stay inside.
+            let alphabet: &[u8] = match case % 3 {
+                0 => ALPHABET,
+                1 => b"\"{}[],:a  x",
+                _ => b"\"\"\\{}[],:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa  x",
+            };
             let bytes: Vec<u8> = (0..length).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
             let base = (next() % 3) as usize;
             let in_string = next() % 2 == 0;
-            let state = Lexical { depth: base + (next() % 3) as usize, in_string, escaped: in_string && next() % 4 == 0 };
+            let deeper = if case % 3 == 2 { 8 } else { 3 };
+            let state = Lexical { depth: base + (next() % deeper) as usize, in_string, escaped: in_string && next() % 4 == 0 };
             let blocks = run(&bytes, base, state, true);
             assert_eq!(blocks, run(&bytes, base, state, false), "{:?} from {state:?} at depth {base}", String::from_utf8_lossy(&bytes));
             ended += usize::from(blocks.0 < bytes.len());
+            long += usize::from(blocks.0 >= 128);
         }
         assert!(ended > 5_000, "the cases should often end inside the bytes: {ended}");
+        assert!(long > 1_000, "the cases should often run past two blocks of sixty-four: {long}");
     }
 
     fn split(input: &[u8], chunk: usize) -> Result<Vec<Piece>, ScanError> {
