@@ -147,6 +147,11 @@ struct OpenSource {
     items: u64,
 }
 
+/// Resources recorded in arrival order before they are sorted into a run: large enough that
+/// few runs are merged, small enough to sort in cache (an entry is about 200 bytes). The
+/// engine's own tests use a handful, so that their scans sort and merge many runs.
+const ARRIVALS: usize = if cfg!(test) { 5 } else { 4096 };
+
 /// The most arena memory kept from one piece of input to the next (items are a few KB).
 const KEPT_ARENA_BYTES: usize = 16 << 20;
 
@@ -154,10 +159,14 @@ const KEPT_ARENA_BYTES: usize = 16 << 20;
 #[derive(Debug)]
 pub struct Scan {
     options: ScanOptions,
-    /// What this scan read itself since it last took in another scan's state.
-    resources: BTreeMap<ResourceKey, Recorded>,
-    /// What came before that: other scans' states and this scan's earlier reading, as runs.
+    /// What this scan read last, in the order it came: sorted into a run every [`ARRIVALS`]
+    /// resources (one sort costs about half the key comparisons of putting each resource
+    /// into a map as it comes, and comparisons were most of the map's cost).
+    arrivals: Vec<Option<(ResourceKey, Recorded)>>,
+    /// Everything recorded or taken in before, as sorted runs, oldest first.
     runs: runs::Runs,
+    /// Everything, in key order, once the scan hands its state over.
+    resources: BTreeMap<ResourceKey, Recorded>,
     input: InputSummary,
     notices_seen: u64,
     open: Option<OpenSource>,
@@ -178,8 +187,9 @@ impl Scan {
         options.validate()?;
         Ok(Self {
             options,
-            resources: BTreeMap::new(),
+            arrivals: Vec::new(),
             runs: runs::Runs::default(),
+            resources: BTreeMap::new(),
             input: InputSummary::default(),
             notices_seen: 0,
             open: None,
@@ -266,12 +276,13 @@ impl Scan {
         };
         let position = |item_index: Option<u64>| Position { source: source.clone(), offset: Some(offset), item_index };
         let value = crate::value::Value::parse(&bytes, arena).map_err(|e| parse_error(&e, &bytes, position(None)))?;
-        let found = if is_item {
-            vec![Found::Item(value)]
+        // An item is the piece itself (no list to allocate); a document lists what it holds.
+        let (item, listed) = if is_item {
+            (Some(Found::Item(value)), Vec::new())
         } else {
-            items_in_document(value, arena).map_err(|message| ScanError::UnsupportedShape { position: position(None), message })?
+            (None, items_in_document(value, arena).map_err(|message| ScanError::UnsupportedShape { position: position(None), message })?)
         };
-        for entry in found {
+        for entry in item.into_iter().chain(listed) {
             match entry {
                 Found::Item(raw) => {
                     let index = open.items;
@@ -300,27 +311,20 @@ impl Scan {
         // account, whose newest item wins whichever region delivered it.
         let region = if item.resource_type.starts_with("AWS::IAM::") { GLOBAL_REGION } else { item.region };
         let key = ResourceKey(type_name(item.resource_type), item.resource_id.to_owned(), item.account_id.to_owned(), region.to_owned());
-        let version = item.version;
-        self.keep_newest(key, version, |options| recorded(options, item));
+        let recorded = recorded(&self.options, item);
+        self.arrivals.push(Some((key, recorded)));
+        if self.arrivals.len() >= ARRIVALS {
+            self.settle();
+        }
     }
 
-    /// Keeps the newest version of the resource at `key`; on a tie the one recorded first
-    /// stays, so the result depends on nothing but the input order, which the host fixes.
-    /// (Resources taken in from other scans are kept the same way when runs merge.) `build`
-    /// makes the entry only when it is kept. One search of the map per item: on the hot
-    /// path string comparisons are most of the cost.
-    fn keep_newest(&mut self, key: ResourceKey, version: Version, build: impl FnOnce(&ScanOptions) -> Recorded) {
-        match self.resources.entry(key) {
-            Entry::Occupied(mut existing) => {
-                self.input.superseded_items += 1;
-                if existing.get().version < version {
-                    existing.insert(build(&self.options));
-                }
-            }
-            Entry::Vacant(vacant) => {
-                vacant.insert(build(&self.options));
-            }
-        }
+    /// Sorts what arrived into a run after the others. Of several versions of a resource the
+    /// newest is kept; on a tie the one recorded first stays, so the result depends on nothing
+    /// but the input order, which the host fixes. (Resources taken in from other scans are
+    /// kept the same way when runs merge.)
+    fn settle(&mut self) {
+        let run = runs::Run::from_arrivals(&mut self.arrivals, &mut self.input.superseded_items);
+        self.runs.push(run, &mut self.input.superseded_items);
     }
 
     /// Decides every check and scores. The scan cannot be fed afterwards.
@@ -332,21 +336,16 @@ impl Scan {
         if self.handover != handover::Handover::None {
             return Err(ScanError::InvalidState("this scan has handed its state to another scan: that scan finishes".to_owned()));
         }
-        let Scan { options, resources, runs, mut input, notices_seen, waivers, .. } = self;
+        let Scan { options, mut arrivals, runs, mut input, notices_seen, waivers, .. } = self;
         let mut waivers = crate::waiver::evaluate(waivers.as_ref(), &meta.generated_at)?;
         if notices_seen > input.notices.len() as u64 {
             input.notices.push(format!("… and {} more notices", notices_seen - input.notices.len() as u64));
         }
-        // Every resource in order, once: a scan that took in no other scan's state has them in
-        // its map; one that did merges its runs and what it read after the last of them.
-        let (count, context, resources): (usize, Context, Box<dyn Iterator<Item = (ResourceKey, Recorded)>>) = if runs.is_empty() {
-            (resources.len(), context(resources.iter()), Box::new(resources.into_iter()))
-        } else {
-            let mut runs = runs;
-            runs.push(runs::Run::from_sorted(resources), &mut input.superseded_items);
-            let all = runs.into_one(&mut input.superseded_items);
-            (all.len(), context(all.iter().map(|(key, recorded)| (key, recorded))), Box::new(all.into_iter()))
-        };
+        // Every resource in order, once: what arrived last becomes a run, and the runs merge.
+        let mut runs = runs;
+        runs.push(runs::Run::from_arrivals(&mut arrivals, &mut input.superseded_items), &mut input.superseded_items);
+        let all = runs.into_one(&mut input.superseded_items);
+        let (count, context) = (all.len(), context(all.iter().map(|(key, recorded)| (key, recorded))));
 
         let mut overall = Tally::default();
         let mut overall_with_waivers = Tally::default();
@@ -356,7 +355,7 @@ impl Scan {
         // Account → region → summary: looked up without copying the two texts per resource.
         let mut by_account_then_region: BTreeMap<String, BTreeMap<String, GroupSummary>> = BTreeMap::new();
         let mut results = Vec::with_capacity(count);
-        for (ResourceKey(resource_type, resource_id, account_id, region), recorded) in resources {
+        for (ResourceKey(resource_type, resource_id, account_id, region), recorded) in all {
             let State::Live { arn, name, criticality, checks, .. } = recorded.state else {
                 input.skipped_resources += 1;
                 continue;

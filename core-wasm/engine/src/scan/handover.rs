@@ -145,12 +145,10 @@ impl Scan {
         }
         let first = self.handover == Handover::None;
         if first {
-            // A scan that took in others hands over everything it holds, in order.
-            if !self.runs.is_empty() {
-                let mut runs = std::mem::take(&mut self.runs);
-                runs.push(Run::from_sorted(std::mem::take(&mut self.resources)), &mut self.input.superseded_items);
-                self.resources = runs.into_one(&mut self.input.superseded_items).into_iter().collect();
-            }
+            // Everything the scan holds, in order.
+            self.settle();
+            let runs = std::mem::take(&mut self.runs);
+            self.resources = runs.into_one(&mut self.input.superseded_items).into_iter().collect();
             self.handover = Handover::Taking(None);
             self.numbering.handing = (self.hand_over_mark(), 0);
         }
@@ -297,9 +295,8 @@ impl Scan {
             self.input.sources.extend(head.sources);
         }
         // What this scan read itself came before this piece: it becomes a run first.
-        let superseded = &mut self.input.superseded_items;
-        self.runs.push(Run::from_sorted(std::mem::take(&mut self.resources)), superseded);
-        self.runs.push(Run::from_sorted(resources), superseded);
+        self.settle();
+        self.runs.push(Run::from_sorted(resources), &mut self.input.superseded_items);
         Ok(())
     }
 }
