@@ -547,9 +547,9 @@ struct Masks {
 }
 
 impl Masks {
-    /// Ten vector operations for sixteen bytes (`{`/`[` and `}`/`]` differ only in bit 5):
-    /// SSE2 natively, simd128 in the component, NEON on arm64, a loop elsewhere (the `wide`
-    /// crate picks).
+    /// Eleven vector operations for sixteen bytes, three of them bitmasks (`{`/`[` and
+    /// `}`/`]` differ only in bit 5): SSE2 natively, simd128 in the component, NEON on arm64, a
+    /// loop elsewhere (the `wide` crate picks).
     #[inline(always)]
     fn of16(chunk: &[u8; 16]) -> Self {
         use wide::u8x16;
