@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instructions the scoring component executes, by wasm function: the counterpart of the native
 # `scan-once` counts for the component. Builds the component as the product does but keeping
-# its function names (like scripts/profile-component.sh), scores INPUT with it through the CLI
+# its function names (scripts/build-named-component.sh), scores INPUT with it through the CLI
 # under callgrind (the runtime writes /tmp/perf-<pid>.map for the compiled wasm when
 # COMPLIANCE_PERF_MAP=1), and adds up callgrind's counts per compiled function. Unlike perf's
 # samples the counts are the same on every run, so two builds compare on a noisy machine.
@@ -21,16 +21,8 @@ format="${2:-table}"
 top="${3:-30}"
 wasm="${4:-}"
 command -v valgrind >/dev/null || { echo "count-component: valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
-rustup target add wasm32-wasip2 >/dev/null
-target="${CARGO_TARGET_DIR:-$here/target}"
 cli="$(bash "$here/scripts/build-cli.sh")"
-if [[ -z "$wasm" ]]; then
-  named_dir="$target/component-named"
-  (cd "$here" && CARGO_PROFILE_COMPONENT_STRIP=false CARGO_PROFILE_COMPONENT_DEBUG=false \
-      CARGO_ENCODED_RUSTFLAGS="-Ctarget-feature=+simd128" \
-      cargo build --locked --package compliance-component --target wasm32-wasip2 --profile component --target-dir "$named_dir" >&2)
-  wasm="$named_dir/wasm32-wasip2/component/compliance_component.wasm"
-fi
+wasm="${wasm:-$(bash "$here/scripts/build-named-component.sh")}"
 work="$(mktemp -d)"
 # wasmtime names its map by the CLI's pid, which under valgrind is the pid valgrind's log
 # shows; only that map is removed.

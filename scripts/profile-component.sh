@@ -17,14 +17,8 @@ input="${1:?usage: scripts/profile-component.sh INPUT [FORMAT] [TOP]}"
 format="${2:-table}"
 top="${3:-40}"
 command -v perf >/dev/null || { echo "profile-component: perf is not installed (apt-get install linux-perf)" >&2; exit 2; }
-rustup target add wasm32-wasip2 >/dev/null
-target="${CARGO_TARGET_DIR:-$here/target}"
 cli="$(bash "$here/scripts/build-cli.sh")"
-named_dir="$target/component-named"
-(cd "$here" && CARGO_PROFILE_COMPONENT_STRIP=false CARGO_PROFILE_COMPONENT_DEBUG=false \
-    CARGO_ENCODED_RUSTFLAGS="-Ctarget-feature=+simd128" \
-    cargo build --locked --package compliance-component --target wasm32-wasip2 --profile component --target-dir "$named_dir" >&2)
-wasm="$named_dir/wasm32-wasip2/component/compliance_component.wasm"
+wasm="$(bash "$here/scripts/build-named-component.sh")"
 work="$(mktemp -d)"
 # wasmtime names its map by the CLI's pid: the CLI is exec'd by a shell that writes it down
 # first, and only that map is removed.
