@@ -336,13 +336,12 @@ impl Scan {
         if self.handover != handover::Handover::None {
             return Err(ScanError::InvalidState("this scan has handed its state to another scan: that scan finishes".to_owned()));
         }
-        let Scan { options, mut arrivals, runs, mut input, notices_seen, waivers, .. } = self;
+        let Scan { options, mut arrivals, mut runs, mut input, notices_seen, waivers, .. } = self;
         let mut waivers = crate::waiver::evaluate(waivers.as_ref(), &meta.generated_at)?;
         if notices_seen > input.notices.len() as u64 {
             input.notices.push(format!("… and {} more notices", notices_seen - input.notices.len() as u64));
         }
         // Every resource in order, once: what arrived last becomes a run, and the runs merge.
-        let mut runs = runs;
         runs.push(runs::Run::from_arrivals(&mut arrivals, &mut input.superseded_items), &mut input.superseded_items);
         let all = runs.into_one(&mut input.superseded_items);
         let (count, context) = (all.len(), context(all.iter().map(|(key, recorded)| (key, recorded))));

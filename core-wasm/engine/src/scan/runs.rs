@@ -73,12 +73,7 @@ impl Run {
         for at in order {
             let Some(entry) = arrivals.get_mut(at as usize).and_then(Option::take) else { continue };
             match run.chunks.last_mut().and_then(|chunk| chunk.last_mut()) {
-                Some(kept) if kept.0 == entry.0 => {
-                    *superseded += 1;
-                    if kept.1.version < entry.1.version {
-                        *kept = entry;
-                    }
-                }
+                Some(kept) if kept.0 == entry.0 => keep_newer(kept, entry, superseded),
                 _ => run.push(entry),
             }
         }
@@ -133,6 +128,16 @@ impl Cursor {
     }
 }
 
+/// Two versions of one resource, `kept` recorded or taken in before `later`: the newer one
+/// stays in `kept` (on a tie the earlier), and the other is counted as superseded. The one
+/// rule both for what a scan reads and for merging runs.
+fn keep_newer(kept: &mut Entry, later: Entry, superseded: &mut u64) {
+    *superseded += 1;
+    if kept.1.version < later.1.version {
+        *kept = later;
+    }
+}
+
 /// Merges an earlier run with a later one (see the module documentation).
 fn merge(earlier: Run, later: Run, superseded: &mut u64) -> Run {
     let mut out = Run::default();
@@ -147,13 +152,13 @@ fn merge(earlier: Run, later: Run, superseded: &mut u64) -> Run {
         let next = match order {
             Ordering::Less => a.take(),
             Ordering::Greater => b.take(),
-            Ordering::Equal => {
-                *superseded += 1;
-                match (a.take(), b.take()) {
-                    (Some(kept), Some(newer)) if kept.1.version < newer.1.version => Some(newer),
-                    (kept, _) => kept,
+            Ordering::Equal => match (a.take(), b.take()) {
+                (Some(mut kept), Some(later)) => {
+                    keep_newer(&mut kept, later, superseded);
+                    Some(kept)
                 }
-            }
+                (kept, later) => kept.or(later),
+            },
         };
         if let Some(entry) = next {
             out.push(entry);
