@@ -10,21 +10,25 @@ const INSTANCE_RULES: [&str; 4] = ["ec2-imdsv2-required", "ec2-no-public-ip", "e
 
 /// Phase-one checks of an instance.
 pub fn instance_checks(item: &ConfigItem<'_>, params: &RuleParams) -> Vec<(&'static str, Check)> {
-    let config = &item.configuration;
-    if path(config, &["state", "name"]).and_then(Value::as_str) == Some("terminated") {
+    // An instance's configuration has dozens of members: the five the rules read are found in
+    // one walk.
+    let [state, metadata_options, public_ip_address, interfaces, mappings] =
+        item.configuration.get_each(["state", "metadataOptions", "publicIpAddress", "networkInterfaces", "blockDeviceMappings"]);
+    if state.and_then(|state| state.get("name")).and_then(Value::as_str) == Some("terminated") {
         let outcome = Outcome::new(Status::NotApplicable, "configuration.state.name", "the instance is terminated");
         return INSTANCE_RULES.iter().map(|id| (*id, Check::Done(outcome.clone()))).collect();
     }
     vec![
-        ("ec2-imdsv2-required", Check::Done(imdsv2(config))),
-        ("ec2-no-public-ip", Check::Done(public_ip(config))),
-        ("ec2-instance-ebs-encrypted", attached_volumes(config)),
+        ("ec2-imdsv2-required", Check::Done(imdsv2(metadata_options))),
+        ("ec2-no-public-ip", Check::Done(public_ip(public_ip_address, interfaces))),
+        ("ec2-instance-ebs-encrypted", attached_volumes(mappings)),
         ("ec2-required-tags", Check::Done(required_tags(item, params))),
     ]
 }
 
-fn imdsv2(config: &Value<'_>) -> Outcome {
-    match config.get("metadataOptions").filter(|m| !m.is_null()) {
+/// `configuration.metadataOptions`.
+fn imdsv2(metadata_options: Option<Value<'_>>) -> Outcome {
+    match metadata_options.filter(|m| !m.is_null()) {
         None => Outcome::new(Status::InsufficientData, "configuration.metadataOptions", "metadataOptions is not recorded for this instance"),
         Some(options) => match options.get("httpTokens").and_then(Value::as_str) {
             Some("required") => Outcome::new(Status::Compliant, "configuration.metadataOptions.httpTokens", "IMDSv2 is required"),
@@ -34,11 +38,12 @@ fn imdsv2(config: &Value<'_>) -> Outcome {
     }
 }
 
-fn public_ip(config: &Value<'_>) -> Outcome {
-    if let Some(ip) = non_blank(config.get("publicIpAddress")) {
+/// `configuration.publicIpAddress` and `configuration.networkInterfaces`.
+fn public_ip(public_ip_address: Option<Value<'_>>, interfaces: Option<Value<'_>>) -> Outcome {
+    if let Some(ip) = non_blank(public_ip_address) {
         return Outcome::new(Status::NonCompliant, "configuration.publicIpAddress", format!("the instance has public IP {ip}"));
     }
-    let interfaces = one_or_many(config.get("networkInterfaces"));
+    let interfaces = one_or_many(interfaces);
     for (i, interface) in interfaces.iter().enumerate() {
         if let Some((key, ip)) = association_address(interface) {
             return Outcome::new(Status::NonCompliant, format!("configuration.networkInterfaces[{i}].association.{key}"),
@@ -67,8 +72,9 @@ fn association_address<'a>(holder: &Value<'a>) -> Option<(&'static str, &'a str)
         .find_map(|(key, pascal)| Some((key, non_blank(association.get(key).or_else(|| association.get(pascal)))?)))
 }
 
-fn attached_volumes(config: &Value<'_>) -> Check {
-    let mappings = one_or_many(config.get("blockDeviceMappings"));
+/// `configuration.blockDeviceMappings`.
+fn attached_volumes(mappings: Option<Value<'_>>) -> Check {
+    let mappings = one_or_many(mappings);
     let volumes: Vec<(String, String)> = mappings
         .iter()
         .enumerate()

@@ -27,13 +27,9 @@ const FLAG_NAMES: [&str; 4] = ["blockPublicAcls", "ignorePublicAcls", "blockPubl
 
 impl PublicAccessFlags {
     fn read(value: Option<Value<'_>>) -> Self {
-        let get = |name: &str| value.and_then(|v| v.get(name)).and_then(flag);
-        Self {
-            block_public_acls: get("blockPublicAcls"),
-            ignore_public_acls: get("ignorePublicAcls"),
-            block_public_policy: get("blockPublicPolicy"),
-            restrict_public_buckets: get("restrictPublicBuckets"),
-        }
+        let [block_public_acls, ignore_public_acls, block_public_policy, restrict_public_buckets] =
+            value.map_or([None; 4], |v| v.get_each(FLAG_NAMES)).map(|flag_value| flag_value.and_then(flag));
+        Self { block_public_acls, ignore_public_acls, block_public_policy, restrict_public_buckets }
     }
 
     fn as_array(&self) -> [Option<bool>; 4] {
@@ -50,15 +46,22 @@ const SUPP: &str = "supplementaryConfiguration";
 
 /// Phase-one checks of a bucket.
 pub fn bucket_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
-    let supp = |key: &str| item.supplementary.get(key);
-    let bucket_flags = PublicAccessFlags::read(supp("PublicAccessBlockConfiguration"));
+    let [public_access_block, encryption, acl, policy, versioning_configuration, logging_configuration] = item.supplementary.get_each([
+        "PublicAccessBlockConfiguration",
+        "ServerSideEncryptionConfiguration",
+        "AccessControlList",
+        "BucketPolicy",
+        "BucketVersioningConfiguration",
+        "BucketLoggingConfiguration",
+    ]);
+    let bucket_flags = PublicAccessFlags::read(public_access_block);
     vec![
-        ("s3-bucket-sse-kms", Check::Done(sse_kms(supp("ServerSideEncryptionConfiguration")))),
+        ("s3-bucket-sse-kms", Check::Done(sse_kms(encryption))),
         ("s3-bucket-public-access-blocked", Check::BucketPublicAccess(bucket_flags)),
-        ("s3-bucket-no-public-acl", Check::BucketAcl { public_grant: public_grant(supp("AccessControlList")), bucket_ignore: bucket_flags.ignore_public_acls }),
-        ("s3-bucket-ssl-only", Check::Done(ssl_only(supp("BucketPolicy"), item.arena))),
-        ("s3-bucket-versioning-enabled", Check::Done(versioning(supp("BucketVersioningConfiguration")))),
-        ("s3-bucket-logging-enabled", Check::Done(logging(supp("BucketLoggingConfiguration")))),
+        ("s3-bucket-no-public-acl", Check::BucketAcl { public_grant: public_grant(acl), bucket_ignore: bucket_flags.ignore_public_acls }),
+        ("s3-bucket-ssl-only", Check::Done(ssl_only(policy, item.arena))),
+        ("s3-bucket-versioning-enabled", Check::Done(versioning(versioning_configuration))),
+        ("s3-bucket-logging-enabled", Check::Done(logging(logging_configuration))),
     ]
 }
 
