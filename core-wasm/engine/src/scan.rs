@@ -269,18 +269,20 @@ impl Scan {
     }
 
     fn accept_piece_in(&mut self, open: &mut OpenSource, piece: Piece, arena: &Bump) -> Result<(), ScanError> {
-        let source = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
         let (bytes, offset, is_item) = match piece {
             Piece::Item { bytes, offset, .. } => (bytes, offset, true),
             Piece::Document { bytes, offset } => (bytes, offset, false),
         };
-        let position = |item_index: Option<u64>| Position { source: source.clone(), offset: Some(offset), item_index };
-        let value = crate::value::Value::parse(&bytes, arena).map_err(|e| parse_error(&e, &bytes, position(None)))?;
+        // The source's name is copied only into an error (not once per piece).
+        let source_index = open.index;
+        let source_name = |sources: &[SourceStats]| sources.get(source_index).map(|s| s.name.clone()).unwrap_or_default();
+        let position = |sources: &[SourceStats], item_index: Option<u64>| Position { source: source_name(sources), offset: Some(offset), item_index };
+        let value = crate::value::Value::parse(&bytes, arena).map_err(|e| parse_error(&e, &bytes, position(&self.input.sources, None)))?;
         // An item is the piece itself (no list to allocate); a document lists what it holds.
         let (item, listed) = if is_item {
             (Some(Found::Item(value)), Vec::new())
         } else {
-            (None, items_in_document(value, arena).map_err(|message| ScanError::UnsupportedShape { position: position(None), message })?)
+            (None, items_in_document(value, arena).map_err(|message| ScanError::UnsupportedShape { position: position(&self.input.sources, None), message })?)
         };
         for entry in item.into_iter().chain(listed) {
             match entry {
@@ -289,7 +291,7 @@ impl Scan {
                     open.items += 1;
                     self.input.items += 1;
                     let item = ConfigItem::from_value(raw, arena)
-                        .map_err(|message| ScanError::InvalidItem { position: position(Some(index)), message })?;
+                        .map_err(|message| ScanError::InvalidItem { position: position(&self.input.sources, Some(index)), message })?;
                     match item {
                         Some(item) => self.record(item),
                         None => *self.input.other_resources.entry("(unrecognised item)".to_owned()).or_default() += 1,
@@ -298,7 +300,9 @@ impl Scan {
                 Found::Notice(text) => {
                     self.notices_seen += 1;
                     if self.input.notices.len() < MAX_NOTICES {
-                        self.input.notices.push(format!("{source}: {text}"));
+                        let name = self.input.sources.get(source_index).map_or("", |s| s.name.as_str());
+                        let notice = format!("{name}: {text}");
+                        self.input.notices.push(notice);
                     }
                 }
             }
