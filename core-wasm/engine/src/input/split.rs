@@ -75,6 +75,8 @@ pub struct Splitter {
     top_level_values: u64,
     /// Whether the source starts with a byte order mark.
     bom: bool,
+    /// The length of the last element kept: the next one's buffer starts that large.
+    last_length: usize,
 }
 
 /// An element in progress. Values of a top-level object are only delimited, not kept: the
@@ -105,6 +107,7 @@ impl Splitter {
             element: None,
             top_level_values: 0,
             bom: false,
+            last_length: 0,
         }
     }
 
@@ -278,7 +281,11 @@ impl Splitter {
         if matches!(byte, b',' | b']' | b'}' | b':') {
             return Err(self.malformed(format!("expected a value, found {}", describe(byte))));
         }
-        self.element = Some(Element { bytes: Vec::new(), offset: self.offset, depth: self.depth, keep });
+        // Items of one source are of similar size: the buffer starts as large as the last one
+        // and a quarter more (up to a MiB: a large document does not reserve as much for the
+        // next), so most are copied once instead of grown from a few bytes.
+        let capacity = if keep { (self.last_length + self.last_length / 4).min(self.max_piece).min(1 << 20) } else { 0 };
+        self.element = Some(Element { bytes: Vec::with_capacity(capacity), offset: self.offset, depth: self.depth, keep });
         self.element_byte(byte).map(|_| ())
     }
 
@@ -287,6 +294,7 @@ impl Splitter {
             while bytes.last().is_some_and(u8::is_ascii_whitespace) {
                 bytes.pop();
             }
+            self.last_length = bytes.len();
             (bytes, offset)
         })
     }
