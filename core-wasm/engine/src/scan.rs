@@ -300,8 +300,7 @@ impl Scan {
                 Found::Notice(text) => {
                     self.notices_seen += 1;
                     if self.input.notices.len() < MAX_NOTICES {
-                        let name = self.input.sources.get(source_index).map_or("", |s| s.name.as_str());
-                        let notice = format!("{name}: {text}");
+                        let notice = format!("{}: {text}", source_name(&self.input.sources));
                         self.input.notices.push(notice);
                     }
                 }

@@ -851,7 +851,7 @@ mod tests {
             assert_eq!(Value::Object(mapped), json!({"a": 5, "b": [[], [3, [4]]], "c": "last"}));
             assert_eq!(mapped.get("b"), value.get("b"), "containers keep their insides when copied");
             // One walk for several keys finds what a lookup each finds: the later `a`, a key
-            // asked twice, a key that is absent, a key whose text is another key's prefix.
+            // asked twice, a key that is absent, a key only a nested object has.
             let keys = ["a", "c", "missing", "a", "x", "b"];
             assert_eq!(value.get_each(keys), keys.map(|key| value.get(key)));
             assert_eq!(path(&value, &["a"]).map(|a| a.get_each(["x", "z"])), Some([Some(Value::Number(5_u64.into())), None]));
