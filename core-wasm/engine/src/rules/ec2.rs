@@ -2,27 +2,28 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, Outcome, RuleParams, Status};
+use super::{Check, Outcome, RuleIndex, RuleParams, Status, index_of, rule_id};
 use crate::item::ConfigItem;
 use crate::value::{Value, flag, non_blank, one_or_many, path, strings, text};
 
-const INSTANCE_RULES: [&str; 4] = ["ec2-imdsv2-required", "ec2-no-public-ip", "ec2-instance-ebs-encrypted", "ec2-required-tags"];
+const INSTANCE_RULES: [RuleIndex; 4] =
+    [index_of("ec2-imdsv2-required"), index_of("ec2-no-public-ip"), index_of("ec2-instance-ebs-encrypted"), index_of("ec2-required-tags")];
 
 /// Phase-one checks of an instance.
-pub fn instance_checks(item: &ConfigItem<'_>, params: &RuleParams) -> Vec<(&'static str, Check)> {
+pub fn instance_checks(item: &ConfigItem<'_>, params: &RuleParams) -> Vec<(RuleIndex, Check)> {
     // An instance's configuration has dozens of members: the five the rules read are found in
     // one walk.
     let [state, metadata_options, public_ip_address, interfaces, mappings] =
         item.configuration.get_each(["state", "metadataOptions", "publicIpAddress", "networkInterfaces", "blockDeviceMappings"]);
     if state.and_then(|state| state.get("name")).and_then(Value::as_str) == Some("terminated") {
         let outcome = Outcome::new(Status::NotApplicable, "configuration.state.name", "the instance is terminated");
-        return INSTANCE_RULES.iter().map(|id| (*id, Check::Done(outcome.clone()))).collect();
+        return INSTANCE_RULES.iter().map(|rule| (*rule, Check::Done(outcome.clone()))).collect();
     }
     vec![
-        ("ec2-imdsv2-required", Check::Done(imdsv2(metadata_options))),
-        ("ec2-no-public-ip", Check::Done(public_ip(public_ip_address, interfaces))),
-        ("ec2-instance-ebs-encrypted", attached_volumes(mappings)),
-        ("ec2-required-tags", Check::Done(required_tags(item, params))),
+        (rule_id!("ec2-imdsv2-required"), Check::Done(imdsv2(metadata_options))),
+        (rule_id!("ec2-no-public-ip"), Check::Done(public_ip(public_ip_address, interfaces))),
+        (rule_id!("ec2-instance-ebs-encrypted"), attached_volumes(mappings)),
+        (rule_id!("ec2-required-tags"), Check::Done(required_tags(item, params))),
     ]
 }
 
@@ -125,13 +126,13 @@ pub fn volume_encrypted(item: &ConfigItem<'_>) -> Option<bool> {
 }
 
 /// Phase-one checks of a volume.
-pub fn volume_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
+pub fn volume_checks(item: &ConfigItem<'_>) -> Vec<(RuleIndex, Check)> {
     let outcome = match volume_encrypted(item) {
         Some(true) => Outcome::new(Status::Compliant, "configuration.encrypted", "the volume is encrypted"),
         Some(false) => Outcome::new(Status::NonCompliant, "configuration.encrypted", "the volume is not encrypted"),
         None => Outcome::new(Status::NonCompliant, "configuration.encrypted", "encryption is not recorded as enabled"),
     };
-    vec![("ec2-volume-encrypted", Check::Done(outcome))]
+    vec![(rule_id!("ec2-volume-encrypted"), Check::Done(outcome))]
 }
 
 const ADMIN_PORTS: [i64; 2] = [22, 3389];
@@ -139,7 +140,7 @@ const ADMIN_PORTS: [i64; 2] = [22, 3389];
 /// Phase-one checks of a security group. Rule pack 1.1.0: "open to the world" is any range
 /// whose prefix length is 0 (parsed, so `15.0.0.0/0` counts), and an unparsable range that
 /// covers an admin port leaves the verdict open instead of passing.
-pub fn security_group_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
+pub fn security_group_checks(item: &ConfigItem<'_>) -> Vec<(RuleIndex, Check)> {
     let permissions = one_or_many(item.configuration.get("ipPermissions"));
     let mut unreadable: Option<Outcome> = None;
     for (i, permission) in permissions.iter().enumerate() {
@@ -148,7 +149,7 @@ pub fn security_group_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)
             match world_open(cidr) {
                 Some(true) => {
                     let outcome = Outcome::new(Status::NonCompliant, format!("configuration.ipPermissions[{i}]"), format!("port {port} is open to {cidr}"));
-                    return vec![("ec2-sg-no-public-admin-ports", Check::Done(outcome))];
+                    return vec![(rule_id!("ec2-sg-no-public-admin-ports"), Check::Done(outcome))];
                 }
                 Some(false) => {}
                 None => {
@@ -160,7 +161,7 @@ pub fn security_group_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)
         }
     }
     let outcome = unreadable.unwrap_or_else(|| Outcome::new(Status::Compliant, "configuration.ipPermissions", "no ingress opens port 22 or 3389 to the internet"));
-    vec![("ec2-sg-no-public-admin-ports", Check::Done(outcome))]
+    vec![(rule_id!("ec2-sg-no-public-admin-ports"), Check::Done(outcome))]
 }
 
 /// The first admin port a permission covers. `-1`/`all` covers every port; TCP and UDP cover
@@ -237,7 +238,7 @@ mod tests {
     fn terminated_instances_are_not_applicable() {
         let results = evaluate(instance(json!({"state": {"name": "terminated"}, "publicIpAddress": "1.2.3.4"}), json!({})));
         for rule in super::INSTANCE_RULES {
-            assert_eq!(status(&results, rule), NotApplicable);
+            assert_eq!(status(&results, super::super::rule(rule).id), NotApplicable);
         }
     }
 

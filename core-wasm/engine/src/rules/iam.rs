@@ -3,11 +3,14 @@
 use bumpalo::Bump;
 
 use super::policy::{Statement, statements};
-use super::{Check, Outcome, Status};
+use super::{Check, Outcome, RuleIndex, Status, index_of, rule_id};
 use crate::item::ConfigItem;
 use crate::value::{Value, flag, one_or_many, policy_document};
 
-const POLICY_RULES: [&str; 3] = ["iam-no-admin-access", "iam-no-wildcard-service-actions", "iam-no-allow-notaction"];
+const ADMIN_ACCESS: RuleIndex = index_of("iam-no-admin-access");
+const WILDCARD_SERVICE_ACTIONS: RuleIndex = index_of("iam-no-wildcard-service-actions");
+const ALLOW_NOT_ACTION: RuleIndex = index_of("iam-no-allow-notaction");
+const POLICY_RULES: [RuleIndex; 3] = [ADMIN_ACCESS, WILDCARD_SERVICE_ACTIONS, ALLOW_NOT_ACTION];
 
 /// The decoded documents a resource carries, and the first one that could not be read.
 struct Documents<'a> {
@@ -16,19 +19,19 @@ struct Documents<'a> {
 }
 
 /// Phase-one checks of an IAM policy, role, user or group.
-pub fn checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
-    let mut checks: Vec<(&'static str, Check)> = match documents(item) {
+pub fn checks(item: &ConfigItem<'_>) -> Vec<(RuleIndex, Check)> {
+    let mut checks: Vec<(RuleIndex, Check)> = match documents(item) {
         Ok(docs) => {
             // Every policy rule reads the same Allow statements: they are found once.
             let allowing: Vec<Statement<'_, '_>> =
                 docs.decoded.iter().flat_map(|(at, doc)| statements(doc, at)).filter(Statement::allows).collect();
-            POLICY_RULES.iter().map(|id| (*id, Check::Done(evaluate_policy_rule(id, &docs, &allowing)))).collect()
+            POLICY_RULES.iter().map(|&rule| (rule, Check::Done(evaluate_policy_rule(rule, &docs, &allowing)))).collect()
         }
-        Err(outcome) => POLICY_RULES.iter().map(|id| (*id, Check::Done(outcome.clone()))).collect(),
+        Err(outcome) => POLICY_RULES.iter().map(|&rule| (rule, Check::Done(outcome.clone()))).collect(),
     };
     match item.resource_type {
-        "AWS::IAM::Role" => checks.push(("iam-role-trust-no-public-principal", Check::Done(trust_policy(&item.configuration, item.arena)))),
-        "AWS::IAM::User" => checks.push(("iam-user-no-direct-policies", Check::Done(direct_policies(&item.configuration)))),
+        "AWS::IAM::Role" => checks.push((rule_id!("iam-role-trust-no-public-principal"), Check::Done(trust_policy(&item.configuration, item.arena)))),
+        "AWS::IAM::User" => checks.push((rule_id!("iam-user-no-direct-policies"), Check::Done(direct_policies(&item.configuration)))),
         _ => {}
     }
     checks
@@ -68,10 +71,10 @@ fn documents<'a>(item: &ConfigItem<'a>) -> Result<Documents<'a>, Outcome> {
 }
 
 /// One policy rule over a resource's documents, given their Allow statements in order.
-fn evaluate_policy_rule(id: &str, docs: &Documents<'_>, allowing: &[Statement<'_, '_>]) -> Outcome {
-    let violation = allowing.iter().find_map(|s| match id {
-        "iam-no-admin-access" => admin_access(s),
-        "iam-no-wildcard-service-actions" => wildcard_service_action(s),
+fn evaluate_policy_rule(rule: RuleIndex, docs: &Documents<'_>, allowing: &[Statement<'_, '_>]) -> Outcome {
+    let violation = allowing.iter().find_map(|s| match rule {
+        ADMIN_ACCESS => admin_access(s),
+        WILDCARD_SERVICE_ACTIONS => wildcard_service_action(s),
         _ => s.has_not_action().then(|| Outcome::new(Status::NonCompliant, format!("{}.NotAction", s.path), "an Allow statement uses NotAction")),
     });
     if let Some(outcome) = violation {
@@ -81,9 +84,9 @@ fn evaluate_policy_rule(id: &str, docs: &Documents<'_>, allowing: &[Statement<'_
         return Outcome::new(Status::InsufficientData, at.clone(), format!("a policy document cannot be read: {reason}"));
     }
     let at = docs.decoded.first().map_or_else(|| "configuration".to_owned(), |(at, _)| at.clone());
-    let message = match id {
-        "iam-no-admin-access" => "no statement allows * on *",
-        "iam-no-wildcard-service-actions" => "no statement allows service:*",
+    let message = match rule {
+        ADMIN_ACCESS => "no statement allows * on *",
+        WILDCARD_SERVICE_ACTIONS => "no statement allows service:*",
         _ => "no Allow statement uses NotAction",
     };
     Outcome::new(Status::Compliant, at, message)
@@ -189,7 +192,7 @@ mod tests {
         let admin = doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]));
         assert_eq!(status(&evaluate(policy(admin.clone(), true)), "iam-no-admin-access"), NonCompliant);
         for rule in super::POLICY_RULES {
-            assert_eq!(status(&evaluate(policy(admin.clone(), false)), rule), InsufficientData);
+            assert_eq!(status(&evaluate(policy(admin.clone(), false)), super::super::rule(rule).id), InsufficientData);
         }
         let star_star = doc(json!({"Effect": "Allow", "Action": ["*:*"], "Resource": ["*"]}));
         assert_eq!(status(&evaluate(role(vec![star_star], Some(service_trust()))), "iam-no-admin-access"), NonCompliant);

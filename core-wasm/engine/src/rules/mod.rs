@@ -170,7 +170,45 @@ pub const RULES: [RuleDef; 17] = [
 /// Index into [`RULES`]; a finding stores this instead of the id string.
 pub type RuleIndex = u8;
 
-/// The rule with the given id.
+/// The index of the rule `id`, for ids the engine's own code names: evaluated while compiling
+/// (in a `const`, or through `rule_id!`), so an id that is not in the pack fails the build
+/// instead of its check being dropped. Ids read at run time go through [`rule_index`], which
+/// answers `None` for an unknown one.
+///
+/// ```
+/// use compliance_engine::rules::{RULES, index_of};
+/// const KMS: u8 = index_of("s3-bucket-sse-kms");
+/// assert_eq!(RULES[usize::from(KMS)].id, "s3-bucket-sse-kms");
+/// ```
+///
+/// ```compile_fail
+/// // One letter off: the build fails here, while compiling the constant.
+/// const KMS: u8 = compliance_engine::rules::index_of("s3-bucket-sse-kmz");
+/// ```
+#[allow(clippy::indexing_slicing, reason = "evaluated while compiling: an index out of range fails the build")]
+#[allow(clippy::panic, reason = "evaluated while compiling, where the panic is the build's error for an unknown id")]
+pub const fn index_of(id: &str) -> RuleIndex {
+    let mut i = 0;
+    while i < RULES.len() {
+        let known = RULES[i].id.as_bytes();
+        if known.len() == id.len() && !id_before(known, id.as_bytes()) && !id_before(id.as_bytes(), known) {
+            #[allow(clippy::cast_possible_truncation, reason = "the pack has fewer than 256 rules (RuleIndex is u8)")]
+            return i as RuleIndex;
+        }
+        i += 1;
+    }
+    panic!("a rule id the engine names is not in the rule pack")
+}
+
+/// The [`RuleIndex`] of a rule named in the engine's code, found while compiling.
+macro_rules! rule_id {
+    ($id:literal) => {
+        const { $crate::rules::index_of($id) }
+    };
+}
+pub(crate) use rule_id;
+
+/// The rule with the given id (ids read from input: waivers, framework mappings).
 pub fn rule_index(id: &str) -> Option<RuleIndex> {
     RULES.iter().position(|r| r.id.len() == id.len() && r.id == id).and_then(|i| RuleIndex::try_from(i).ok())
 }
@@ -313,15 +351,14 @@ impl Check {
 
 /// Phase one: the checks of every rule that applies to the item's type (none for other types).
 pub fn extract(item: &ConfigItem, params: &RuleParams) -> Vec<(RuleIndex, Check)> {
-    let checks = match item.resource_type {
+    match item.resource_type {
         "AWS::S3::Bucket" => s3::bucket_checks(item),
         "AWS::EC2::Instance" => ec2::instance_checks(item, params),
         "AWS::EC2::Volume" => ec2::volume_checks(item),
         "AWS::EC2::SecurityGroup" => ec2::security_group_checks(item),
         "AWS::IAM::Policy" | "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => iam::checks(item),
         _ => Vec::new(),
-    };
-    checks.into_iter().filter_map(|(id, check)| Some((rule_index(id)?, check))).collect()
+    }
 }
 
 /// Whether any rule of the pack evaluates this resource type.
@@ -369,5 +406,14 @@ mod tests {
         let mut ranks: Vec<u8> = by_rank.iter().map(|i| id_rank(*i)).collect();
         ranks.dedup();
         assert_eq!(ranks.len(), RULES.len(), "one rank per rule");
+    }
+
+    #[test]
+    fn ids_named_in_code_are_the_rules_indexes() {
+        for (at, def) in RULES.iter().enumerate() {
+            assert_eq!(Some(index_of(def.id)), rule_index(def.id));
+            assert_eq!(usize::from(index_of(def.id)), at, "{}", def.id);
+        }
+        assert_eq!(rule(rule_id!("iam-user-no-direct-policies")).id, "iam-user-no-direct-policies");
     }
 }

@@ -1,7 +1,7 @@
 //! S3 bucket rules.
 
 use super::policy::statements;
-use super::{Check, Outcome, Status};
+use super::{Check, Outcome, RuleIndex, Status, rule_id};
 use crate::item::ConfigItem;
 use bumpalo::Bump;
 
@@ -45,7 +45,7 @@ pub fn account_flags(item: &ConfigItem<'_>) -> PublicAccessFlags {
 const SUPP: &str = "supplementaryConfiguration";
 
 /// Phase-one checks of a bucket.
-pub fn bucket_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
+pub fn bucket_checks(item: &ConfigItem<'_>) -> Vec<(RuleIndex, Check)> {
     let [public_access_block, encryption, acl, policy, versioning_configuration, logging_configuration] = item.supplementary.get_each([
         "PublicAccessBlockConfiguration",
         "ServerSideEncryptionConfiguration",
@@ -56,12 +56,12 @@ pub fn bucket_checks(item: &ConfigItem<'_>) -> Vec<(&'static str, Check)> {
     ]);
     let bucket_flags = PublicAccessFlags::read(public_access_block);
     vec![
-        ("s3-bucket-sse-kms", Check::Done(sse_kms(encryption))),
-        ("s3-bucket-public-access-blocked", Check::BucketPublicAccess(bucket_flags)),
-        ("s3-bucket-no-public-acl", Check::BucketAcl { public_grant: public_grant(acl), bucket_ignore: bucket_flags.ignore_public_acls }),
-        ("s3-bucket-ssl-only", Check::Done(ssl_only(policy, item.arena))),
-        ("s3-bucket-versioning-enabled", Check::Done(versioning(versioning_configuration))),
-        ("s3-bucket-logging-enabled", Check::Done(logging(logging_configuration))),
+        (rule_id!("s3-bucket-sse-kms"), Check::Done(sse_kms(encryption))),
+        (rule_id!("s3-bucket-public-access-blocked"), Check::BucketPublicAccess(bucket_flags)),
+        (rule_id!("s3-bucket-no-public-acl"), Check::BucketAcl { public_grant: public_grant(acl), bucket_ignore: bucket_flags.ignore_public_acls }),
+        (rule_id!("s3-bucket-ssl-only"), Check::Done(ssl_only(policy, item.arena))),
+        (rule_id!("s3-bucket-versioning-enabled"), Check::Done(versioning(versioning_configuration))),
+        (rule_id!("s3-bucket-logging-enabled"), Check::Done(logging(logging_configuration))),
     ]
 }
 
