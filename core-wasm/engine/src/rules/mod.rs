@@ -213,7 +213,8 @@ pub fn rule_index(id: &str) -> Option<RuleIndex> {
     RULES.iter().position(|r| r.id.len() == id.len() && r.id == id).and_then(|i| RuleIndex::try_from(i).ok())
 }
 
-/// The rule at `index` (indices come from [`rule_index`], so they are always in range).
+/// The rule at `index` (indices come from [`rule_index`] or [`index_of`], so they are always in
+/// range).
 pub fn rule(index: RuleIndex) -> &'static RuleDef {
     RULES.get(usize::from(index)).unwrap_or(&RULES[0])
 }
