@@ -185,19 +185,12 @@ pub type RuleIndex = u8;
 /// // One letter off: the build fails here, while compiling the constant.
 /// const KMS: u8 = compliance_engine::rules::index_of("s3-bucket-sse-kmz");
 /// ```
-#[allow(clippy::indexing_slicing, reason = "evaluated while compiling: an index out of range fails the build")]
 #[allow(clippy::panic, reason = "evaluated while compiling, where the panic is the build's error for an unknown id")]
 pub const fn index_of(id: &str) -> RuleIndex {
-    let mut i = 0;
-    while i < RULES.len() {
-        let known = RULES[i].id.as_bytes();
-        if known.len() == id.len() && !id_before(known, id.as_bytes()) && !id_before(id.as_bytes(), known) {
-            #[allow(clippy::cast_possible_truncation, reason = "the pack has fewer than 256 rules (RuleIndex is u8)")]
-            return i as RuleIndex;
-        }
-        i += 1;
+    match rule_index(id) {
+        Some(index) => index,
+        None => panic!("a rule id the engine names is not in the rule pack"),
     }
-    panic!("a rule id the engine names is not in the rule pack")
 }
 
 /// The [`RuleIndex`] of a rule named in the engine's code, found while compiling.
@@ -208,9 +201,22 @@ macro_rules! rule_id {
 }
 pub(crate) use rule_id;
 
-/// The rule with the given id (ids read from input: waivers, framework mappings).
-pub fn rule_index(id: &str) -> Option<RuleIndex> {
-    RULES.iter().position(|r| r.id.len() == id.len() && r.id == id).and_then(|i| RuleIndex::try_from(i).ok())
+/// The rule with the given id, `None` for an id that is not in the pack: the one search for ids
+/// read from input (waivers, framework mappings) and, through [`index_of`], for those the
+/// engine's code names.
+pub const fn rule_index(id: &str) -> Option<RuleIndex> {
+    let mut rest: &[RuleDef] = &RULES;
+    let mut index: RuleIndex = 0;
+    while let Some((rule, after)) = rest.split_first() {
+        let known = rule.id.as_bytes();
+        // Equal texts: same length, and neither comes before the other.
+        if known.len() == id.len() && !id_before(known, id.as_bytes()) && !id_before(id.as_bytes(), known) {
+            return Some(index);
+        }
+        rest = after;
+        index += 1;
+    }
+    None
 }
 
 /// The rule at `index` (indices come from [`rule_index`] or [`index_of`], so they are always in
@@ -244,14 +250,13 @@ const fn id_ranks() -> [u8; RULES.len()] {
     ranks
 }
 
-#[allow(clippy::indexing_slicing, reason = "only called while compiling, from `id_ranks`, within both lengths")]
-const fn id_before(a: &[u8], b: &[u8]) -> bool {
-    let mut k = 0;
-    while k < a.len() && k < b.len() {
-        if a[k] != b[k] {
-            return a[k] < b[k];
+/// Whether text `a` comes before text `b`, byte by byte (a prefix before the longer text).
+const fn id_before(mut a: &[u8], mut b: &[u8]) -> bool {
+    while let (Some((x, a_rest)), Some((y, b_rest))) = (a.split_first(), b.split_first()) {
+        if *x != *y {
+            return *x < *y;
         }
-        k += 1;
+        (a, b) = (a_rest, b_rest);
     }
     a.len() < b.len()
 }
