@@ -165,6 +165,14 @@ impl GuestScan for Scan {
         self.reading(|scan| scan.absorb_state(&piece))
     }
 
+    fn suspend_source(&self) -> Result<u64, ScanError> {
+        self.reading(engine::Scan::suspend_source)
+    }
+
+    fn resume_source(&self, name: String, offset: u64, item_array: String) -> Result<(), ScanError> {
+        self.reading(|scan| scan.resume_source(&name, offset, &item_array))
+    }
+
     fn finish(&self, meta: compliance::engine::types::ReportMeta) -> Result<ReportSummary, ScanError> {
         let state = std::mem::replace(&mut *self.state.borrow_mut(), State::Spent);
         let State::Reading(scan) = state else {

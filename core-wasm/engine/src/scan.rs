@@ -179,7 +179,18 @@ pub struct Scan {
     handover: handover::Handover,
     /// How this scan's hand-overs, given or taken in, number their pieces and shared texts.
     numbering: handover::Numbering,
+    /// This scan's first source is the rest of a source another scan began: it starts at this
+    /// cut (offset, encoded items), and the scan's state goes to the scan that read what came
+    /// before ([`Scan::resume_source`]).
+    continues: Option<Cut>,
+    /// This scan's last source is not ended: its reading stopped at this cut and goes on after
+    /// it, here or in the scan that takes this one's state ([`Scan::suspend_source`]).
+    suspended: Option<Cut>,
 }
+
+/// A place between two elements of a source's item array: its offset and whether the
+/// elements are encoded items (see [`Splitter::cut`]).
+type Cut = (u64, bool);
 
 impl Scan {
     /// Starts a scan.
@@ -197,6 +208,8 @@ impl Scan {
             waivers: None,
             handover: handover::Handover::None,
             numbering: handover::Numbering::default(),
+            continues: None,
+            suspended: None,
         })
     }
 
@@ -216,11 +229,78 @@ impl Scan {
             let current = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
             return Err(ScanError::InvalidState(format!("source `{current}` is still open")));
         }
+        self.may_read()?;
+        self.input.sources.push(SourceStats { name: name.to_owned(), items: 0 });
+        self.open = Some(OpenSource { splitter: Splitter::new(name, self.options.max_item_bytes), index: self.input.sources.len() - 1, items: 0 });
+        Ok(())
+    }
+
+    /// Whether the scan may open a source: it has not handed its state over, and no source of
+    /// it waits to be resumed.
+    fn may_read(&self) -> Result<(), ScanError> {
         if self.handover != handover::Handover::None {
             return Err(ScanError::InvalidState("this scan has handed its state to another scan and reads nothing more".to_owned()));
         }
-        self.input.sources.push(SourceStats { name: name.to_owned(), items: 0 });
-        self.open = Some(OpenSource { splitter: Splitter::new(name, self.options.max_item_bytes), index: self.input.sources.len() - 1, items: 0 });
+        if self.suspended.is_some() {
+            let name = self.input.sources.last().map(|s| s.name.as_str()).unwrap_or_default();
+            return Err(ScanError::InvalidState(format!("source `{name}` was suspended: resume and end it first")));
+        }
+        Ok(())
+    }
+
+    /// Stops reading the open source at a cut between two elements of its item array (after
+    /// the array's `[` or a `,`, before the next element) without ending it, so that another
+    /// scan can read the rest at the same time ([`Scan::resume_source`]) and hand its state to
+    /// this one, or this one resumes it. Returns the items read from the source so far.
+    /// An error, changing nothing, when the source is not at such a cut.
+    pub fn suspend_source(&mut self) -> Result<u64, ScanError> {
+        let open = self.open.as_ref().ok_or_else(|| ScanError::InvalidState("suspending without an open source".to_owned()))?;
+        let Some(cut) = open.splitter.cut() else {
+            let name = self.input.sources.get(open.index).map(|s| s.name.as_str()).unwrap_or_default();
+            return Err(ScanError::InvalidState(format!("source `{name}` cannot be suspended here: it is not between two items of an item array")));
+        };
+        let items = open.items;
+        let index = open.index;
+        self.open = None;
+        if let Some(stats) = self.input.sources.get_mut(index) {
+            stats.items = items;
+        }
+        self.suspended = Some(cut);
+        Ok(items)
+    }
+
+    /// Goes on reading source `name` from byte `offset`, a cut between two elements of its item
+    /// array named `item_array` (`configurationItems`, `baseConfigurationItems` or `Results`).
+    /// Either this scan suspended that source at that cut and reads on, or this is a new scan
+    /// that has read nothing: it then reads the source's rest from there on (counting items
+    /// from 0, offsets from the source's start) and can only hand its state over, to the scan
+    /// that read what came before, which checks that it suspended the source at that very cut.
+    pub fn resume_source(&mut self, name: &str, offset: u64, item_array: &str) -> Result<(), ScanError> {
+        if let Some(open) = &self.open {
+            let current = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
+            return Err(ScanError::InvalidState(format!("source `{current}` is still open")));
+        }
+        if self.handover != handover::Handover::None {
+            return Err(ScanError::InvalidState("this scan has handed its state to another scan and reads nothing more".to_owned()));
+        }
+        let splitter = Splitter::resume(name, self.options.max_item_bytes, offset, item_array)
+            .ok_or_else(|| ScanError::InvalidOption(format!("`{item_array}` is not an array of configuration items")))?;
+        let cut = splitter.cut();
+        let index = match (self.suspended, self.input.sources.last()) {
+            (Some(suspended), Some(last)) if last.name == name && Some(suspended) == cut => self.input.sources.len() - 1,
+            (Some(_), Some(last)) => {
+                return Err(ScanError::InvalidState(format!("source `{}` was suspended elsewhere than where `{name}` resumes at byte {offset}", last.name)));
+            }
+            (None, None) if self.continues.is_none() => {
+                self.continues = cut;
+                self.input.sources.push(SourceStats { name: name.to_owned(), items: 0 });
+                0
+            }
+            _ => return Err(ScanError::InvalidState(format!("source `{name}` can only be resumed by the scan that suspended it, or by a scan that has read nothing"))),
+        };
+        let items = self.input.sources.get(index).map_or(0, |s| s.items);
+        self.suspended = None;
+        self.open = Some(OpenSource { splitter, index, items });
         Ok(())
     }
 
@@ -338,6 +418,14 @@ impl Scan {
         }
         if self.handover != handover::Handover::None {
             return Err(ScanError::InvalidState("this scan has handed its state to another scan: that scan finishes".to_owned()));
+        }
+        if self.suspended.is_some() {
+            let name = self.input.sources.last().map(|s| s.name.clone()).unwrap_or_default();
+            return Err(ScanError::InvalidState(format!("source `{name}` was suspended and never ended")));
+        }
+        if self.continues.is_some() {
+            let name = self.input.sources.first().map(|s| s.name.clone()).unwrap_or_default();
+            return Err(ScanError::InvalidState(format!("this scan read source `{name}` from the middle on: the scan that read its start finishes")));
         }
         let Scan { options, mut arrivals, mut runs, mut input, notices_seen, waivers, .. } = self;
         let mut waivers = crate::waiver::evaluate(waivers.as_ref(), &meta.generated_at)?;

@@ -5,6 +5,9 @@
 //! equal, and equal to the report of the same bytes fed in one chunk; and the bytes themselves,
 //! after the first bytes of a genuine piece of handed-over state (so that they get past its
 //! format mark), must be refused without changing the scan, or taken in without a panic. The
+//! bytes are also read in two parts, cut after the first chunk where the source can be
+//! suspended (between two items of an item array): the rest on a scan of its own, resumed from
+//! the cut and absorbed by the first, must give the report one scan gives. The
 //! bytes are also parsed whole by the engine's JSON parser (simdjson's algorithm where it can
 //! answer) and by `serde_json` (the definition it must match): the same value, or the same
 //! error.
@@ -60,6 +63,49 @@ fuzz_target!(|data: &[u8]| {
     // leave it sixteen or one: how the bytes arrive must not change what they say.
     let Ok(mut whole) = Scan::new(options()) else { return };
     assert!(read(&mut whole, "fuzz.json", input, input.len().max(1)) && read(&mut whole, "again.json", input, input.len().max(1)), "the bytes scan in one chunk as in small ones");
+    // In two parts: the first scan suspends the source at a cut, another reads on from there.
+    let Ok(mut first) = Scan::new(options()) else { return };
+    assert!(first.begin_source("fuzz.json").is_ok());
+    let mut cut = None;
+    let mut fed = 0;
+    for piece in input.chunks(chunk) {
+        first.feed(piece).expect("the bytes scan again");
+        fed += piece.len();
+        if first.suspend_source().is_ok() {
+            cut = Some(fed);
+            break;
+        }
+    }
+    if let Some(cut) = cut {
+        let mut followed = false;
+        for array in ["configurationItems", "Results"] {
+            let Ok(mut rest) = Scan::new(options()) else { return };
+            rest.resume_source("fuzz.json", cut as u64, array).expect("a new scan resumes a source at any offset");
+            // Read as the other kind of item array, the rest may not scan: then try the other.
+            if !(input[cut..].chunks(chunk).all(|piece| rest.feed(piece).is_ok()) && rest.end_source().is_ok()) {
+                continue;
+            }
+            let mut taken = true;
+            loop {
+                let piece = rest.take_state(piece_bytes).expect("a scan between sources hands its state over");
+                if piece.is_empty() {
+                    break;
+                }
+                if first.absorb_state(&piece).is_err() {
+                    taken = false;
+                    break;
+                }
+            }
+            if taken {
+                followed = true;
+                break;
+            }
+        }
+        assert!(followed, "the rest of the source, read from the cut, follows the first part");
+        let Ok(mut once) = Scan::new(options()) else { return };
+        assert!(read(&mut once, "fuzz.json", input, chunk));
+        assert_eq!(first.finish(meta()), once.finish(meta()), "read in two parts, the report one scan gives");
+    }
     let joined = scan.finish(meta());
     let sequential = sequential.finish(meta());
     assert_eq!(joined, sequential, "joined states give the report one scan gives");

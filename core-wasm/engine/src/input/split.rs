@@ -111,6 +111,38 @@ impl Splitter {
         }
     }
 
+    /// A splitter for the source named `source` that goes on from byte `offset`, a cut between
+    /// two elements of an item array named `item_array` (see [`Splitter::cut`]): it is in the
+    /// state one reading the source from its start would be in there. `None` when `item_array`
+    /// is not a key whose elements are items.
+    pub fn resume(source: &str, max_piece: usize, offset: u64, item_array: &str) -> Option<Self> {
+        let encoded = Self::encoded_items(item_array)?;
+        let mut splitter = Self::new(source, max_piece);
+        splitter.offset = offset;
+        splitter.depth = 2;
+        splitter.top = Top::Object { member: Member::InValue, items: Some(encoded) };
+        // The array sits in a top-level object, which the part before the cut began.
+        splitter.top_level_values = 1;
+        Some(splitter)
+    }
+
+    /// Where the splitter is, when that is between two elements of an item array (after its
+    /// `[` or a `,`, before the next element): the offset and whether the elements are encoded
+    /// items. Reading can stop there and go on in another scan ([`Splitter::resume`]): nothing
+    /// else about what came before matters to what comes after.
+    pub fn cut(&self) -> Option<(u64, bool)> {
+        match self.top {
+            Top::Object { member: Member::InValue, items: Some(encoded) } if self.element.is_none() && !self.in_string && self.depth == 2 && self.offset >= 3 => Some((self.offset, encoded)),
+            _ => None,
+        }
+    }
+
+    /// Whether the elements of the item array named `item_array` are encoded items; `None`
+    /// when no item array has that name.
+    pub fn encoded_items(item_array: &str) -> Option<bool> {
+        ITEM_ARRAYS.iter().find(|(key, _)| *key == item_array.as_bytes()).map(|(_, encoded)| *encoded)
+    }
+
     /// How many top-level JSON values have started so far.
     pub fn top_level_values(&self) -> u64 {
         self.top_level_values

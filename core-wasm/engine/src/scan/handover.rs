@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use super::runs::Run;
-use super::{MAX_NOTICES, Recorded, ResourceKey, Scan, State};
+use super::{Cut, MAX_NOTICES, Recorded, ResourceKey, Scan, State};
 use crate::error::ScanError;
 use crate::item::Version;
 use crate::report::SourceStats;
@@ -37,7 +37,7 @@ use crate::rules::{Check, Contribution, Outcome, PublicAccessFlags, RULES, RuleI
 use crate::score::Criticality;
 
 /// Starts every piece: the format and its version.
-const MAGIC: &[u8; 8] = b"CSSTATE3";
+const MAGIC: &[u8; 8] = b"CSSTATE4";
 const TAG_END: u8 = 0;
 const TAG_HEAD: u8 = 1;
 const TAG_RESOURCE: u8 = 2;
@@ -227,6 +227,8 @@ impl Scan {
             w.str(&source.name);
             w.u64(source.items);
         }
+        w.optional_cut(self.continues);
+        w.optional_cut(self.suspended);
     }
 
     /// Takes in one piece of another scan's state (see the module documentation for the order
@@ -274,6 +276,9 @@ impl Scan {
         {
             return Err(ScanError::InvalidState("the handed-over scan state comes from a scan created with other options".to_owned()));
         }
+        if let Some(head) = &head {
+            self.check_continuation(head)?;
+        }
         if first {
             self.numbering.received.clear();
             self.numbering.receiving = (mark, 0);
@@ -292,12 +297,37 @@ impl Scan {
                     self.input.notices.push(notice);
                 }
             }
-            self.input.sources.extend(head.sources);
+            let mut sources = head.sources.into_iter();
+            if head.continues.is_some()
+                && let (Some(last), Some(rest)) = (self.input.sources.last_mut(), sources.next())
+            {
+                last.items += rest.items;
+            }
+            self.input.sources.extend(sources);
+            self.suspended = head.suspended;
         }
         // What this scan read itself came before this piece: it becomes a run first.
         self.settle();
         self.runs.push(Run::from_sorted(resources), &mut self.input.superseded_items);
         Ok(())
+    }
+}
+
+impl Scan {
+    /// Whether a state whose head is `head` may follow what this scan holds: it goes on with
+    /// the source this scan suspended, from the very cut, or this scan has none suspended and
+    /// it begins with a source of its own.
+    fn check_continuation(&self, head: &Head) -> Result<(), ScanError> {
+        let refused = |message: String| Err(ScanError::InvalidState(format!("the handed-over scan state does not follow this one: {message}")));
+        let ours = self.input.sources.last().map(|s| s.name.as_str()).unwrap_or_default();
+        let theirs = head.sources.first().map(|s| s.name.as_str()).unwrap_or_default();
+        match (self.suspended, head.continues) {
+            (None, None) => Ok(()),
+            (Some(_), None) => refused(format!("source `{ours}` was suspended here and the state does not go on with it")),
+            (None, Some((offset, _))) => refused(format!("it goes on with source `{theirs}` from byte {offset}, which this scan did not suspend")),
+            (Some(at), Some(from)) if at == from && ours == theirs => Ok(()),
+            (Some((at, _)), Some((from, _))) => refused(format!("source `{ours}` was suspended at byte {at}; the state goes on with `{theirs}` from byte {from}")),
+        }
     }
 }
 
@@ -335,6 +365,10 @@ struct Head {
     other_resources: Vec<(String, u64)>,
     notices: Vec<String>,
     sources: Vec<SourceStats>,
+    /// The state's first source goes on from this cut of a source the taking scan suspended.
+    continues: Option<Cut>,
+    /// The state's last source is suspended at this cut.
+    suspended: Option<Cut>,
 }
 
 fn read_head(r: &mut Reader<'_>) -> Result<Head, ScanError> {
@@ -348,6 +382,8 @@ fn read_head(r: &mut Reader<'_>) -> Result<Head, ScanError> {
         other_resources: (0..r.len()?).map(|_| Ok((r.string()?, r.u64()?))).collect::<Result<_, ScanError>>()?,
         notices: r.strings()?,
         sources: (0..r.len()?).map(|_| Ok(SourceStats { name: r.string()?, items: r.u64()? })).collect::<Result<_, ScanError>>()?,
+        continues: r.optional_cut()?,
+        suspended: r.optional_cut()?,
     })
 }
 
@@ -532,6 +568,17 @@ impl Writer<'_> {
         });
     }
 
+    fn optional_cut(&mut self, cut: Option<Cut>) {
+        match cut {
+            None => self.u8(0),
+            Some((offset, encoded)) => {
+                self.u8(1);
+                self.u64(offset);
+                self.bool(encoded);
+            }
+        }
+    }
+
     fn flags(&mut self, flags: &PublicAccessFlags) {
         for flag in [flags.block_public_acls, flags.ignore_public_acls, flags.block_public_policy, flags.restrict_public_buckets] {
             self.optional_bool(flag);
@@ -654,6 +701,14 @@ impl<'b> Reader<'b> {
             1 => Ok(Some(false)),
             2 => Ok(Some(true)),
             other => Err(self.bad("optional flag", other)),
+        }
+    }
+
+    fn optional_cut(&mut self) -> Result<Option<Cut>, ScanError> {
+        match self.u8()? {
+            0 => Ok(None),
+            1 => Ok(Some((self.u64()?, self.bool()?))),
+            other => Err(self.bad("cut mark", other)),
         }
     }
 
@@ -782,27 +837,174 @@ mod tests {
     /// instance and its volume, one IAM role recorded in two regions (once in a newer and once
     /// in a tied version), a notice, and a resource of a type no rule evaluates.
     fn sources() -> Vec<(&'static str, String)> {
+        let [a, b, d] = snapshot_items();
+        let notice = r#"{"messageType": "ScheduledNotification", "notificationCreationTime": "2026-11-02T00:00:00.000Z"}"#.to_owned();
+        vec![("a.json", snapshot(&a)), ("b.json", snapshot(&b)), ("c.json", notice), ("d.json", snapshot(&d))]
+    }
+
+    /// The items of `sources()`'s three snapshots.
+    fn snapshot_items() -> [Vec<String>; 3] {
         let t1 = "2026-11-01T00:00:00.000Z";
         let t2 = "2026-11-02T00:00:00.000Z";
         let role = |region: &str, at: &str, path: &str| item("AWS::IAM::Role", "AROA1", region, at, &format!(r#"{{"roleName": "r", "path": "{path}", "assumeRolePolicyDocument": "%7B%7D"}}"#), "{}");
-        vec![
-            ("a.json", snapshot(&[
+        [
+            vec![
                 item("AWS::S3::AccountPublicAccessBlock", "123456789012", "us-east-1", t1, r#"{"blockPublicAcls": true, "ignorePublicAcls": true, "blockPublicPolicy": true, "restrictPublicBuckets": true}"#, "{}"),
                 item("AWS::EC2::Volume", "vol-1", "us-east-1", t1, r#"{"volumeId": "vol-1", "encrypted": false}"#, "{}"),
                 role("us-east-1", t1, "/a/"),
-            ])),
-            ("b.json", snapshot(&[
+            ],
+            vec![
                 item("AWS::S3::Bucket", "bucket-1", "us-east-1", t1, r#"{"name": "bucket-1"}"#, "{}"),
                 item("AWS::EC2::Instance", "i-1", "us-east-1", t1, r#"{"instanceId": "i-1", "state": {"name": "running"}, "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeId": "vol-1"}}]}"#, "{}"),
                 role("eu-west-1", t2, "/b/"),
-            ])),
-            ("c.json", r#"{"messageType": "ScheduledNotification", "notificationCreationTime": "2026-11-02T00:00:00.000Z"}"#.to_owned()),
-            ("d.json", snapshot(&[
+            ],
+            vec![
                 role("ap-southeast-2", t2, "/d/"),
                 item("AWS::Lambda::Function", "f-1", "us-east-1", t1, r#"{"functionName": "f-1"}"#, "{}"),
                 item("AWS::EC2::Volume", "vol-1", "us-east-1", t1, r#"{"volumeId": "vol-1", "encrypted": true}"#, "{}"),
-            ])),
+            ],
         ]
+    }
+
+    /// One large source holding the items of `sources()`'s snapshots (and an item that is not
+    /// one), with the offset of every cut between two of its items: after the `[` and after
+    /// each `,`, whitespace or not.
+    fn large_source() -> (String, Vec<u64>) {
+        let mut items: Vec<String> = snapshot_items().into_iter().flatten().collect();
+        items.insert(4, r#"{"note": "not an item"}"#.to_owned());
+        let mut text = r#"{"fileVersion": "1.0", "configurationItems": ["#.to_owned();
+        let mut cuts = vec![text.len() as u64];
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+                cuts.push(text.len() as u64);
+                if i % 2 == 0 {
+                    text.push_str("\n  ");
+                }
+            }
+            text.push_str(item);
+        }
+        text.push_str("\n], \"configSnapshotId\": \"x\"}");
+        (text, cuts)
+    }
+
+    /// `large_source()` read in parts cut at `cuts` (a subset of its cuts, in order), between
+    /// `a.json` before and `c.json` after: part by part, each part on a new scan handed over to
+    /// the first (`handed` says which), or read on by the first.
+    fn scan_in_parts(text: &str, cuts: &[u64], handed: impl Fn(usize) -> bool, piece: usize) -> Scan {
+        let bounds: Vec<usize> = std::iter::once(0).chain(cuts.iter().map(|&c| c as usize)).chain(std::iter::once(text.len())).collect();
+        let mut first = scan_of(&sources()[..1]);
+        first.begin_source("big.json").expect("begin");
+        for (part, range) in bounds.windows(2).enumerate() {
+            let bytes = &text.as_bytes()[range[0]..range[1]];
+            let last = part + 2 == bounds.len();
+            let on_other = part > 0 && handed(part);
+            let mut other = Scan::new(ScanOptions::default()).expect("options");
+            let scan = if on_other { &mut other } else { &mut first };
+            if part > 0 {
+                scan.resume_source("big.json", range[0] as u64, "configurationItems").expect("resume");
+            }
+            scan.feed(bytes).expect("feed");
+            if last {
+                scan.end_source().expect("end");
+                let (name, notice) = &sources()[2];
+                scan.begin_source(name).expect("begin");
+                scan.feed(notice.as_bytes()).expect("feed");
+                scan.end_source().expect("end");
+            } else {
+                scan.suspend_source().expect("suspend at a cut");
+            }
+            if on_other {
+                loop {
+                    let bytes = other.take_state(piece).expect("take");
+                    if bytes.is_empty() {
+                        break;
+                    }
+                    first.absorb_state(&bytes).expect("absorb");
+                }
+            }
+        }
+        first
+    }
+
+    /// A source cut at any of its item boundaries, its parts read on the scan that began it or
+    /// on others and handed over, gives the report one scan reading it whole gives.
+    #[test]
+    fn a_source_read_in_parts_gives_the_same_report_as_one_scan() {
+        let (text, all_cuts) = large_source();
+        let mut whole = sources()[..1].to_vec();
+        whole.push(("big.json", text.clone()));
+        whole.push(sources()[2].clone());
+        let expected = report_json(scan_of(&whole));
+        assert!(String::from_utf8_lossy(&expected).contains(r#""items": 10"#), "the large source's ten items are counted");
+        for subset in 0u32..(1 << all_cuts.len()) {
+            let cuts: Vec<u64> = all_cuts.iter().enumerate().filter(|(i, _)| subset & (1 << i) != 0).map(|(_, &c)| c).collect();
+            for (mode, handed) in [(0, (|_| true) as fn(usize) -> bool), (1, |part| part % 2 == 1), (2, |_| false)] {
+                let piece = if mode == 1 { 1 } else { usize::MAX };
+                let report = report_json(scan_in_parts(&text, &cuts, handed, piece));
+                assert_eq!(String::from_utf8_lossy(&report), String::from_utf8_lossy(&expected), "cuts {cuts:?}, mode {mode}");
+            }
+        }
+    }
+
+    /// Cuts that are not between two items, parts that do not follow each other, and scans
+    /// left in the middle of a source are refused, and a refusal changes nothing.
+    #[test]
+    fn parts_that_do_not_fit_are_refused() {
+        let (text, cuts) = large_source();
+        let (cut, next) = (cuts[3] as usize, cuts[4] as usize);
+        // Not at a cut: inside an item, or between the `,` and the whitespace before a cut.
+        let mut scan = Scan::new(ScanOptions::default()).expect("options");
+        scan.begin_source("big.json").expect("begin");
+        scan.feed(&text.as_bytes()[..cut + 5]).expect("feed");
+        let error = scan.suspend_source().expect_err("inside an item");
+        assert!(error.to_string().contains("not between two items"), "{error}");
+        scan.feed(&text.as_bytes()[cut + 5..]).expect("the refusal changed nothing");
+        assert_eq!(scan.end_source().expect("end"), 10);
+        // A state that goes on from another cut than the one suspended at, or with another source.
+        let mut first = Scan::new(ScanOptions::default()).expect("options");
+        first.begin_source("big.json").expect("begin");
+        first.feed(&text.as_bytes()[..cut]).expect("feed");
+        assert_eq!(first.suspend_source().expect("suspend"), 3);
+        assert!(first.begin_source("other.json").expect_err("suspended").to_string().contains("was suspended"));
+        for (name, from) in [("big.json", next), ("other.json", cut)] {
+            let mut other = Scan::new(ScanOptions::default()).expect("options");
+            other.resume_source(name, from as u64, "configurationItems").expect("resume");
+            other.feed(&text.as_bytes()[from..]).expect("feed");
+            other.end_source().expect("end");
+            let piece = other.take_state(usize::MAX).expect("take");
+            let error = first.absorb_state(&piece).expect_err("does not follow");
+            assert!(error.to_string().contains("does not follow"), "{error}");
+        }
+        // A state that begins a source of its own while one is suspended, and a resume elsewhere.
+        let piece = scan_of(&sources()[2..3]).take_state(usize::MAX).expect("take");
+        assert!(first.absorb_state(&piece).expect_err("suspended").to_string().contains("does not go on"));
+        assert!(first.resume_source("big.json", next as u64, "configurationItems").is_err());
+        assert!(first.resume_source("big.json", cut as u64, "tags").expect_err("no item array").to_string().contains("not an array of configuration items"));
+        // Neither a scan with a suspended source nor one that began mid-source finishes.
+        let mut continued = Scan::new(ScanOptions::default()).expect("options");
+        continued.resume_source("big.json", cut as u64, "configurationItems").expect("resume");
+        continued.feed(&text.as_bytes()[cut..]).expect("feed");
+        continued.end_source().expect("end");
+        assert!(continued.finish(crate::ReportMeta::default()).expect_err("mid-source").to_string().contains("from the middle on"));
+        assert!(first.finish(crate::ReportMeta::default()).expect_err("suspended").to_string().contains("never ended"));
+    }
+
+    /// Errors in a part read on its own scan name the offset in the whole source and the
+    /// item's index counted from the cut.
+    #[test]
+    fn errors_in_a_part_count_offsets_from_the_source_and_items_from_the_cut() {
+        let (text, cuts) = large_source();
+        let cut = cuts[3] as usize;
+        let damaged = text.replacen(r#""resourceType": "AWS::EC2::Instance""#, r#""resourceType": [5]"#, 1);
+        let at = damaged.find(r#""resourceType": [5]"#).expect("damaged") as u64;
+        let mut scan = Scan::new(ScanOptions::default()).expect("options");
+        scan.resume_source("big.json", cut as u64, "configurationItems").expect("resume");
+        let error = scan.feed(&damaged.as_bytes()[cut..]).expect_err("a bad item");
+        let ScanError::InvalidItem { position, .. } = error else { panic!("{error:?}") };
+        assert_eq!((position.source.as_str(), position.item_index), ("big.json", Some(2)), "the instance is the third item after the cut");
+        let offset = position.offset.expect("an offset");
+        assert!(offset > cut as u64 && offset < at, "{offset} is the item's start, after the cut {cut}, before {at}");
     }
 
     fn report_json(scan: Scan) -> Vec<u8> {
