@@ -66,18 +66,22 @@ fn end_to_end(c: &mut Criterion) {
             });
         }
         let out = dir.join(format!("out-{resources}"));
-        group.bench_with_input(BenchmarkId::new("compliance_scan", resources), &input, |b, input| {
-            b.iter(|| {
-                let status = Command::new(&bin)
-                    .args(["scan", "--format", "json", "--generated-at", "2026-01-01T00:00:00.000Z", "--out-dir"])
-                    .arg(&out)
-                    .arg(input)
-                    .stdout(std::process::Stdio::null())
-                    .status()
-                    .expect("run compliance");
-                assert!(status.success());
+        // The default reads the one file in parts on every core; `--jobs 1` on one instance.
+        for (name, jobs) in [("compliance_scan", None), ("compliance_scan_jobs_1", Some("1"))] {
+            group.bench_with_input(BenchmarkId::new(name, resources), &input, |b, input| {
+                b.iter(|| {
+                    let status = Command::new(&bin)
+                        .args(["scan", "--format", "json", "--generated-at", "2026-01-01T00:00:00.000Z", "--out-dir"])
+                        .arg(&out)
+                        .args(jobs.map(|jobs| ["--jobs", jobs]).into_iter().flatten())
+                        .arg(input)
+                        .stdout(std::process::Stdio::null())
+                        .status()
+                        .expect("run compliance");
+                    assert!(status.success());
+                });
             });
-        });
+        }
     }
     group.finish();
 }

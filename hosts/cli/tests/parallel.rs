@@ -122,3 +122,39 @@ fn an_archived_component_without_parallel_reads_scans_on_one_instance() {
     assert_eq!(four.status.code(), Some(0), "{}", text(&four.stderr));
     assert!(std::fs::read(dir.path().join("a1/report.json")).expect("a1") == std::fs::read(dir.path().join("a4/report.json")).expect("a4"));
 }
+
+/// One large file (the whole export's items, newer and tied versions half the file apart),
+/// plain and gzipped, is read in parts on several instances: the same bytes as one instance.
+#[test]
+fn one_large_file_read_in_parts_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut items = Vec::new();
+    for (_, bytes) in compliance_benches::org_export(4, 6_000, 7) {
+        let file: serde_json::Value = serde_json::from_slice(&bytes).expect("a snapshot");
+        items.extend(file["configurationItems"].as_array().cloned().unwrap_or_default());
+    }
+    let big = serde_json::to_vec(&serde_json::json!({ "fileVersion": "1.0", "configurationItems": items })).expect("JSON");
+    assert!(big.len() > 4 << 20, "{} bytes: large enough for parts on every job count below", big.len());
+    std::fs::create_dir_all(dir.path().join("plain")).expect("mkdir");
+    std::fs::write(dir.path().join("plain/big.json"), &big).expect("write");
+    std::fs::create_dir_all(dir.path().join("gz")).expect("mkdir");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &big).expect("gzip");
+    std::fs::write(dir.path().join("gz/big.json.gz"), gz.finish().expect("gzip")).expect("write");
+    for input in ["plain", "gz"] {
+        let run = |jobs: &str| {
+            let out = format!("{input}-{jobs}");
+            let args = ["scan", input, "--jobs", jobs, "--format", "json,html,csv,ocsf", "--global-region", "us-east-1", "--out-dir", &out, "--generated-at", AT];
+            let output = compliance(&args, dir.path());
+            assert_eq!(output.status.code(), Some(0), "{input}, --jobs {jobs}: {}", text(&output.stderr));
+            OUTPUTS.map(|file| std::fs::read(dir.path().join(&out).join(file)).expect("output"))
+        };
+        let one = run("1");
+        for jobs in ["2", "7"] {
+            let many = run(jobs);
+            for (file, (got, expected)) in OUTPUTS.iter().zip(many.iter().zip(&one)) {
+                assert!(got == expected, "{input}, --jobs {jobs}: {file} differs from --jobs 1");
+            }
+        }
+    }
+}

@@ -57,6 +57,9 @@ pub(crate) trait GroupReader: Sync {
     fn read_alone(&self, spare: &mut Self::Spare, index: usize, group: Self::Group, stop: &StopAfter) -> Result<Self::Handed, Self::Error>;
     /// Takes in `other`, the group right after those `reading` holds.
     fn absorb(&self, reading: &mut Self::Reading, other: Self::Handed) -> Result<(), Self::Error>;
+    /// The error a group read on its own and handed over failed with, as the lead reports it,
+    /// holding every group before it.
+    fn failed_after(&self, reading: &Self::Reading, error: Self::Error) -> Self::Error;
     /// The error for a thread that could not start or that panicked.
     fn lost(&self, what: String) -> Self::Error;
 }
@@ -233,7 +236,7 @@ fn lead<R: GroupReader>(reader: &R, shared: &SharedOf<R>, first: R::Group) -> Re
         match step {
             Step::Done => return Ok(reading),
             Step::Absorb(Ok(other)) => reader.absorb(&mut reading, other).map_err(failed(index))?,
-            Step::Absorb(Err(error)) => return Err(error),
+            Step::Absorb(Err(error)) => return Err(reader.failed_after(&reading, error)),
             Step::ReadInto(i, group) => reader.read_into(&mut reading, i, group, &shared.stop).map_err(failed(i))?,
             Step::ReadAlone(i, group) => {
                 read_alone(reader, shared, &mut spare, i, group);
@@ -347,6 +350,10 @@ mod tests {
             assert_eq!(reading.0.last().map(|last| last + 1), other.0.first().copied(), "absorbed in order");
             reading.0.append(&mut other.0);
             Ok(())
+        }
+
+        fn failed_after(&self, _: &Held<'a>, error: String) -> String {
+            error
         }
 
         fn lost(&self, what: String) -> String {

@@ -20,10 +20,11 @@ use crate::bindings::{Engine as EngineWorld, EnginePre};
 use crate::error::RuntimeError;
 use crate::limits::Limits;
 use crate::parallel::{GroupReader, StopAfter, read_in_order};
+use crate::parts::{MAX_PART_BYTES, MIN_PART_BYTES, PartEnd, Parted, SourceReading};
 use crate::sources::{Chunk, ChunkPool, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
 
 /// The WIT package the embedded component implements; hosts load any 1.x component.
-pub const WIT_PACKAGE: &str = "compliance:engine@1.6.0";
+pub const WIT_PACKAGE: &str = "compliance:engine@1.7.0";
 /// The interface every component must export (any 1.x version; the host binds 1.0.0's functions).
 pub const WORLD_EXPORT: &str = "compliance:engine/scanner@1.0.0";
 /// The interface version that added `scan.render-page`.
@@ -34,6 +35,8 @@ const SCANNER_1_4: &str = "compliance:engine/scanner@1.4.0";
 const SCANNER_1_5: &str = "compliance:engine/scanner@1.5.0";
 /// The interface version that added `scan.take-state` and `scan.absorb-state`.
 const SCANNER_1_6: &str = "compliance:engine/scanner@1.6.0";
+/// The interface version that added `scan.suspend-source` and `scan.resume-source`.
+const SCANNER_1_7: &str = "compliance:engine/scanner@1.7.0";
 /// Size of the pieces a report is rendered in when the component can page it, and of the
 /// pieces a scan's state is handed over in.
 const PAGE_BYTES: u32 = 4 << 20;
@@ -154,6 +157,9 @@ pub struct Runtime {
     /// `scan.take-state` and `scan.absorb-state`, when the component is 1.6.0 or later.
     take_state: Option<ComponentExportIndex>,
     absorb_state: Option<ComponentExportIndex>,
+    /// `scan.suspend-source` and `scan.resume-source`, when the component is 1.7.0 or later.
+    suspend_source: Option<ComponentExportIndex>,
+    resume_source: Option<ComponentExportIndex>,
     /// The `rollup` interface, when the component is 1.2.0 or later.
     rollup: Option<OrgRollupPre<HostState>>,
     frameworks: Option<RuleFrameworksPre<HostState>>,
@@ -215,6 +221,7 @@ impl Runtime {
         let render_html_since = method(SCANNER_1_4, "[method]scan.render-html-since");
         let render_export_page = method(SCANNER_1_5, "[method]scan.render-export-page");
         let (take_state, absorb_state) = (method(SCANNER_1_6, "[method]scan.take-state"), method(SCANNER_1_6, "[method]scan.absorb-state"));
+        let (suspend_source, resume_source) = (method(SCANNER_1_7, "[method]scan.suspend-source"), method(SCANNER_1_7, "[method]scan.resume-source"));
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let instance_pre = linker
@@ -237,7 +244,7 @@ impl Runtime {
             })
             .map_err(|e| RuntimeError::Engine(format!("cannot start the deadline thread: {e}")))?;
         let sha256 = sha256_hex(&bytes);
-        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, set_waivers, waived_findings, render_html_since, render_export_page, take_state, absorb_state, rollup, frameworks, _ticker: Ticker { stop, thread: Some(thread) } })
+        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, set_waivers, waived_findings, render_html_since, render_export_page, take_state, absorb_state, suspend_source, resume_source, rollup, frameworks, _ticker: Ticker { stop, thread: Some(thread) } })
     }
 
     /// Whether the component was loaded from its build-time precompiled artifact.
@@ -269,6 +276,11 @@ impl Runtime {
     /// Whether one scan can be read on several instances of the component at once (WIT 1.6.0).
     pub fn scans_in_parallel(&self) -> bool {
         self.take_state.is_some() && self.absorb_state.is_some()
+    }
+
+    /// Whether one large source can be read in parts on several instances at once (WIT 1.7.0).
+    pub fn splits_sources(&self) -> bool {
+        self.scans_in_parallel() && self.suspend_source.is_some() && self.resume_source.is_some()
     }
 
     /// Whether the component computes organization roll-ups (WIT 1.2.0).
@@ -341,15 +353,18 @@ impl Runtime {
         let raw_progress = Arc::new(AtomicU64::new(0));
         let mut on_items = |items, source_index| progress(Progress { raw_bytes: raw_progress.load(Ordering::Relaxed), items, source_index });
         let mut reading = self.new_reading(request, true)?;
-        self.read_sources(&mut reading, sources, 0, 0, &raw_progress, &ChunkPool::new(1), &StopAfter::never(), &mut on_items).map_err(Stop::into_error)?;
+        let units = sources.into_iter().enumerate().map(|(index, source)| (index, Unit::Whole(source))).collect();
+        self.read_sources(&mut reading, units, 0, &raw_progress, &ChunkPool::new(1), &StopAfter::never(), &mut on_items).map_err(Stop::into_error)?;
         self.finish_reading(request, reading)
     }
 
     /// Scores the sources like [`Runtime::scan`], reading them on up to `jobs` instances of the
     /// component at once (WIT 1.6.0; an older component reads on one). The sources are cut, in
-    /// their order, into consecutive groups of about equal size, `GROUPS_PER_JOB` per job;
-    /// the other instances hand their groups' states over as they are done and read on, the
-    /// first takes the states in in group order (see `parallel.rs`) and finishes. The report
+    /// their order, into consecutive groups of about equal size, `GROUPS_PER_JOB` per job; a
+    /// source larger than two groups' share is read in parts, each its own unit (WIT 1.7.0,
+    /// see `parts.rs`). The other instances hand their groups' states over as they are done
+    /// and read on, the first takes the states in in group order (see `parallel.rs`) and
+    /// finishes. The report
     /// is byte for byte the one [`Runtime::scan`] gives, whatever `jobs` is and whichever
     /// group is done first, and so is the error on a bad source: the first in source order,
     /// as one instance meets it.
@@ -360,21 +375,22 @@ impl Runtime {
     /// [`Runtime::scan_with_jobs`], keeping a helper's instance for its next group only while
     /// its memory is at most `spare_memory_bytes`.
     fn scan_in_groups(&self, request: &ScanRequest, sources: Vec<InputSource>, jobs: usize, spare_memory_bytes: usize, progress: &mut dyn FnMut(Progress)) -> Result<FinishedScan, RuntimeError> {
-        let jobs = jobs.clamp(1, sources.len().max(1));
-        if jobs == 1 || !self.scans_in_parallel() {
+        if jobs <= 1 || !self.scans_in_parallel() {
             return self.scan(request, sources, progress);
         }
-        let mut groups = Vec::new();
-        let mut first_index = 0;
-        for group in consecutive_groups(sources, jobs.saturating_mul(GROUPS_PER_JOB)) {
-            let len = group.len();
-            groups.push((first_index, group));
-            first_index += len;
-        }
-        let group_count = groups.len();
         let raw_progress = Arc::new(AtomicU64::new(0));
+        let pool = ChunkPool::new(jobs);
+        let Units { units, parted } = self.units(sources, jobs, &raw_progress, &pool);
+        let jobs = jobs.min(units.len());
+        if jobs <= 1 {
+            // One source, read whole.
+            let sources = units.into_iter().filter_map(|((_, unit), _)| if let Unit::Whole(source) = unit { Some(source) } else { None }).collect();
+            return self.scan(request, sources, progress);
+        }
+        let groups = consecutive_groups(units, jobs.saturating_mul(GROUPS_PER_JOB));
+        let group_count = groups.len();
         let (progress_tx, progress_rx) = std::sync::mpsc::channel::<(usize, u64, usize)>();
-        let reader = Parallel { runtime: self, request, raw_progress: &raw_progress, pool: ChunkPool::new(jobs), spare_memory_bytes, progress: progress_tx };
+        let reader = Parallel { runtime: self, request, raw_progress: &raw_progress, pool, spare_memory_bytes, progress: progress_tx };
         let reading = std::thread::scope(|scope| {
             // The lead thread owns `reader` and with it the progress channel's only sender: the
             // loop below ends when the lead (and every helper, scoped inside it) is done.
@@ -391,7 +407,41 @@ impl Runtime {
             }
             lead.join().unwrap_or_else(|_| Err(Stop::Failed(RuntimeError::Protocol("a scan thread panicked".to_owned()))))
         });
+        for source in &parted {
+            source.close();
+        }
         self.finish_reading(request, reading.map_err(Stop::into_error)?)
+    }
+
+    /// The sources as units to read, with their source's index and a weight (bytes when known):
+    /// each source whole or, when it weighs at least two groups' share and the component can
+    /// read a source in parts, in parts of a share each (at least [`MIN_PART_BYTES`], at most
+    /// [`MAX_PART_BYTES`]); and the sources cut into parts.
+    fn units(&self, sources: Vec<InputSource>, jobs: usize, raw_progress: &Arc<AtomicU64>, pool: &ChunkPool) -> Units {
+        let weights: Vec<u64> = sources.iter().map(|s| s.size().unwrap_or(1).max(1)).collect();
+        let share = weights.iter().sum::<u64>().div_ceil(jobs.saturating_mul(GROUPS_PER_JOB) as u64).max(1);
+        let mut units = Vec::with_capacity(sources.len());
+        let mut parted = Vec::new();
+        for (index, (source, weight)) in sources.into_iter().zip(weights).enumerate() {
+            let decoded = source.decoded_size_hint().filter(|_| self.splits_sources() && weight >= share.saturating_mul(2));
+            let Some(decoded) = decoded else {
+                units.push(((index, Unit::Whole(source)), weight));
+                continue;
+            };
+            let parts = weight.div_ceil(share).min(decoded / MIN_PART_BYTES).max(decoded.div_ceil(MAX_PART_BYTES));
+            let parts = usize::try_from(parts).unwrap_or(usize::MAX);
+            if parts < 2 {
+                units.push(((index, Unit::Whole(source)), weight));
+                continue;
+            }
+            let reading = SourceReading { source, chunk_bytes: self.limits.chunk_bytes, max_source_bytes: self.limits.max_source_bytes, raw_progress: Arc::clone(raw_progress), pool: pool.clone() };
+            let source = Arc::new(Parted::new(reading, decoded, parts, jobs.saturating_mul(WINDOW_PER_JOB)));
+            for part in 0..source.parts() {
+                units.push(((index, Unit::Part(Arc::clone(&source), part)), (weight / parts as u64).max(1)));
+            }
+            parted.push(source);
+        }
+        Units { units, parted }
     }
 
     /// A new instance with a scan created on it (taking the request's waivers when `takes_waivers`).
@@ -419,29 +469,34 @@ impl Runtime {
                 other => RuntimeError::from(other),
             })?;
         }
-        Ok(Reading { store, world, instance, scan, digests: Vec::new() })
+        Ok(Reading { store, world, instance, scan, digests: Vec::new(), suspended: None })
     }
 
-    /// Reads `sources` (group `group`, whose first source is `first_index` among all) onto
-    /// `reading`, counting raw bytes in `raw_progress` and reading into buffers from `pool`;
-    /// `progress` gets the items read in this call so far and the source's index.
+    /// Reads `units` (of group `group`; each with its source's index among all) onto `reading`,
+    /// counting raw bytes in `raw_progress` and reading into buffers from `pool`; `progress`
+    /// gets the items read in this call so far and the source's index.
     #[allow(clippy::too_many_arguments)]
     fn read_sources(
         &self,
         reading: &mut Reading,
-        sources: Vec<InputSource>,
-        first_index: usize,
+        units: Vec<(usize, Unit)>,
         group: usize,
         raw_progress: &Arc<AtomicU64>,
         pool: &ChunkPool,
         stop: &StopAfter,
         progress: &mut dyn FnMut(u64, usize),
     ) -> Result<(), Stop> {
-        let Reading { store, world, scan, digests, .. } = reading;
-        let api = world.compliance_engine_scanner().scan();
         let mut items_before = 0;
-        for (offset, source) in sources.into_iter().enumerate() {
-            let source_index = first_index + offset;
+        for (source_index, unit) in units {
+            let source = match unit {
+                Unit::Whole(source) => source,
+                Unit::Part(parted, index) => {
+                    items_before += self.read_part(reading, &parted, index, group, stop, &mut |items| progress(items_before + items, source_index))?;
+                    continue;
+                }
+            };
+            let Reading { store, world, scan, digests, .. } = &mut *reading;
+            let api = world.compliance_engine_scanner().scan();
             let name = source.name.clone();
             store.set_epoch_deadline(self.deadline_ticks());
             api.call_begin_source(&mut *store, *scan, &name).map_err(|e| self.call_error(e, &name))??;
@@ -457,11 +512,67 @@ impl Runtime {
         Ok(())
     }
 
+    /// Reads part `index` of `parted` onto `reading` (nothing when the part is absent): begins
+    /// the source or resumes it at the part's cut, feeds the part, and suspends the source at
+    /// its end or ends it. Returns the items the part held. An error in a part of a source this
+    /// scan did not read the start of counts items from the cut ([`Stop::MidSource`]).
+    fn read_part(&self, reading: &mut Reading, parted: &Arc<Parted>, index: usize, group: usize, stop: &StopAfter, on_items: &mut dyn FnMut(u64)) -> Result<u64, Stop> {
+        let Some(part) = parted.take(index)? else { return Ok(0) };
+        let (relative, before) = match (index, reading.suspended.take()) {
+            (0, _) => (false, 0),
+            (_, Some(suspended)) => (suspended.relative, suspended.items),
+            (_, None) => (true, 0),
+        };
+        let name = parted.name.clone();
+        let unsupported = || RuntimeError::Protocol("the component cannot read a source in parts".to_owned());
+        let result = (|| -> Result<u64, Stop> {
+            let Reading { store, world, instance, scan, digests, suspended } = &mut *reading;
+            let api = world.compliance_engine_scanner().scan();
+            store.set_epoch_deadline(self.deadline_ticks());
+            if let Some(array) = part.array {
+                let resume: ResumeSource = typed_func(instance, store, self.resume_source, "resume-source")?.ok_or_else(unsupported)?;
+                let (result,) = resume.call(&mut *store, (*scan, name.clone(), part.offset, array.to_owned())).map_err(|e| self.call_error(e, &name))?;
+                result?;
+            } else {
+                api.call_begin_source(&mut *store, *scan, &name).map_err(|e| self.call_error(e, &name))??;
+            }
+            for chunk in part.bytes.chunks(self.limits.chunk_bytes.max(1)) {
+                if stop.stops(group) {
+                    return Err(Stop::Cancelled);
+                }
+                store.set_epoch_deadline(self.deadline_ticks());
+                let items = api.call_feed(&mut *store, *scan, chunk).map_err(|e| self.call_error(e, &name))??;
+                on_items(items - before);
+            }
+            store.set_epoch_deadline(self.deadline_ticks());
+            let items = match part.end {
+                PartEnd::Cut => {
+                    let suspend: SuspendSource = typed_func(instance, store, self.suspend_source, "suspend-source")?.ok_or_else(unsupported)?;
+                    let (result,) = suspend.call(&mut *store, (*scan,)).map_err(|e| self.call_error(e, &name))?;
+                    let items = result?;
+                    *suspended = Some(Suspended { items, relative });
+                    items
+                }
+                PartEnd::End { sha256, raw_bytes } => {
+                    let items = api.call_end_source(&mut *store, *scan).map_err(|e| self.call_error(e, &name))??;
+                    digests.push(SourceDigest { name: name.clone(), sha256, bytes: raw_bytes });
+                    items
+                }
+                PartEnd::Failed(error) => return Err(error.into()),
+            };
+            Ok(items - before)
+        })();
+        result.map_err(|stop| match stop {
+            Stop::Failed(error) if relative => Stop::MidSource(error),
+            other => other,
+        })
+    }
+
     /// Hands `reading`'s whole state over, in pieces, and drops its scan: the instance is then
     /// free for another scan, its memory already in place (a fresh instance faults every page
     /// of its memory in anew).
     fn hand_over(&self, reading: Reading) -> Result<(Handed, Instantiated), RuntimeError> {
-        let Reading { mut store, world, instance, scan, digests } = reading;
+        let Reading { mut store, world, instance, scan, digests, suspended } = reading;
         let take: TakeState = typed_func(&instance, &mut store, self.take_state, "take-state")?
             .ok_or_else(|| RuntimeError::Protocol("the component cannot hand a scan's state over".to_owned()))?;
         let mut pieces = Vec::new();
@@ -476,26 +587,29 @@ impl Runtime {
         }
         store.set_epoch_deadline(self.deadline_ticks());
         scan.resource_drop(&mut store).map_err(|e| self.call_error(e, "dropping a handed-over scan"))?;
-        Ok((Handed { pieces, digests }, (store, world, instance)))
+        Ok((Handed { pieces, digests, suspended }, (store, world, instance)))
     }
 
     /// Takes in a state another instance handed over, piece by piece in the order taken.
     fn absorb(&self, reading: &mut Reading, other: Handed) -> Result<(), RuntimeError> {
         let absorb: AbsorbState = typed_func(&reading.instance, &mut reading.store, self.absorb_state, "absorb-state")?
             .ok_or_else(|| RuntimeError::Protocol("the component cannot take a scan's state in".to_owned()))?;
-        let Handed { pieces, mut digests } = other;
+        let Handed { pieces, mut digests, suspended } = other;
         for piece in pieces {
             reading.store.set_epoch_deadline(self.deadline_ticks());
             let (result,) = absorb.call(&mut reading.store, (reading.scan, piece)).map_err(|e| self.call_error(e, "absorb-state"))?;
             result?;
         }
         reading.digests.append(&mut digests);
+        // A state that went on with the source suspended here counted its items from the cut.
+        let before = reading.suspended.map_or(0, |s| s.items);
+        reading.suspended = suspended.map(|s| if s.relative { Suspended { items: before + s.items, relative: false } } else { s });
         Ok(())
     }
 
     /// Finishes a scan that has read every source.
     fn finish_reading(&self, request: &ScanRequest, reading: Reading) -> Result<FinishedScan, RuntimeError> {
-        let Reading { mut store, world, instance, scan, digests } = reading;
+        let Reading { mut store, world, instance, scan, digests, .. } = reading;
         let api = world.compliance_engine_scanner().scan();
         let manifest: Vec<(String, String)> = digests.iter().map(|d| (d.name.clone(), d.sha256.clone())).collect();
         let meta = ReportMeta {
@@ -582,8 +696,8 @@ struct Parallel<'a> {
 }
 
 impl GroupReader for Parallel<'_> {
-    /// The index of the group's first source among all, and its sources.
-    type Group = (usize, Vec<InputSource>);
+    /// The group's units, each with its source's index among all.
+    type Group = Vec<(usize, Unit)>;
     type Reading = Reading;
     type Handed = Handed;
     /// An instance whose scan was handed over and dropped, kept for the thread's next group.
@@ -597,8 +711,8 @@ impl GroupReader for Parallel<'_> {
         Ok(reading)
     }
 
-    fn read_into(&self, reading: &mut Reading, index: usize, (first_index, sources): Self::Group, stop: &StopAfter) -> Result<(), Stop> {
-        self.runtime.read_sources(reading, sources, first_index, index, self.raw_progress, &self.pool, stop, &mut |items, source_index| {
+    fn read_into(&self, reading: &mut Reading, index: usize, units: Self::Group, stop: &StopAfter) -> Result<(), Stop> {
+        self.runtime.read_sources(reading, units, index, self.raw_progress, &self.pool, stop, &mut |items, source_index| {
             let _ = self.progress.send((index, items, source_index));
         })
     }
@@ -622,10 +736,42 @@ impl GroupReader for Parallel<'_> {
         Ok(self.runtime.absorb(reading, other)?)
     }
 
+    fn failed_after(&self, reading: &Reading, error: Stop) -> Stop {
+        match error {
+            Stop::MidSource(error) => Stop::Failed(counted_from(error, reading.suspended.map_or(0, |s| s.items))),
+            other => other,
+        }
+    }
+
     fn lost(&self, what: String) -> Stop {
         Stop::Failed(RuntimeError::Protocol(what))
     }
 }
+
+/// What a parallel scan reads, in order, each unit with its source's index and its weight; and
+/// the sources read in parts.
+struct Units {
+    units: Vec<Weighted<(usize, Unit)>>,
+    parted: Vec<Arc<Parted>>,
+}
+
+/// What a scan reads: a source whole, or one part of a source read in parts.
+enum Unit {
+    Whole(InputSource),
+    Part(Arc<Parted>, usize),
+}
+
+/// `error`, met in a part read from a cut, with its item index counted from the source's start,
+/// `before` items coming before the cut.
+fn counted_from(error: RuntimeError, before: u64) -> RuntimeError {
+    match error {
+        RuntimeError::Input { kind, source_name, offset, item_index, message } => {
+            RuntimeError::Input { kind, source_name, offset, item_index: item_index.map(|index| index + before), message }
+        }
+        other => other,
+    }
+}
+
 
 /// An instance of the component in its own store.
 type Instantiated = (Store<HostState>, EngineWorld, Instance);
@@ -638,17 +784,30 @@ struct Reading {
     scan: ResourceAny,
     /// The sources read, in order (the groups absorbed after the scan's own).
     digests: Vec<SourceDigest>,
+    /// The source this scan suspended at a cut, if any.
+    suspended: Option<Suspended>,
+}
+
+/// A source suspended at a cut: the items read from it, counted from the cut the scan resumed
+/// it at when `relative` (it did not read its start), else from its start.
+#[derive(Debug, Clone, Copy)]
+struct Suspended {
+    items: u64,
+    relative: bool,
 }
 
 /// A group's scan state, handed over by the instance that read it, and its sources in order.
 struct Handed {
     pieces: Vec<Vec<u8>>,
     digests: Vec<SourceDigest>,
+    suspended: Option<Suspended>,
 }
 
 /// Why reading a group stopped.
 enum Stop {
     Failed(RuntimeError),
+    /// Failed in a source read from a cut: item indexes count from the cut.
+    MidSource(RuntimeError),
     /// A group before it failed.
     Cancelled,
 }
@@ -656,7 +815,7 @@ enum Stop {
 impl Stop {
     fn into_error(self) -> RuntimeError {
         match self {
-            Stop::Failed(error) => error,
+            Stop::Failed(error) | Stop::MidSource(error) => error,
             Stop::Cancelled => RuntimeError::Protocol("the scan was stopped without an error".to_owned()),
         }
     }
@@ -668,24 +827,25 @@ impl<E: Into<RuntimeError>> From<E> for Stop {
     }
 }
 
-/// The sources cut, in order, into `groups` consecutive non-empty groups of about equal size
-/// (bytes when known, else one unit each).
-fn consecutive_groups(sources: Vec<InputSource>, groups: usize) -> Vec<Vec<InputSource>> {
-    let groups = groups.clamp(1, sources.len().max(1));
-    let weights: Vec<u64> = sources.iter().map(|s| s.size().unwrap_or(1).max(1)).collect();
-    let total: u64 = weights.iter().sum();
-    let mut out: Vec<Vec<InputSource>> = Vec::with_capacity(groups);
+/// A unit to read and its weight (bytes, when known).
+type Weighted<T> = (T, u64);
+
+/// The units cut, in order, into `groups` consecutive non-empty groups of about equal weight.
+fn consecutive_groups<T>(units: Vec<Weighted<T>>, groups: usize) -> Vec<Vec<T>> {
+    let groups = groups.clamp(1, units.len().max(1));
+    let total: u64 = units.iter().map(|(_, weight)| weight).sum();
+    let mut out: Vec<Vec<T>> = Vec::with_capacity(groups);
     let mut current = Vec::new();
     let mut before = 0u64; // weight of the groups already closed and the current one
-    let count = sources.len();
-    for (index, (source, weight)) in sources.into_iter().zip(weights).enumerate() {
-        current.push(source);
+    let count = units.len();
+    for (index, (unit, weight)) in units.into_iter().enumerate() {
+        current.push(unit);
         before += weight;
         let closed = out.len() as u64 + 1;
-        let left_sources = count - index - 1;
+        let left_units = count - index - 1;
         let left_groups = groups - out.len() - 1;
-        // Close the group once it holds its share, or when every later group needs a source.
-        if left_groups > 0 && (before * groups as u64 >= total * closed || left_sources == left_groups) {
+        // Close the group once it holds its share, or when every later group needs a unit.
+        if left_groups > 0 && (before * groups as u64 >= total * closed || left_units == left_groups) {
             out.push(std::mem::take(&mut current));
         }
     }
@@ -759,6 +919,12 @@ type SetWaivers = wasmtime::component::TypedFunc<(ResourceAny, String, Vec<u8>),
 
 /// `scan.take-state(max-bytes)`.
 type TakeState = wasmtime::component::TypedFunc<(ResourceAny, u32), (Result<Vec<u8>, ScanError>,)>;
+
+/// `scan.suspend-source()`.
+type SuspendSource = wasmtime::component::TypedFunc<(ResourceAny,), (Result<u64, ScanError>,)>;
+
+/// `scan.resume-source(name, offset, item-array)`.
+type ResumeSource = wasmtime::component::TypedFunc<(ResourceAny, String, u64, String), (Result<(), ScanError>,)>;
 
 /// `scan.absorb-state(piece)`.
 type AbsorbState = wasmtime::component::TypedFunc<(ResourceAny, Vec<u8>), (Result<(), ScanError>,)>;
@@ -946,14 +1112,14 @@ mod tests {
         groups.iter().map(|g| g.iter().map(|s| s.size().unwrap_or(0)).collect()).collect()
     }
 
-    fn sources(sizes: &[usize]) -> Vec<InputSource> {
-        sizes.iter().enumerate().map(|(i, n)| InputSource::bytes(format!("{i}.json"), vec![b' '; *n])).collect()
+    fn sources(sizes: &[usize]) -> Vec<(InputSource, u64)> {
+        sizes.iter().enumerate().map(|(i, n)| (InputSource::bytes(format!("{i}.json"), vec![b' '; *n]), *n as u64)).collect()
     }
 
     #[test]
     fn helpers_keeping_their_instance_or_not_give_the_report_of_one_instance() {
         let runtime = Runtime::embedded(Limits::default()).expect("the embedded component loads");
-        let request = ScanRequest { threshold_bp: 7000, criticality_tag: "Criticality".to_owned(), required_tags: Vec::new(), generated_at: "2026-01-01T00:00:00.000Z".to_owned(), waivers: None };
+        let request = request();
         let demo: serde_json::Value = serde_json::from_slice(include_bytes!("../../cli/demo/config-snapshot-demo.json")).expect("the demo snapshot is JSON");
         let items = demo["configurationItems"].as_array().expect("the demo snapshot has items");
         assert!(items.len() >= 24, "{} items", items.len());
@@ -970,6 +1136,101 @@ mod tests {
         }
     }
 
+    fn request() -> ScanRequest {
+        ScanRequest { threshold_bp: 7000, criticality_tag: "Criticality".to_owned(), required_tags: Vec::new(), generated_at: "2026-01-01T00:00:00.000Z".to_owned(), waivers: None }
+    }
+
+    /// A snapshot of at least `bytes` bytes: the demo's items again and again, each round's
+    /// resources renamed except the volumes', so instances in later parts need volumes read
+    /// in the first.
+    fn large_snapshot(bytes: usize) -> Vec<u8> {
+        let demo: serde_json::Value = serde_json::from_slice(include_bytes!("../../cli/demo/config-snapshot-demo.json")).expect("the demo snapshot is JSON");
+        let items = demo["configurationItems"].as_array().expect("the demo snapshot has items");
+        let mut all = Vec::new();
+        let mut size = 0;
+        for round in 0.. {
+            if size >= bytes {
+                break;
+            }
+            for item in items {
+                let mut item = item.clone();
+                if round > 0 && item["resourceType"] != "AWS::EC2::Volume" {
+                    let id = format!("{}-{round}", item["resourceId"].as_str().unwrap_or_default());
+                    item["resourceId"] = serde_json::Value::String(id);
+                }
+                size += serde_json::to_vec(&item).expect("JSON").len() + 2;
+                all.push(item);
+            }
+        }
+        serde_json::to_vec_pretty(&serde_json::json!({ "fileVersion": "1.0", "configurationItems": all })).expect("JSON")
+    }
+
+    fn report(scan: Result<FinishedScan, RuntimeError>) -> Vec<u8> {
+        scan.expect("the scan succeeds").render(ReportFormat::Json, &[]).expect("the report renders")
+    }
+
+    /// A large source between two small ones, plain and gzip: read in parts on several
+    /// instances, it gives the report one instance reading it whole gives.
+    #[test]
+    fn a_large_source_read_in_parts_gives_the_report_of_one_instance() {
+        let runtime = Runtime::embedded(Limits::default()).expect("the embedded component loads");
+        let big = large_snapshot(3 << 20);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &big).expect("gzip");
+        std::fs::write(dir.path().join("big.json.gz"), gz.finish().expect("gzip")).expect("write");
+        let small = || InputSource::bytes("a.json", include_bytes!("../../cli/demo/config-snapshot-demo.json").to_vec());
+        let plain = || vec![small(), InputSource::bytes("big.json", big.clone()), InputSource::bytes("c.json", br#"{"configurationItems": []}"#.to_vec())];
+        let gzipped = || vec![small(), InputSource::file("big.json.gz", dir.path().join("big.json.gz"))];
+        for sources in [&plain as &dyn Fn() -> Vec<InputSource>, &gzipped] {
+            for jobs in [2, 3, 7] {
+                // The large source is cut into parts, the gzip one by its decompressed size.
+                let Units { parted, .. } = runtime.units(sources(), jobs, &Arc::new(AtomicU64::new(0)), &ChunkPool::new(1));
+                assert_eq!(parted.len(), 1, "{jobs} jobs: the large source only is read in parts");
+                assert!(parted.iter().all(|p| p.parts() >= 4), "{jobs} jobs: {parted:?}");
+                // The parts are the source's bytes in order, each but the last ending at a cut.
+                let parted = parted.first().expect("one source in parts");
+                let mut read = Vec::new();
+                let mut present = 0;
+                for index in 0..parted.parts() {
+                    let Some(part) = parted.take(index).expect("the part is read") else { continue };
+                    present += 1;
+                    assert_eq!((part.offset, part.array.is_some()), (read.len() as u64, index > 0), "part {index}");
+                    read.extend_from_slice(&part.bytes);
+                    assert_eq!(matches!(part.end, PartEnd::Cut), index + 1 < parted.parts(), "part {index} of {}", parted.parts());
+                }
+                parted.close();
+                assert!(present == parted.parts() && read == big, "{jobs} jobs: {present} parts of {} hold the source", parted.parts());
+            }
+            let one = report(runtime.scan(&request(), sources(), &mut |_| {}));
+            for (jobs, keep) in [(2, SPARE_MEMORY_BYTES), (3, 0), (7, SPARE_MEMORY_BYTES)] {
+                let parallel = report(runtime.scan_in_groups(&request(), sources(), jobs, keep, &mut |_| {}));
+                assert!(parallel == one, "{jobs} jobs: another report");
+            }
+        }
+    }
+
+    /// Errors in a source read in parts are those one instance meets: a bad item far into it
+    /// (named by its index in the whole source and its offset), a source cut short.
+    #[test]
+    fn errors_in_a_source_read_in_parts_are_those_of_one_instance() {
+        let runtime = Runtime::embedded(Limits::default()).expect("the embedded component loads");
+        let big = String::from_utf8(large_snapshot(3 << 20)).expect("UTF-8");
+        let late = big.rfind(r#""resourceType": "AWS::EC2::Instance""#).expect("an instance");
+        let bad_item = format!("{}\"resourceType\": [1]{}", &big[..late], &big[late + r#""resourceType": "AWS::EC2::Instance""#.len()..]);
+        let cut_short = big[..big.len() - 10].to_owned();
+        for bad in [bad_item, cut_short] {
+            let sources = || vec![InputSource::bytes("big.json", bad.clone().into_bytes()), InputSource::bytes("c.json", b"{}".to_vec())];
+            let error = |scan: Result<FinishedScan, RuntimeError>| scan.err().expect("a bad source").to_string();
+            let one = error(runtime.scan(&request(), sources(), &mut |_| {}));
+            assert!(one.contains("big.json"), "{one}");
+            for jobs in [2, 5] {
+                let parallel = error(runtime.scan_in_groups(&request(), sources(), jobs, SPARE_MEMORY_BYTES, &mut |_| {}));
+                assert_eq!(parallel, one, "{jobs} jobs");
+            }
+        }
+    }
+
     #[test]
     fn groups_are_consecutive_non_empty_and_about_equal() {
         assert_eq!(sizes(&consecutive_groups(sources(&[10; 8]), 2)), [vec![10; 4], vec![10; 4]]);
@@ -978,7 +1239,7 @@ mod tests {
         assert_eq!(sizes(&consecutive_groups(sources(&[1, 1, 1, 100]), 2)), [vec![1, 1, 1], vec![100]]);
         assert_eq!(sizes(&consecutive_groups(sources(&[1, 1, 1, 100]), 4)), [vec![1], vec![1], vec![1], vec![100]]);
         assert_eq!(sizes(&consecutive_groups(sources(&[5, 5]), 9)), [vec![5], vec![5]], "at most one group per source");
-        assert_eq!(consecutive_groups(Vec::new(), 3).len(), 1);
+        assert_eq!(consecutive_groups::<InputSource>(Vec::new(), 3).len(), 1);
         let names: Vec<String> = consecutive_groups(sources(&[3, 1, 4, 1, 5, 9, 2, 6]), 3).into_iter().flatten().map(|s| s.name).collect();
         assert_eq!(names, (0..8).map(|i| format!("{i}.json")).collect::<Vec<_>>(), "in their order");
     }

@@ -51,6 +51,26 @@ impl InputSource {
         self.size
     }
 
+    /// About how many bytes reading this source gives, when known before reading: a gzip
+    /// file's trailer says how large its (last) member decompresses to, modulo 2^32, so that
+    /// or the file's size, whichever is larger; any other source's size.
+    pub(crate) fn decoded_size_hint(&self) -> Option<u64> {
+        let size = self.size?;
+        let gzip_trailer = |path: &Path| -> io::Result<Option<u64>> {
+            let mut file = File::open(path)?;
+            let mut head = [0u8; 2];
+            if size < 18 || file.read_exact(&mut head).is_err() || head != [0x1f, 0x8b] {
+                return Ok(None);
+            }
+            io::Seek::seek(&mut file, io::SeekFrom::End(-4))?;
+            let mut trailer = [0u8; 4];
+            file.read_exact(&mut trailer)?;
+            Ok(Some(u64::from(u32::from_le_bytes(trailer))))
+        };
+        let decoded = self.path.as_deref().and_then(|path| gzip_trailer(path).ok().flatten());
+        Some(decoded.map_or(size, |decoded| decoded.max(size)))
+    }
+
     /// Standard input.
     pub fn stdin() -> Self {
         Self { name: "stdin".to_owned(), size: None, path: None, open: Box::new(|| Ok(Box::new(io::stdin()) as Box<dyn Read + Send>)) }
