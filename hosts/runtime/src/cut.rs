@@ -50,7 +50,7 @@ impl CutFinder {
             if self.in_string {
                 // Most of a source is inside strings: jump to the next quote or backslash.
                 let rest = bytes.get(i..).unwrap_or_default();
-                let skip = if self.escaped { 0 } else { memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len()) };
+                let skip = if self.escaped { 0 } else { plain_string_bytes(rest) };
                 if self.in_key
                     && let Some(key) = &mut self.key
                 {
@@ -131,6 +131,28 @@ impl CutFinder {
     }
 }
 
+/// How many bytes at the start of `bytes` are neither `"` nor `\`: eight at a time (strings
+/// are short, so this beats a call to `memchr2` per string).
+fn plain_string_bytes(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each zero byte of `x` (and maybe of bytes above the first: only the
+    // lowest one counts).
+    let zeros = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in words.by_ref() {
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or([b'"'; 8]));
+        let found = zeros(word ^ (ONES * u64::from(b'"'))) | zeros(word ^ (ONES * u64::from(b'\\')));
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    at + tail.iter().position(|&b| b == b'"' || b == b'\\').unwrap_or(tail.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +170,24 @@ mod tests {
         }
         assert_eq!(finder.offset(), text.len() as u64);
         found
+    }
+
+    #[test]
+    fn plain_string_bytes_stop_at_the_first_quote_or_backslash() {
+        for len in 0..40 {
+            for stop in [b'"', b'\\'] {
+                for at in 0..=len {
+                    let mut bytes = vec![b'a'; len];
+                    bytes.extend_from_slice(&[stop, b'"', 0xff]);
+                    // Bytes just above and below the two, and zero, are plain.
+                    for (i, byte) in bytes.iter_mut().enumerate().take(len) {
+                        *byte = [b'!', b'#', b'[', b']', 0, 0xa2, 0xdc][(i + at) % 7];
+                    }
+                    assert_eq!(plain_string_bytes(&bytes), len, "{len} plain bytes before {stop}");
+                }
+            }
+            assert_eq!(plain_string_bytes(&vec![b'x'; len]), len);
+        }
     }
 
     #[test]

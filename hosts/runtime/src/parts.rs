@@ -5,10 +5,14 @@
 //! memory until an instance takes it: the first part begins the source (`begin-source`), the
 //! others go on from their cut (`resume-source`), every part but the last stops at its cut
 //! (`suspend-source`) and the last ends the source. The reading thread stays at most `ahead`
-//! parts ahead of those taken, so memory holds a few parts, not the source. When the source
-//! has fewer cuts than parts, the parts after its end are absent (read as nothing).
+//! parts ahead of those taken, so memory holds a few parts, not the source; the last part is
+//! not held but streamed to whoever reads it, so a source larger than its size hint said
+//! costs parallelism, not memory. When the source has fewer cuts than parts, the parts after
+//! its end are absent (read as nothing).
 
 use std::sync::atomic::AtomicU64;
+use std::sync::mpsc::Receiver;
+use std::thread::JoinHandle;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::cut::CutFinder;
@@ -41,6 +45,9 @@ pub(crate) enum PartEnd {
     End { sha256: String, raw_bytes: u64 },
     /// Reading the source failed after the part's bytes.
     Failed(RuntimeError),
+    /// The part is the last: the source's rest follows in `chunks`, from the thread `reader`
+    /// that reads it, up to its end (or failure).
+    Rest { chunks: Receiver<Chunk>, reader: JoinHandle<()> },
 }
 
 /// A source and how to read it: in chunks of `chunk_bytes` from `pool`, at most
@@ -60,6 +67,8 @@ pub(crate) struct Parted {
     /// About how many decompressed bytes each part holds.
     target: u64,
     ahead: usize,
+    /// Where the chunks of the last part's rest go back to once fed.
+    pub pool: ChunkPool,
     /// The source, until the first part is asked for and the reading thread starts.
     source: Mutex<Option<SourceReading>>,
     slots: Mutex<Slots>,
@@ -94,6 +103,7 @@ impl Parted {
             parts,
             target: size.div_ceil(parts as u64).max(1),
             ahead: ahead.max(1),
+            pool: reading.pool.clone(),
             source: Mutex::new(Some(reading)),
             slots: Mutex::new(slots),
             changed: Condvar::new(),
@@ -173,11 +183,6 @@ impl Parted {
             };
             let mut rest = chunk.as_slice();
             while !rest.is_empty() {
-                if index + 1 == self.parts {
-                    // The last part takes the rest: no more cuts to find.
-                    part.bytes.extend_from_slice(rest);
-                    break;
-                }
                 let short = usize::try_from(self.target.saturating_sub(part.bytes.len() as u64)).unwrap_or(usize::MAX);
                 if short > 0 {
                     // Below its size the part takes bytes without looking for a cut.
@@ -197,6 +202,14 @@ impl Parted {
                             return;
                         }
                         index += 1;
+                        if index + 1 == self.parts {
+                            // The last part: what is left of this chunk, then the rest as read.
+                            part.bytes.extend_from_slice(later);
+                            part.end = PartEnd::Rest { chunks, reader };
+                            self.deliver(index, Some(part));
+                            pool.give_back(chunk);
+                            return;
+                        }
                     }
                     None => {
                         part.bytes.extend_from_slice(rest);

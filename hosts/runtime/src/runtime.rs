@@ -558,6 +558,16 @@ impl Runtime {
                     digests.push(SourceDigest { name: name.clone(), sha256, bytes: raw_bytes });
                     items
                 }
+                PartEnd::Rest { chunks, reader } => {
+                    let fed = self.feed_source(store, world, *scan, &name, &chunks, &parted.pool, || stop.stops(group), |items| on_items(items - before));
+                    drop(chunks); // unblocks the reader if we stopped early
+                    let _ = reader.join();
+                    let (sha256, raw_bytes) = fed?;
+                    store.set_epoch_deadline(self.deadline_ticks());
+                    let items = api.call_end_source(&mut *store, *scan).map_err(|e| self.call_error(e, &name))??;
+                    digests.push(SourceDigest { name: name.clone(), sha256, bytes: raw_bytes });
+                    items
+                }
                 PartEnd::Failed(error) => return Err(error.into()),
             };
             Ok(items - before)
@@ -1169,6 +1179,54 @@ mod tests {
         scan.expect("the scan succeeds").render(ReportFormat::Json, &[]).expect("the report renders")
     }
 
+    /// The bytes `parted`'s parts hold, read in order, and how many are present; checks that
+    /// each begins where the last ended, and ends at a cut but the last, which streams the rest.
+    fn read_parts(parted: &Arc<Parted>) -> (Vec<u8>, usize) {
+        let mut read = Vec::new();
+        let mut present = 0;
+        for index in 0..parted.parts() {
+            let Some(part) = parted.take(index).expect("the part is read") else { continue };
+            present += 1;
+            assert_eq!((part.offset, part.array.is_some()), (read.len() as u64, index > 0), "part {index}");
+            read.extend_from_slice(&part.bytes);
+            match part.end {
+                PartEnd::Cut => assert!(index + 1 < parted.parts(), "the last part {index} ends at a cut"),
+                PartEnd::Rest { chunks, reader } => {
+                    assert_eq!(index + 1, parted.parts(), "part {index} streams the rest");
+                    for chunk in chunks {
+                        match chunk {
+                            Chunk::Data(bytes) => read.extend_from_slice(&bytes),
+                            Chunk::Done { .. } => break,
+                            Chunk::Failed(error) => panic!("{error}"),
+                        }
+                    }
+                    reader.join().expect("the reader ends");
+                }
+                PartEnd::End { .. } => {}
+                PartEnd::Failed(error) => panic!("{error}"),
+            }
+        }
+        parted.close();
+        (read, present)
+    }
+
+    /// A size hint far from the truth costs balance, never bytes or memory: too small, the
+    /// last part streams most of the source; too large, the first part holds all of it and the
+    /// others are absent.
+    #[test]
+    fn parts_hold_the_source_whatever_its_size_hint_said() {
+        let big = large_snapshot(1 << 20);
+        let parted = |size: u64| {
+            let source = InputSource::bytes("big.json", big.clone());
+            let reading = SourceReading { source, chunk_bytes: 64 << 10, max_source_bytes: u64::MAX, raw_progress: Arc::new(AtomicU64::new(0)), pool: ChunkPool::new(1) };
+            Arc::new(Parted::new(reading, size, 4, 2))
+        };
+        let (read, present) = read_parts(&parted(big.len() as u64 / 10));
+        assert!(read == big && present == 4, "too small a hint: {present} parts");
+        let (read, present) = read_parts(&parted(big.len() as u64 * 10));
+        assert!(read == big && present == 1, "too large a hint: {present} parts");
+    }
+
     /// A large source between two small ones, plain and gzip: read in parts on several
     /// instances, it gives the report one instance reading it whole gives.
     #[test]
@@ -1188,18 +1246,8 @@ mod tests {
                 let Units { parted, .. } = runtime.units(sources(), jobs, &Arc::new(AtomicU64::new(0)), &ChunkPool::new(1));
                 assert_eq!(parted.len(), 1, "{jobs} jobs: the large source only is read in parts");
                 assert!(parted.iter().all(|p| p.parts() >= 4), "{jobs} jobs: {parted:?}");
-                // The parts are the source's bytes in order, each but the last ending at a cut.
                 let parted = parted.first().expect("one source in parts");
-                let mut read = Vec::new();
-                let mut present = 0;
-                for index in 0..parted.parts() {
-                    let Some(part) = parted.take(index).expect("the part is read") else { continue };
-                    present += 1;
-                    assert_eq!((part.offset, part.array.is_some()), (read.len() as u64, index > 0), "part {index}");
-                    read.extend_from_slice(&part.bytes);
-                    assert_eq!(matches!(part.end, PartEnd::Cut), index + 1 < parted.parts(), "part {index} of {}", parted.parts());
-                }
-                parted.close();
+                let (read, present) = read_parts(parted);
                 assert!(present == parted.parts() && read == big, "{jobs} jobs: {present} parts of {} hold the source", parted.parts());
             }
             let one = report(runtime.scan(&request(), sources(), &mut |_| {}));
