@@ -423,7 +423,9 @@ impl Runtime {
         let mut units = Vec::with_capacity(sources.len());
         let mut parted = Vec::new();
         for (index, (source, weight)) in sources.into_iter().zip(weights).enumerate() {
-            let decoded = source.decoded_size_hint().filter(|_| self.splits_sources() && weight >= share.saturating_mul(2));
+            // Only a large source's size hint is read (a gzip file's trailer is a read of its own).
+            let large = self.splits_sources() && weight >= share.saturating_mul(2);
+            let decoded = if large { source.decoded_size_hint() } else { None };
             let Some(decoded) = decoded else {
                 units.push(((index, Unit::Whole(source)), weight));
                 continue;

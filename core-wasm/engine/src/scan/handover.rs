@@ -6,7 +6,10 @@
 //! absorbing scan then holds is exactly what one scan reading every source in order would have
 //! held — the same newest version of each resource (on a tie the one read first), the same
 //! counts, notices and source list — so the report is the same byte for byte whatever the
-//! grouping. Evidence that spans resources (an account's public access block, the volumes of an
+//! grouping. A group may also begin or end in the middle of a source, at a cut between two
+//! items ([`Scan::suspend_source`], [`Scan::resume_source`]): the state names the cuts, and the
+//! absorbing scan takes it in only if it goes on from the very cut it suspended that source at,
+//! the source's items then counted as one. Evidence that spans resources (an account's public access block, the volumes of an
 //! instance, a global IAM resource recorded in several regions) is decided at `finish`, after
 //! every state is in.
 //!
