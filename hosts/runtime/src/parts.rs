@@ -60,6 +60,42 @@ pub(crate) struct SourceReading {
     pub pool: ChunkPool,
 }
 
+/// Part `index` of a source read in parts, to be taken once. Dropped untaken (its group stopped
+/// before it), it is given up, so the reading thread does not wait for it to be taken.
+pub(crate) struct PartOf {
+    parted: Arc<Parted>,
+    index: usize,
+    taken: bool,
+}
+
+impl PartOf {
+    pub(crate) fn new(parted: Arc<Parted>, index: usize) -> Self {
+        Self { parted, index, taken: false }
+    }
+
+    pub(crate) fn parted(&self) -> &Arc<Parted> {
+        &self.parted
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The part (see [`Parted::take`]).
+    pub(crate) fn take(mut self) -> Result<Option<Part>, RuntimeError> {
+        self.taken = true;
+        self.parted.take(self.index)
+    }
+}
+
+impl Drop for PartOf {
+    fn drop(&mut self) {
+        if !self.taken {
+            self.parted.forgo(self.index);
+        }
+    }
+}
+
 /// A source cut into `parts` parts as it is read.
 pub(crate) struct Parted {
     pub name: String,
@@ -85,6 +121,8 @@ impl std::fmt::Debug for Parted {
 struct Slots {
     /// Part `i`, once read and until taken; `None` in a delivered slot is an absent part.
     ready: Vec<Option<Option<Part>>>,
+    /// Parts no one will take (their group stopped first): taken as soon as they are read.
+    forgone: Vec<bool>,
     /// Parts delivered (in order) and taken (in any order).
     delivered: usize,
     taken: usize,
@@ -97,7 +135,7 @@ impl Parted {
     /// parts ahead at most.
     pub(crate) fn new(reading: SourceReading, size: u64, parts: usize, ahead: usize) -> Self {
         let parts = parts.max(1);
-        let slots = Slots { ready: (0..parts).map(|_| None).collect(), ..Slots::default() };
+        let slots = Slots { ready: (0..parts).map(|_| None).collect(), forgone: vec![false; parts], ..Slots::default() };
         Self {
             name: reading.source.name.clone(),
             parts,
@@ -118,16 +156,18 @@ impl Parted {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Part `index` (waiting until it is read; `None` when it is absent, or when the scan was
-    /// closed first). The first call starts the reading thread.
+    /// Part `index` (waiting until it is read; `None` when it is absent, given up, or when the
+    /// scan was closed first). The first call starts the reading thread.
     pub(crate) fn take(self: &Arc<Self>, index: usize) -> Result<Option<Part>, RuntimeError> {
         let start = self.source.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(source) = start {
             let parted = Arc::clone(self);
-            std::thread::Builder::new()
-                .name("source-parts".to_owned())
-                .spawn(move || parted.read(source))
-                .map_err(|e| RuntimeError::Engine(format!("cannot start the thread reading {}: {e}", self.name)))?;
+            let started = std::thread::Builder::new().name("source-parts".to_owned()).spawn(move || parted.read(source));
+            if let Err(e) = started {
+                // No part will come: whoever waits for one stops waiting.
+                self.close();
+                return Err(RuntimeError::Engine(format!("cannot start the thread reading {}: {e}", self.name)));
+            }
         }
         let mut slots = self.lock();
         loop {
@@ -136,11 +176,24 @@ impl Parted {
                 self.changed.notify_all();
                 return Ok(slot);
             }
-            if slots.closed {
+            if slots.closed || slots.forgone.get(index).copied().unwrap_or(true) {
                 return Ok(None);
             }
             slots = self.changed.wait(slots).unwrap_or_else(PoisonError::into_inner);
         }
+    }
+
+    /// Gives part `index` up: no one will take it, so it does not count against `ahead`.
+    fn forgo(&self, index: usize) {
+        let mut slots = self.lock();
+        if let Some(forgone) = slots.forgone.get_mut(index) {
+            *forgone = true;
+        }
+        if slots.ready.get_mut(index).and_then(Option::take).is_some() {
+            slots.taken += 1;
+        }
+        drop(slots);
+        self.changed.notify_all();
     }
 
     /// Ends the reading thread (the scan is done or stopped): parts not yet read never will be.
@@ -153,13 +206,16 @@ impl Parted {
     /// scan was closed.
     fn deliver(&self, index: usize, part: Option<Part>) -> bool {
         let mut slots = self.lock();
-        while !slots.closed && slots.delivered - slots.taken >= self.ahead {
+        let forgone = |slots: &Slots| slots.forgone.get(index).copied().unwrap_or(true);
+        while !slots.closed && !forgone(&slots) && slots.delivered - slots.taken >= self.ahead {
             slots = self.changed.wait(slots).unwrap_or_else(PoisonError::into_inner);
         }
         if slots.closed {
             return false;
         }
-        if let Some(slot) = slots.ready.get_mut(index) {
+        if forgone(&slots) {
+            slots.taken += 1;
+        } else if let Some(slot) = slots.ready.get_mut(index) {
             *slot = Some(part);
         }
         slots.delivered += 1;

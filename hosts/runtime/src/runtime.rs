@@ -20,7 +20,7 @@ use crate::bindings::{Engine as EngineWorld, EnginePre};
 use crate::error::RuntimeError;
 use crate::limits::Limits;
 use crate::parallel::{GroupReader, StopAfter, read_in_order};
-use crate::parts::{MAX_PART_BYTES, MIN_PART_BYTES, PartEnd, Parted, SourceReading};
+use crate::parts::{MAX_PART_BYTES, MIN_PART_BYTES, PartEnd, PartOf, Parted, SourceReading};
 use crate::sources::{Chunk, ChunkPool, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
 
 /// The WIT package the embedded component implements; hosts load any 1.x component.
@@ -439,7 +439,7 @@ impl Runtime {
             let reading = SourceReading { source, chunk_bytes: self.limits.chunk_bytes, max_source_bytes: self.limits.max_source_bytes, raw_progress: Arc::clone(raw_progress), pool: pool.clone() };
             let source = Arc::new(Parted::new(reading, decoded, parts, jobs.saturating_mul(WINDOW_PER_JOB)));
             for part in 0..source.parts() {
-                units.push(((index, Unit::Part(Arc::clone(&source), part)), (weight / parts as u64).max(1)));
+                units.push(((index, Unit::Part(PartOf::new(Arc::clone(&source), part))), (weight / parts as u64).max(1)));
             }
             parted.push(source);
         }
@@ -492,8 +492,8 @@ impl Runtime {
         for (source_index, unit) in units {
             let source = match unit {
                 Unit::Whole(source) => source,
-                Unit::Part(parted, index) => {
-                    items_before += self.read_part(reading, &parted, index, group, stop, &mut |items| progress(items_before + items, source_index))?;
+                Unit::Part(part) => {
+                    items_before += self.read_part(reading, part, group, stop, &mut |items| progress(items_before + items, source_index))?;
                     continue;
                 }
             };
@@ -514,12 +514,13 @@ impl Runtime {
         Ok(())
     }
 
-    /// Reads part `index` of `parted` onto `reading` (nothing when the part is absent): begins
+    /// Reads `part` onto `reading` (nothing when the part is absent): begins
     /// the source or resumes it at the part's cut, feeds the part, and suspends the source at
     /// its end or ends it. Returns the items the part held. An error in a part of a source this
     /// scan did not read the start of counts items from the cut ([`Stop::MidSource`]).
-    fn read_part(&self, reading: &mut Reading, parted: &Arc<Parted>, index: usize, group: usize, stop: &StopAfter, on_items: &mut dyn FnMut(u64)) -> Result<u64, Stop> {
-        let Some(part) = parted.take(index)? else { return Ok(0) };
+    fn read_part(&self, reading: &mut Reading, part: PartOf, group: usize, stop: &StopAfter, on_items: &mut dyn FnMut(u64)) -> Result<u64, Stop> {
+        let (parted, index) = (Arc::clone(part.parted()), part.index());
+        let Some(part) = part.take()? else { return Ok(0) };
         let (relative, before) = match (index, reading.suspended.take()) {
             (0, _) => (false, 0),
             (_, Some(suspended)) => (suspended.relative, suspended.items),
@@ -770,7 +771,7 @@ struct Units {
 /// What a scan reads: a source whole, or one part of a source read in parts.
 enum Unit {
     Whole(InputSource),
-    Part(Arc<Parted>, usize),
+    Part(PartOf),
 }
 
 /// `error`, met in a part read from a cut, with its item index counted from the source's start,
@@ -1229,6 +1230,35 @@ mod tests {
         assert!(read == big && present == 1, "too large a hint: {present} parts");
     }
 
+    /// Parts whose group stopped before taking them are given up: the reading thread, one part
+    /// ahead at most, still reaches the parts after them, and the threads waiting for those.
+    #[test]
+    fn parts_given_up_do_not_hold_the_reading_back() {
+        let big = large_snapshot(1 << 20);
+        let source = InputSource::bytes("big.json", big.clone());
+        let reading = SourceReading { source, chunk_bytes: 64 << 10, max_source_bytes: u64::MAX, raw_progress: Arc::new(AtomicU64::new(0)), pool: ChunkPool::new(1) };
+        let parted = Arc::new(Parted::new(reading, big.len() as u64, 6, 1));
+        let mut parts: Vec<PartOf> = (0..6).map(|index| PartOf::new(Arc::clone(&parted), index)).collect();
+        let last = parts.pop().expect("six parts");
+        // The first part starts the reading; the next three are given up, one before it is read.
+        // A reading held back would wait forever: the takes run on threads, watched.
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let first = parts.remove(0).take();
+            drop(parts.drain(..3));
+            let waiting = std::thread::spawn(move || last.take());
+            let fifth = parts.pop().map(PartOf::take);
+            let _ = done.send((first, fifth, waiting.join()));
+        });
+        let (first, fifth, last) = finished.recv_timeout(Duration::from_secs(120)).expect("the parts after those given up are read");
+        let first = first.expect("read").expect("present");
+        let fifth = fifth.expect("the fifth").expect("read").expect("present");
+        let last = last.expect("no panic").expect("read").expect("present");
+        assert!(first.offset == 0 && fifth.offset > first.bytes.len() as u64 && last.offset == fifth.offset + fifth.bytes.len() as u64);
+        assert!(matches!(last.end, PartEnd::Rest { .. }));
+        parted.close();
+    }
+
     /// A large source between two small ones, plain and gzip: read in parts on several
     /// instances, it gives the report one instance reading it whole gives.
     #[test]
@@ -1245,12 +1275,14 @@ mod tests {
         for sources in [&plain as &dyn Fn() -> Vec<InputSource>, &gzipped] {
             for jobs in [2, 3, 7] {
                 // The large source is cut into parts, the gzip one by its decompressed size.
-                let Units { parted, .. } = runtime.units(sources(), jobs, &Arc::new(AtomicU64::new(0)), &ChunkPool::new(1));
+                // (The units stay alive while the parts are read: a unit dropped gives its part up.)
+                let Units { units, parted } = runtime.units(sources(), jobs, &Arc::new(AtomicU64::new(0)), &ChunkPool::new(1));
                 assert_eq!(parted.len(), 1, "{jobs} jobs: the large source only is read in parts");
                 assert!(parted.iter().all(|p| p.parts() >= 4), "{jobs} jobs: {parted:?}");
                 let parted = parted.first().expect("one source in parts");
                 let (read, present) = read_parts(parted);
                 assert!(present == parted.parts() && read == big, "{jobs} jobs: {present} parts of {} hold the source", parted.parts());
+                drop(units);
             }
             let one = report(runtime.scan(&request(), sources(), &mut |_| {}));
             for (jobs, keep) in [(2, SPARE_MEMORY_BYTES), (3, 0), (7, SPARE_MEMORY_BYTES)] {
