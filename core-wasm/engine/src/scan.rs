@@ -285,14 +285,15 @@ impl Scan {
         }
         let splitter = Splitter::resume(name, self.options.max_item_bytes, offset, item_array)
             .ok_or_else(|| ScanError::InvalidOption(format!("`{item_array}` is not an array of configuration items")))?;
-        let cut = splitter.cut();
+        // Byte 0 to 2 cannot be inside an array of a top-level object.
+        let cut = splitter.cut().ok_or_else(|| ScanError::InvalidOption(format!("byte {offset} cannot be between two items of `{item_array}`")))?;
         let index = match (self.suspended, self.input.sources.last()) {
-            (Some(suspended), Some(last)) if last.name == name && Some(suspended) == cut => self.input.sources.len() - 1,
+            (Some(suspended), Some(last)) if last.name == name && suspended == cut => self.input.sources.len() - 1,
             (Some(_), Some(last)) => {
                 return Err(ScanError::InvalidState(format!("source `{}` was suspended elsewhere than where `{name}` resumes at byte {offset}", last.name)));
             }
             (None, None) if self.continues.is_none() => {
-                self.continues = cut;
+                self.continues = Some(cut);
                 self.input.sources.push(SourceStats { name: name.to_owned(), items: 0 });
                 0
             }

@@ -984,6 +984,8 @@ mod tests {
         assert!(first.absorb_state(&piece).expect_err("suspended").to_string().contains("does not go on"));
         assert!(first.resume_source("big.json", next as u64, "configurationItems").is_err());
         assert!(first.resume_source("big.json", cut as u64, "tags").expect_err("no item array").to_string().contains("not an array of configuration items"));
+        let mut fresh = Scan::new(ScanOptions::default()).expect("options");
+        assert!(fresh.resume_source("big.json", 2, "configurationItems").expect_err("too early").to_string().contains("cannot be between two items"));
         // Neither a scan with a suspended source nor one that began mid-source finishes.
         let mut continued = Scan::new(ScanOptions::default()).expect("options");
         continued.resume_source("big.json", cut as u64, "configurationItems").expect("resume");
