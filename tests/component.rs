@@ -120,6 +120,51 @@ fn the_component_reports_the_whole_rule_pack() {
 #[test]
 fn the_embedded_component_starts_from_its_precompiled_artifact() {
     assert!(runtime().is_precompiled(), "build.rs should precompile the component for the native target");
+    // The widest artifact this CPU can run is the one loaded.
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        let v3 = has!("avx") && has!("avx2") && has!("bmi1") && has!("bmi2") && has!("fma") && has!("lzcnt");
+        let expected = if v3 { "x86-64-v3" } else { "x86-64-v2" };
+        assert_eq!(runtime().precompiled_for(), Some(expected));
+    }
+}
+
+#[test]
+fn every_precompiled_artifact_this_cpu_runs_gives_the_same_bytes() {
+    // The demo and every real AWS Config sample, in every report format: the artifacts differ
+    // only in the instructions Cranelift may use, so any difference is a code generation bug.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/aws-config");
+    let mut sources = demo();
+    for entry in std::fs::read_dir(&fixtures).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            sources.push((path.display().to_string(), std::fs::read(&path).expect("fixture")));
+        }
+    }
+    sources.sort();
+    let render_all = |runtime: &Runtime| {
+        let inputs = sources.iter().map(|(name, bytes)| InputSource::bytes(name.clone(), bytes.clone())).collect();
+        let mut scan = runtime.scan(&request(), inputs, &mut |_| {}).expect("scan");
+        [ReportFormat::Json, ReportFormat::Html, ReportFormat::Csv, ReportFormat::Table].map(|format| scan.render(format, &[]).expect("render"))
+    };
+    let expected = render_all(runtime());
+    let levels: &[&str] = if cfg!(target_arch = "x86_64") { &["x86-64-v3", "x86-64-v2"] } else { &[std::env::consts::ARCH] };
+    let mut loaded = Vec::new();
+    for &level in levels {
+        match Runtime::embedded_precompiled_for(level, Limits::default()) {
+            Ok(other) => {
+                assert_eq!(other.precompiled_for(), Some(level));
+                assert!(render_all(&other) == expected, "the component precompiled for {level} renders other bytes");
+                loaded.push(level);
+            }
+            // Only the wide artifact may be beyond this CPU; x86-64-v2 is every x86-64 server.
+            Err(e) => assert!(level == "x86-64-v3" && e.to_string().contains("this CPU cannot run"), "{level}: {e}"),
+        }
+    }
+    assert!(loaded.contains(&levels[levels.len() - 1]), "the baseline artifact must load: {loaded:?}");
+    let unknown = Runtime::embedded_precompiled_for("z80", Limits::default()).map(|_| ()).expect_err("no such artifact");
+    assert!(unknown.to_string().contains("no component precompiled for z80"), "{unknown}");
 }
 
 #[test]

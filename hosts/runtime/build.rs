@@ -57,36 +57,45 @@ fn main() {
     let built = target_dir.join("wasm32-wasip2/component/compliance_component.wasm");
     let component = std::fs::read(&built).unwrap_or_else(|e| panic!("reading {}: {e}", built.display()));
     std::fs::write(out_dir.join("compliance_component.wasm"), &component).expect("OUT_DIR is writable");
-    std::fs::write(out_dir.join("compliance_component.cwasm"), precompile(&component)).expect("OUT_DIR is writable");
+    // Two artifacts on x86-64, the wider first: the runtime loads the first this CPU can run.
+    let x86 = env::var("TARGET").expect("cargo sets TARGET").starts_with("x86_64");
+    let wide = if x86 { precompile(&component, &[X86_64_V2, X86_64_V3].concat()) } else { Vec::new() };
+    std::fs::write(out_dir.join("compliance_component-wide.cwasm"), wide).expect("OUT_DIR is writable");
+    std::fs::write(out_dir.join("compliance_component.cwasm"), precompile(&component, if x86 { X86_64_V2 } else { &[] })).expect("OUT_DIR is writable");
 }
 
 include!("src/engine_config.rs");
 
-/// Compiles the component to machine code for the target being built, so hosts start in
-/// milliseconds instead of compiling at every cold start. Empty when wasmtime cannot compile
-/// for that target here (the runtime then compiles at start-up, and says so).
-fn precompile(component: &[u8]) -> Vec<u8> {
+/// x86-64-v2 (SSSE3, SSE4.1/4.2, POPCNT: every x86-64 server CPU since 2009). Naming a target
+/// makes Cranelift assume the x86-64 baseline (SSE2): wasm SIMD instructions without an SSE2
+/// form (`i8x16.swizzle`, which the JSON parser's byte classification uses, among others) would
+/// then be calls into the runtime, one per instruction. With these they compile inline.
+const X86_64_V2: &[&str] = &["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt", "has_cmpxchg16b"];
+
+/// What x86-64-v3 adds to v2 (AVX2, BMI1/2, FMA, LZCNT: Intel since 2013, AMD since 2015):
+/// three-operand VEX forms of the SIMD instructions (fewer register copies in the parser's and
+/// the splitter's block loops), `tzcnt` and `blsr` for walking bit masks.
+const X86_64_V3: &[&str] = &["has_avx", "has_avx2", "has_bmi1", "has_bmi2", "has_fma", "has_lzcnt"];
+
+/// Compiles the component to machine code for the target being built, with these Cranelift
+/// ISA features, so hosts start in milliseconds instead of compiling at every cold start. Empty
+/// when wasmtime cannot compile for that target here (the runtime then compiles at start-up,
+/// and says so).
+fn precompile(component: &[u8], features: &[&str]) -> Vec<u8> {
     let target = env::var("TARGET").expect("cargo sets TARGET");
     let mut config = engine_config();
     if let Err(e) = config.target(&target) {
         println!("cargo:warning=cannot precompile the component for {target}: {e}; it will be compiled at start-up");
         return Vec::new();
     }
-    if target.starts_with("x86_64") {
-        // Naming a target makes Cranelift assume the x86-64 baseline (SSE2): wasm SIMD
-        // instructions without an SSE2 form (`i8x16.swizzle`, which the JSON parser's byte
-        // classification uses, among others) would then be calls into the runtime, one per
-        // instruction. x86-64-v2 (SSSE3, SSE4.1/4.2, POPCNT: every x86-64 server CPU since
-        // 2009, and all of Lambda's) compiles them inline.
-        for feature in ["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt", "has_cmpxchg16b"] {
-            // SAFETY: these settings only tell Cranelift which instructions it may emit. The
-            // artifact is loaded by `Component::deserialize`, which checks that the host has
-            // every enabled feature and refuses the artifact otherwise; the runtime then
-            // compiles the component at start-up.
-            #[allow(unsafe_code)]
-            unsafe {
-                config.cranelift_flag_enable(feature);
-            }
+    for feature in features {
+        // SAFETY: these settings only tell Cranelift which instructions it may emit. The
+        // artifact is loaded by `Component::deserialize`, which checks that the host has every
+        // enabled feature and refuses the artifact otherwise; the runtime then tries the next
+        // artifact, or compiles the component at start-up.
+        #[allow(unsafe_code)]
+        unsafe {
+            config.cranelift_flag_enable(feature);
         }
     }
     match wasmtime::Engine::new(&config).and_then(|engine| engine.precompile_component(component)) {

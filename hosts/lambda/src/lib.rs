@@ -42,8 +42,8 @@ pub fn init_logging() {
 pub fn load_runtime() -> Result<Arc<Runtime>, compliance_runtime::RuntimeError> {
     let limits = Limits { memory_bytes: LAMBDA_COMPONENT_MEMORY, ..Limits::default() };
     let runtime = Runtime::embedded(limits)?;
-    // Not precompiled means every cold start compiles the component (about half a second).
-    tracing::info!(component_sha256 = runtime.sha256(), precompiled = runtime.is_precompiled(), "scoring component loaded");
+    // No `precompiled_for` means every cold start compiles the component (about a second).
+    tracing::info!(component_sha256 = runtime.sha256(), precompiled_for = runtime.precompiled_for(), "scoring component loaded");
     Ok(Arc::new(runtime))
 }
 

@@ -34,6 +34,14 @@ pub use time::{format_utc_millis, is_timestamp, now_millis, now_utc, parse_utc_m
 /// The component built from this checkout's `core-wasm/`, embedded at build time.
 pub const EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/compliance_component.wasm"));
 
-/// [`EMBEDDED_COMPONENT`] compiled to machine code for this target by build.rs (empty when that
-/// was not possible). Its identity is still the sha256 of the component bytes.
-const PRECOMPILED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/compliance_component.cwasm"));
+/// [`EMBEDDED_COMPONENT`] compiled to machine code for this target by build.rs, widest first,
+/// each with the CPU level it needs: the runtime loads the first this CPU can run (an artifact
+/// is empty when it could not be made). Their identity is still the sha256 of the component
+/// bytes: every artifact scores and renders the same bytes.
+const PRECOMPILED_COMPONENTS: [(&str, &[u8]); 2] = [
+    ("x86-64-v3", include_bytes!(concat!(env!("OUT_DIR"), "/compliance_component-wide.cwasm"))),
+    (BASELINE_LEVEL, include_bytes!(concat!(env!("OUT_DIR"), "/compliance_component.cwasm"))),
+];
+
+/// The CPU level the narrower artifact is compiled for.
+const BASELINE_LEVEL: &str = if cfg!(target_arch = "x86_64") { "x86-64-v2" } else { std::env::consts::ARCH };

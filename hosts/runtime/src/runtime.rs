@@ -137,6 +137,13 @@ pub struct WaiverInput {
     pub bytes: Vec<u8>,
 }
 
+/// Whether [`Runtime::load`] may compile the component when no precompiled artifact runs here.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Compile {
+    IfNoArtifactRuns,
+    Never,
+}
+
 /// The loaded scoring component.
 pub struct Runtime {
     engine: wasmtime::Engine,
@@ -144,7 +151,8 @@ pub struct Runtime {
     bytes: Cow<'static, [u8]>,
     sha256: String,
     limits: Limits,
-    is_precompiled: bool,
+    /// The CPU level of the artifact loaded, when it was precompiled.
+    precompiled_for: Option<&'static str>,
     /// `scan.render-page`, when the component is 1.1.0 or later.
     render_page: Option<ComponentExportIndex>,
     /// `scan.set-waivers`, `scan.waived-findings` and `scan.render-html-since`, when the
@@ -173,10 +181,20 @@ impl std::fmt::Debug for Runtime {
 }
 
 impl Runtime {
-    /// The component embedded at build time, loaded from its build-time precompiled form when
-    /// this host can run it (no compilation at start-up), else compiled.
+    /// The component embedded at build time, loaded from the widest build-time precompiled
+    /// artifact this CPU can run (no compilation at start-up), else compiled.
     pub fn embedded(limits: Limits) -> Result<Self, RuntimeError> {
-        Self::load(Cow::Borrowed(crate::EMBEDDED_COMPONENT), Some(crate::PRECOMPILED_COMPONENT), limits)
+        Self::load(Cow::Borrowed(crate::EMBEDDED_COMPONENT), &crate::PRECOMPILED_COMPONENTS, Compile::IfNoArtifactRuns, limits)
+    }
+
+    /// The embedded component from the build-time artifact for one CPU level (`x86-64-v3`,
+    /// `x86-64-v2`; the architecture's name elsewhere), never compiled at load: for comparing
+    /// the artifacts, which must score and render the same bytes. An error when this build has
+    /// no such artifact or this CPU cannot run it.
+    pub fn embedded_precompiled_for(level: &str, limits: Limits) -> Result<Self, RuntimeError> {
+        let artifact = crate::PRECOMPILED_COMPONENTS.iter().find(|&&(name, artifact)| name == level && !artifact.is_empty());
+        let artifact = artifact.ok_or_else(|| RuntimeError::Engine(format!("this build has no component precompiled for {level}")))?;
+        Self::load(Cow::Borrowed(crate::EMBEDDED_COMPONENT), std::slice::from_ref(artifact), Compile::Never, limits)
     }
 
     /// An archived component file.
@@ -187,10 +205,10 @@ impl Runtime {
 
     /// Component bytes; refused unless they are a component exporting `compliance:engine/scanner` 1.x (at least the 1.0.0 functions).
     pub fn from_bytes(bytes: Cow<'static, [u8]>, limits: Limits) -> Result<Self, RuntimeError> {
-        Self::load(bytes, None, limits)
+        Self::load(bytes, &[], Compile::IfNoArtifactRuns, limits)
     }
 
-    fn load(bytes: Cow<'static, [u8]>, precompiled: Option<&'static [u8]>, limits: Limits) -> Result<Self, RuntimeError> {
+    fn load(bytes: Cow<'static, [u8]>, precompiled: &[(&'static str, &'static [u8])], compile: Compile, limits: Limits) -> Result<Self, RuntimeError> {
         let mut config = engine_config();
         if std::env::var_os("COMPLIANCE_PERF_MAP").is_some_and(|v| v == "1") {
             // For profiling only: names the component's compiled functions in
@@ -201,18 +219,23 @@ impl Runtime {
         if !wasmparser_is_component(&bytes) {
             return Err(RuntimeError::InvalidComponent("the file is not a WebAssembly component (wrong magic or layer)".to_owned()));
         }
-        let deserialized = precompiled.filter(|artifact| !artifact.is_empty()).and_then(|artifact| {
+        let deserialized = precompiled.iter().filter(|(_, artifact)| !artifact.is_empty()).find_map(|&(level, artifact)| {
             // SAFETY: `artifact` was produced by build.rs with this exact wasmtime version from
             // `EMBEDDED_COMPONENT` and is embedded in this binary, never read from outside.
-            // wasmtime still checks its header (version, target, settings) and refuses a
-            // mismatch, in which case we compile from the component bytes instead.
+            // wasmtime still checks its header (version, target, settings, and that this CPU
+            // has every instruction set it was compiled for) and refuses a mismatch, in which
+            // case we try the next one, or compile from the component bytes.
             #[allow(unsafe_code)]
             let component = unsafe { Component::deserialize(&engine, artifact) };
-            component.ok()
+            component.ok().map(|component| (level, component))
         });
-        let is_precompiled = deserialized.is_some();
+        let precompiled_for = deserialized.as_ref().map(|&(level, _)| level);
         let component = match deserialized {
-            Some(component) => component,
+            Some((_, component)) => component,
+            None if compile == Compile::Never => {
+                let levels = precompiled.iter().map(|&(level, _)| level).collect::<Vec<_>>().join(" or ");
+                return Err(RuntimeError::Engine(format!("this CPU cannot run the component precompiled for {levels}")));
+            }
             None => Component::new(&engine, &*bytes).map_err(|e| RuntimeError::InvalidComponent(format!("{e:#}")))?,
         };
         let method = |interface: &str, name: &str| component.get_export_index(None, interface).and_then(|scanner| component.get_export_index(Some(&scanner), name));
@@ -244,12 +267,18 @@ impl Runtime {
             })
             .map_err(|e| RuntimeError::Engine(format!("cannot start the deadline thread: {e}")))?;
         let sha256 = sha256_hex(&bytes);
-        Ok(Self { engine, pre, bytes, sha256, limits, is_precompiled, render_page, set_waivers, waived_findings, render_html_since, render_export_page, take_state, absorb_state, suspend_source, resume_source, rollup, frameworks, _ticker: Ticker { stop, thread: Some(thread) } })
+        Ok(Self { engine, pre, bytes, sha256, limits, precompiled_for, render_page, set_waivers, waived_findings, render_html_since, render_export_page, take_state, absorb_state, suspend_source, resume_source, rollup, frameworks, _ticker: Ticker { stop, thread: Some(thread) } })
     }
 
     /// Whether the component was loaded from its build-time precompiled artifact.
     pub fn is_precompiled(&self) -> bool {
-        self.is_precompiled
+        self.precompiled_for.is_some()
+    }
+
+    /// The CPU level of the build-time artifact the component was loaded from (`x86-64-v3`,
+    /// `x86-64-v2`, or the architecture elsewhere); `None` when it was compiled at load.
+    pub fn precompiled_for(&self) -> Option<&'static str> {
+        self.precompiled_for
     }
 
     /// sha256 (hex) of the component bytes: the identity of the scoring code.

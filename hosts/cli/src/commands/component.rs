@@ -14,6 +14,7 @@ pub fn run(args: crate::args::ComponentArgs) -> anyhow::Result<Outcome> {
     say!("WIT package:     {WIT_PACKAGE}");
     say!("component bytes: {}", runtime.component_bytes().len());
     say!("sha256:          {}", runtime.sha256());
+    say!("machine code:    {}", runtime.precompiled_for().map_or_else(|| "compiled at start-up".to_owned(), |level| format!("precompiled for {level}")));
     if let Some(path) = args.export {
         std::fs::write(&path, runtime.component_bytes()).with_context(|| format!("writing {}", path.display()))?;
         say!("exported to:     {}", path.display());
