@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -526,19 +527,11 @@ impl Runtime {
                     continue;
                 }
             };
-            let Reading { store, world, scan, digests, .. } = &mut *reading;
-            let api = world.compliance_engine_scanner().scan();
             let name = source.name.clone();
-            store.set_epoch_deadline(self.deadline_ticks());
-            api.call_begin_source(&mut *store, *scan, &name).map_err(|e| self.call_error(e, &name))??;
-            let (chunks, reader) = spawn_reader(source, self.limits.chunk_bytes, self.limits.max_source_bytes, Arc::clone(raw_progress), pool.clone());
-            let fed = self.feed_source(store, world, *scan, &name, &chunks, pool, || stop.stops(group), |items| progress(items_before + items, source_index));
-            drop(chunks); // unblocks the reader if we stopped early
-            let _ = reader.join();
-            let (sha256, bytes) = fed?;
-            store.set_epoch_deadline(self.deadline_ticks());
-            items_before += api.call_end_source(&mut *store, *scan).map_err(|e| self.call_error(e, &name))??;
-            digests.push(SourceDigest { name, sha256, bytes });
+            reading.store.set_epoch_deadline(self.deadline_ticks());
+            reading.world.compliance_engine_scanner().scan().call_begin_source(&mut reading.store, reading.scan, &name).map_err(|e| self.call_error(e, &name))??;
+            let rest = spawn_reader(source, self.limits.chunk_bytes, self.limits.max_source_bytes, Arc::clone(raw_progress), pool.clone());
+            items_before += self.read_to_end(reading, &name, rest, pool, || stop.stops(group), |items| progress(items_before + items, source_index))?;
         }
         Ok(())
     }
@@ -558,7 +551,7 @@ impl Runtime {
         let name = parted.name.clone();
         let unsupported = || RuntimeError::Protocol("the component cannot read a source in parts".to_owned());
         let result = (|| -> Result<u64, Stop> {
-            let Reading { store, world, instance, scan, digests, suspended } = &mut *reading;
+            let Reading { store, world, instance, scan, suspended, .. } = &mut *reading;
             let api = world.compliance_engine_scanner().scan();
             store.set_epoch_deadline(self.deadline_ticks());
             if let Some(array) = part.array {
@@ -585,21 +578,8 @@ impl Runtime {
                     *suspended = Some(Suspended { items, relative });
                     items
                 }
-                PartEnd::End { sha256, raw_bytes } => {
-                    let items = api.call_end_source(&mut *store, *scan).map_err(|e| self.call_error(e, &name))??;
-                    digests.push(SourceDigest { name: name.clone(), sha256, bytes: raw_bytes });
-                    items
-                }
-                PartEnd::Rest { chunks, reader } => {
-                    let fed = self.feed_source(store, world, *scan, &name, &chunks, &parted.pool, || stop.stops(group), |items| on_items(items - before));
-                    drop(chunks); // unblocks the reader if we stopped early
-                    let _ = reader.join();
-                    let (sha256, raw_bytes) = fed?;
-                    store.set_epoch_deadline(self.deadline_ticks());
-                    let items = api.call_end_source(&mut *store, *scan).map_err(|e| self.call_error(e, &name))??;
-                    digests.push(SourceDigest { name: name.clone(), sha256, bytes: raw_bytes });
-                    items
-                }
+                PartEnd::End { sha256, raw_bytes } => self.end_source(reading, SourceDigest { name: name.clone(), sha256, bytes: raw_bytes })?,
+                PartEnd::Rest { chunks, reader } => self.read_to_end(reading, &name, (chunks, reader), &parted.pool, || stop.stops(group), |items| on_items(items - before))?,
                 PartEnd::Failed(error) => return Err(error.into()),
             };
             Ok(items - before)
@@ -681,27 +661,27 @@ impl Runtime {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn feed_source(
+    /// Feeds the open source the rest of its bytes, from the thread that reads them, then ends
+    /// it and records its digest. Returns the items the source held; `on_items` gets the count
+    /// after each chunk.
+    fn read_to_end(
         &self,
-        store: &mut Store<HostState>,
-        world: &EngineWorld,
-        scan: ResourceAny,
+        reading: &mut Reading,
         name: &str,
-        chunks: &std::sync::mpsc::Receiver<Chunk>,
+        (chunks, reader): (Receiver<Chunk>, JoinHandle<()>),
         pool: &ChunkPool,
         stopped: impl Fn() -> bool,
         mut on_items: impl FnMut(u64),
-    ) -> Result<(String, u64), Stop> {
-        let api = world.compliance_engine_scanner().scan();
-        loop {
+    ) -> Result<u64, Stop> {
+        let api = reading.world.compliance_engine_scanner().scan();
+        let fed = (|| loop {
             if stopped() {
                 return Err(Stop::Cancelled);
             }
             match chunks.recv() {
                 Ok(Chunk::Data(bytes)) => {
-                    store.set_epoch_deadline(self.deadline_ticks());
-                    let items = api.call_feed(&mut *store, scan, &bytes).map_err(|e| self.call_error(e, name))??;
+                    reading.store.set_epoch_deadline(self.deadline_ticks());
+                    let items = api.call_feed(&mut reading.store, reading.scan, &bytes).map_err(|e| self.call_error(e, name))??;
                     pool.give_back(bytes);
                     on_items(items);
                 }
@@ -709,7 +689,21 @@ impl Runtime {
                 Ok(Chunk::Failed(error)) => return Err(error.into()),
                 Err(_) => return Err(RuntimeError::Protocol(format!("{name}: the reader stopped without a result")).into()),
             }
-        }
+        })();
+        drop(chunks); // unblocks the reader if we stopped early
+        let _ = reader.join();
+        let (sha256, bytes) = fed?;
+        self.end_source(reading, SourceDigest { name: name.to_owned(), sha256, bytes })
+    }
+
+    /// Ends the open source, whose raw bytes `digest` describes, and records the digest.
+    /// Returns the items the source held.
+    fn end_source(&self, reading: &mut Reading, digest: SourceDigest) -> Result<u64, Stop> {
+        reading.store.set_epoch_deadline(self.deadline_ticks());
+        let end = reading.world.compliance_engine_scanner().scan().call_end_source(&mut reading.store, reading.scan);
+        let items = end.map_err(|e| self.call_error(e, &digest.name))??;
+        reading.digests.push(digest);
+        Ok(items)
     }
 }
 
