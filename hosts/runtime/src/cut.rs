@@ -9,13 +9,15 @@
 //! everything in them, brackets nest, and an item array is the value of one of those keys in a
 //! top-level object.
 
+use compliance_engine::input::split::Masks;
+
 /// The keys whose arrays hold items (the component's splitter streams the same ones).
 const ITEM_ARRAYS: [&str; 3] = ["configurationItems", "baseConfigurationItems", "Results"];
 /// Longer keys are none of those.
 const LONGEST_KEY: usize = 22;
 
 /// A streaming scanner of one source's bytes that finds cuts between items.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct CutFinder {
     /// Bytes scanned so far.
     offset: u64,
@@ -45,8 +47,33 @@ impl CutFinder {
     /// first cut it meets and returns how many bytes it scanned and the item array's name (the
     /// cut is at [`CutFinder::offset`] then); otherwise, or when there is none, scans them all.
     pub(crate) fn scan(&mut self, bytes: &[u8], want: bool) -> Option<(usize, &'static str)> {
+        self.scan_with(bytes, want, true)
+    }
+
+    /// [`CutFinder::scan`], sixty-four bytes at a time where it can (`blocks`), or a byte at a
+    /// time (for the tests, which compare the two).
+    fn scan_with(&mut self, bytes: &[u8], want: bool, blocks: bool) -> Option<(usize, &'static str)> {
         let mut i = 0;
+        // Below this offset the bytes are read one at a time: after a block the byte loop has
+        // to read (a backslash it cannot place) or the byte a block stopped at.
+        let mut bytewise_until = if blocks { 0 } else { usize::MAX };
         while let Some(&byte) = bytes.get(i) {
+            // Below the top level (inside items, or a document of a top-level array) only the
+            // depth and the item array's commas matter: whole blocks at once.
+            if self.depth >= 2
+                && i >= bytewise_until
+                && let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<64>)
+            {
+                match self.block(chunk, want) {
+                    Block::Inside => i += 64,
+                    Block::StopsAt(at) => {
+                        i += at;
+                        bytewise_until = i + 1;
+                    }
+                    Block::Bytewise => bytewise_until = i + 64,
+                }
+                continue;
+            }
             if self.in_string {
                 // Most of a source is inside strings: jump to the next quote or backslash.
                 let rest = bytes.get(i..).unwrap_or_default();
@@ -129,6 +156,63 @@ impl CutFinder {
         }
         None
     }
+
+    /// Sixty-four bytes below the top level at once, as the component's splitter reads an
+    /// item's inside (and simdjson finds structure): a bit per byte for quotes, backslashes,
+    /// and brackets or commas; a backslash escapes the byte after it; the bytes inside strings
+    /// are those after an odd number of unescaped quotes (a prefix XOR of the quote bits);
+    /// brackets and commas outside strings are then visited in order. Stops before a bracket
+    /// that closes the level-2 value and, with `want`, before a comma between two items of an
+    /// item array: the byte loop reads those, as it reads everything at the top level.
+    fn block(&mut self, chunk: &[u8; 64], want: bool) -> Block {
+        // The component's splitter's masks: a bit per byte for quotes, backslashes, and
+        // brackets or commas (SSE2 on x86-64, NEON on arm64).
+        let m = Masks::of64(chunk);
+        let escapes = m.backslash << 1 | u64::from(self.escaped);
+        if m.backslash & escapes != 0 {
+            return Block::Bytewise; // an escaped backslash: a run of them is left to the byte loop
+        }
+        // Bit k: byte k is inside a string (an opening quote counts as inside, a closing one not).
+        let mut inside = m.quote & !escapes;
+        for shift in [1, 2, 4, 8, 16, 32] {
+            inside ^= inside << shift;
+        }
+        if self.in_string {
+            inside = !inside;
+        }
+        if m.backslash & !inside != 0 {
+            return Block::Bytewise; // a backslash outside strings is no escape: the byte loop's case
+        }
+        let mut structural = m.structural & !inside;
+        let cuts = want && self.array.is_some();
+        while structural != 0 {
+            let at = structural.trailing_zeros() as usize;
+            match chunk.get(at) {
+                Some(b'{' | b'[') => self.depth += 1,
+                Some(b'}' | b']') if self.depth > 2 => self.depth -= 1,
+                Some(b',') if self.depth > 2 || !cuts => {}
+                _ => {
+                    // Outside strings, so neither in one nor escaped.
+                    (self.in_string, self.escaped) = (false, false);
+                    return Block::StopsAt(at);
+                }
+            }
+            structural &= structural - 1;
+        }
+        (self.in_string, self.escaped) = (inside >> 63 == 1, m.backslash >> 63 == 1);
+        Block::Inside
+    }
+}
+
+/// What [`CutFinder::block`] made of sixty-four bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    /// It read them all.
+    Inside,
+    /// It read the bytes before this one, which the byte loop reads.
+    StopsAt(usize),
+    /// Backslashes it cannot place (two in a row, or one outside a string): it read nothing.
+    Bytewise,
 }
 
 /// How many bytes at the start of `bytes` are neither `"` nor `\`: eight at a time (strings
@@ -159,17 +243,98 @@ mod tests {
 
     /// Every cut of `text` fed in pieces of `piece` bytes: (offset, array).
     fn cuts(text: &str, piece: usize) -> Vec<(u64, &'static str)> {
+        let (found, finder) = cuts_with(text.as_bytes(), piece, true);
+        assert_eq!((found.clone(), finder), cuts_with(text.as_bytes(), piece, false), "blocks and bytes differ on {text}");
+        found
+    }
+
+    /// [`cuts`] with or without blocks, and the finder's state at the end.
+    fn cuts_with(text: &[u8], piece: usize, blocks: bool) -> (Vec<(u64, &'static str)>, CutFinder) {
         let mut finder = CutFinder::default();
         let mut found = Vec::new();
-        for chunk in text.as_bytes().chunks(piece) {
+        for chunk in text.chunks(piece) {
             let mut rest = chunk;
-            while let Some((scanned, array)) = finder.scan(rest, true) {
+            while let Some((scanned, array)) = finder.scan_with(rest, true, blocks) {
                 found.push((finder.offset(), array));
                 rest = rest.get(scanned..).unwrap_or_default();
             }
         }
         assert_eq!(finder.offset(), text.len() as u64);
-        found
+        (found, finder)
+    }
+
+    #[test]
+    fn blocks_find_what_the_byte_loop_finds() {
+        // Item arrays of random items (nested values; strings holding quotes, backslashes,
+        // brackets and commas, escaped or not), and random runs of the bytes that matter, fed
+        // in pieces of many sizes: sixty-four bytes at a time must give the same cuts and leave
+        // the same state as one byte at a time, with and without looking for cuts.
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % below
+        };
+        fn value(next: &mut dyn FnMut(u64) -> u64, depth: u32, out: &mut Vec<u8>) {
+            match next(if depth > 4 { 3 } else { 6 }) {
+                0 => out.extend_from_slice(b"12.5"),
+                1 | 2 => {
+                    out.push(b'"');
+                    for _ in 0..next(90) {
+                        let piece: &[u8] = [&b"a"[..], b"bc", b" ", b"\\\"", b"\\\\", b"{", b"}", b"[", b"]", b",", b"\\n", b"\\u0041"][next(12) as usize];
+                        out.extend_from_slice(piece);
+                    }
+                    out.push(b'"');
+                }
+                3 | 4 => {
+                    out.push(b'{');
+                    for k in 0..next(5) {
+                        out.extend_from_slice(if k == 0 { &b"\"k\": "[..] } else { b", \"key\":" });
+                        value(next, depth + 1, out);
+                    }
+                    out.push(b'}');
+                }
+                _ => {
+                    out.extend_from_slice(b"[ ");
+                    for k in 0..next(5) {
+                        if k > 0 {
+                            out.extend_from_slice(b",\n  ");
+                        }
+                        value(next, depth + 1, out);
+                    }
+                    out.push(b']');
+                }
+            }
+        }
+        for round in 0..300 {
+            let mut text = Vec::new();
+            if round % 3 == 2 {
+                const ALPHABET: &[u8] = b"\"\"\\{}[],:a  x";
+                text.extend_from_slice(b"{\"configurationItems\": [[");
+                text.extend((0..next(2000)).map(|_| ALPHABET[next(ALPHABET.len() as u64) as usize]));
+            } else {
+                text.extend_from_slice(if round % 2 == 0 { &b"{\"fileVersion\": \"1.0\", \"configurationItems\": ["[..] } else { b"{\"Results\": [" });
+                for k in 0..next(30) {
+                    if k > 0 {
+                        text.extend_from_slice(b", ");
+                    }
+                    value(&mut next, 2, &mut text);
+                }
+                text.extend_from_slice(b"], \"nextToken\": \"a,b\"}");
+            }
+            for piece in [1, 5, 63, 64, 65, 200, 4096, text.len().max(1)] {
+                let by_blocks = cuts_with(&text, piece, true);
+                assert_eq!(by_blocks, cuts_with(&text, piece, false), "round {round}, pieces of {piece}: {}", String::from_utf8_lossy(&text));
+                // Without looking for cuts, the same state at the end.
+                let (mut blocks, mut bytes) = (CutFinder::default(), CutFinder::default());
+                for chunk in text.chunks(piece) {
+                    assert_eq!(blocks.scan_with(chunk, false, true), None);
+                    assert_eq!(bytes.scan_with(chunk, false, false), None);
+                }
+                assert_eq!(blocks, bytes, "round {round}, pieces of {piece}, no cuts wanted");
+            }
+        }
     }
 
     #[test]

@@ -579,11 +579,14 @@ fn block(chunk: &[u8], m: &Masks, base: usize, state: &mut Lexical) -> Block {
 }
 
 /// A bit per byte of a block: where the quotes, backslashes and structural bytes (brackets and
-/// commas) are.
-struct Masks {
-    quote: u64,
-    backslash: u64,
-    structural: u64,
+/// commas) are. Hosts find where a large source can be cut with the same masks.
+pub struct Masks {
+    /// `"`
+    pub quote: u64,
+    /// `\`
+    pub backslash: u64,
+    /// `{`, `[`, `}`, `]` and `,`
+    pub structural: u64,
 }
 
 impl Masks {
@@ -591,7 +594,7 @@ impl Masks {
     /// `}`/`]` differ only in bit 5): SSE2 natively, simd128 in the component, NEON on arm64, a
     /// loop elsewhere (the `wide` crate picks).
     #[inline(always)]
-    fn of16(chunk: &[u8; 16]) -> Self {
+    pub fn of16(chunk: &[u8; 16]) -> Self {
         use wide::u8x16;
         let bytes = u8x16::new(*chunk);
         let folded = bytes | u8x16::splat(0x20);
@@ -603,7 +606,7 @@ impl Masks {
 
     /// Four sixteen-byte masks side by side.
     #[inline(always)]
-    fn of64(chunk: &[u8; 64]) -> Self {
+    pub fn of64(chunk: &[u8; 64]) -> Self {
         let none = Masks { quote: 0, backslash: 0, structural: 0 };
         chunk.as_chunks::<16>().0.iter().enumerate().fold(none, |word, (k, part)| {
             let (m, at) = (Masks::of16(part), 16 * k);
