@@ -10,7 +10,7 @@ use bumpalo::Bump;
 
 use crate::error::{Position, ScanError};
 use crate::input::shape::{Found, items_in_document};
-use crate::input::split::{Piece, Splitter};
+use crate::input::split::{Piece, Sink, Splitter, element_ends};
 use crate::item::{ConfigItem, ItemStatus, Version};
 use crate::report::{GLOBAL_REGION, TypeName, GroupSummary, InputSummary, ReportMeta, ResourceResult, ScoreReport, SourceStats, StatusCounts};
 use crate::rules::{self, Check, Context, Contribution, PublicAccessFlags, RuleIndex, RuleParams, Severity, rule};
@@ -145,6 +145,23 @@ struct OpenSource {
     splitter: Splitter,
     index: usize,
     items: u64,
+}
+
+/// The scan as the sink of its open source's splitter: source `source`, `items` read so far.
+struct Reading<'s> {
+    scan: &'s mut Scan,
+    source: usize,
+    items: &'s mut u64,
+}
+
+impl Sink for Reading<'_> {
+    fn piece(&mut self, piece: Piece) -> Result<(), ScanError> {
+        self.scan.accept_piece(self.source, self.items, piece)
+    }
+
+    fn item(&mut self, text: &str, offset: u64, expected: usize) -> Result<Option<usize>, ScanError> {
+        self.scan.read_item_in_place(self.source, self.items, text, offset, expected)
+    }
 }
 
 /// Resources recorded in arrival order before they are sorted into a run: large enough that
@@ -308,14 +325,8 @@ impl Scan {
     /// Feeds the next chunk of the open source. Returns the number of items read so far from it.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<u64, ScanError> {
         let mut open = self.open.take().ok_or_else(|| ScanError::InvalidState("feed without an open source".to_owned()))?;
-        let result = {
-            let mut pieces = Vec::new();
-            let split = open.splitter.feed(chunk, &mut |piece| {
-                pieces.push(piece);
-                Ok(())
-            });
-            split.and_then(|()| pieces.into_iter().try_for_each(|piece| self.accept_piece(&mut open, piece)))
-        };
+        let OpenSource { splitter, index, items } = &mut open;
+        let result = splitter.feed(chunk, &mut Reading { scan: self, source: *index, items });
         let items = open.items;
         self.open = Some(open);
         result.map(|()| items)
@@ -335,11 +346,11 @@ impl Scan {
         Ok(open.items)
     }
 
-    fn accept_piece(&mut self, open: &mut OpenSource, piece: Piece) -> Result<(), ScanError> {
-        // The arena is lent out for the piece, so the values it holds can live while the scan
-        // records them.
+    /// Runs `read` with the scan's arena lent out (so the values it holds can live while the
+    /// scan records them), and empties the arena after.
+    fn in_arena<T>(&mut self, read: impl FnOnce(&mut Self, &Bump) -> T) -> T {
         let mut arena = std::mem::take(&mut self.arena);
-        let result = self.accept_piece_in(open, piece, &arena);
+        let result = read(self, &arena);
         // Reset keeps the arena's largest block for the next piece; after an exceptionally large
         // document that memory is given back instead.
         if arena.allocated_bytes() <= KEPT_ARENA_BYTES {
@@ -349,45 +360,63 @@ impl Scan {
         result
     }
 
-    fn accept_piece_in(&mut self, open: &mut OpenSource, piece: Piece, arena: &Bump) -> Result<(), ScanError> {
-        let (bytes, offset, is_item) = match piece {
-            Piece::Item { bytes, offset, .. } => (bytes, offset, true),
-            Piece::Document { bytes, offset } => (bytes, offset, false),
-        };
-        // The source's name is copied only into an error (not once per piece).
-        let source_index = open.index;
-        let source_name = |sources: &[SourceStats]| sources.get(source_index).map(|s| s.name.clone()).unwrap_or_default();
-        let position = |sources: &[SourceStats], item_index: Option<u64>| Position { source: source_name(sources), offset: Some(offset), item_index };
-        let value = crate::value::Value::parse(&bytes, arena).map_err(|e| parse_error(&e, &bytes, position(&self.input.sources, None)))?;
-        // An item is the piece itself (no list to allocate); a document lists what it holds.
-        let (item, listed) = if is_item {
-            (Some(Found::Item(value)), Vec::new())
-        } else {
-            (None, items_in_document(value, arena).map_err(|message| ScanError::UnsupportedShape { position: position(&self.input.sources, None), message })?)
-        };
-        for entry in item.into_iter().chain(listed) {
-            match entry {
-                Found::Item(raw) => {
-                    let index = open.items;
-                    open.items += 1;
-                    self.input.items += 1;
-                    let item = ConfigItem::from_value(raw, arena)
-                        .map_err(|message| ScanError::InvalidItem { position: position(&self.input.sources, Some(index)), message })?;
-                    match item {
-                        Some(item) => self.record(item),
-                        None => *self.input.other_resources.entry("(unrecognised item)".to_owned()).or_default() += 1,
-                    }
-                }
-                Found::Notice(text) => {
-                    self.notices_seen += 1;
-                    if self.input.notices.len() < MAX_NOTICES {
-                        let notice = format!("{}: {text}", source_name(&self.input.sources));
-                        self.input.notices.push(notice);
+    fn accept_piece(&mut self, source: usize, items: &mut u64, piece: Piece) -> Result<(), ScanError> {
+        self.in_arena(|scan, arena| {
+            let (bytes, offset, is_item) = match piece {
+                Piece::Item { bytes, offset, .. } => (bytes, offset, true),
+                Piece::Document { bytes, offset } => (bytes, offset, false),
+            };
+            let value = crate::value::Value::parse(&bytes, arena).map_err(|e| parse_error(&e, &bytes, scan.position(source, offset, None)))?;
+            // An item is the piece itself (no list to allocate); a document lists what it holds.
+            if is_item {
+                return scan.accept_item(source, items, value, offset, arena);
+            }
+            let listed = items_in_document(value, arena).map_err(|message| ScanError::UnsupportedShape { position: scan.position(source, offset, None), message })?;
+            for entry in listed {
+                match entry {
+                    Found::Item(raw) => scan.accept_item(source, items, raw, offset, arena)?,
+                    Found::Notice(text) => {
+                        scan.notices_seen += 1;
+                        if scan.input.notices.len() < MAX_NOTICES {
+                            let notice = format!("{}: {text}", scan.position(source, offset, None).source);
+                            scan.input.notices.push(notice);
+                        }
                     }
                 }
             }
+            Ok(())
+        })
+    }
+
+    /// Reads the item at the start of `text` in place (see [`Sink::item`]), when the fast
+    /// reader reads it and it ends where the splitter would have ended it.
+    fn read_item_in_place(&mut self, source: usize, items: &mut u64, text: &str, offset: u64, expected: usize) -> Result<Option<usize>, ScanError> {
+        self.in_arena(|scan, arena| {
+            let Some((value, end)) = crate::value::Value::parse_prefix(text, expected, arena) else { return Ok(None) };
+            if !element_ends(text.as_bytes(), end) {
+                return Ok(None);
+            }
+            scan.accept_item(source, items, value, offset, arena).map(|()| Some(end))
+        })
+    }
+
+    /// One more item of source `source` (of the element at `offset`), recorded when it is a
+    /// resource.
+    fn accept_item<'a>(&mut self, source: usize, items: &mut u64, raw: crate::value::Value<'a>, offset: u64, arena: &'a Bump) -> Result<(), ScanError> {
+        let index = *items;
+        *items += 1;
+        self.input.items += 1;
+        let item = ConfigItem::from_value(raw, arena).map_err(|message| ScanError::InvalidItem { position: self.position(source, offset, Some(index)), message })?;
+        match item {
+            Some(item) => self.record(item),
+            None => *self.input.other_resources.entry("(unrecognised item)".to_owned()).or_default() += 1,
         }
         Ok(())
+    }
+
+    /// A position in source `source` (the name is copied only into an error, not per piece).
+    fn position(&self, source: usize, offset: u64, item_index: Option<u64>) -> Position {
+        Position { source: self.input.sources.get(source).map(|s| s.name.clone()).unwrap_or_default(), offset: Some(offset), item_index }
     }
 
     fn record(&mut self, item: ConfigItem<'_>) {
@@ -605,9 +634,9 @@ fn parse_error(error: &serde_json::Error, bytes: &[u8], mut position: Position) 
 }
 
 /// A repeatable random number below `n` on each call (xorshift from `seed`), for the
-/// randomized tests of the scan and its runs.
+/// randomized tests of the scan, its runs and the JSON reader.
 #[cfg(test)]
-fn random_below(seed: u64) -> impl FnMut(u64) -> u64 {
+pub(crate) fn random_below(seed: u64) -> impl FnMut(u64) -> u64 {
     let mut rng = seed;
     move |n| {
         rng ^= rng << 13;
@@ -649,6 +678,61 @@ mod tests {
                 assert_eq!(x.cmp(&y), texts(&x).cmp(&texts(&y)), "{x:?} {y:?}");
             }
         }
+    }
+
+    /// Items read in place (a chunk holds them whole) give the scan, or the error, that items
+    /// the splitter delimits give (one byte a chunk: none is ever whole in its chunk): items
+    /// with floats, escapes and whitespace around them; items encoded in strings; something
+    /// after an item; an item exactly as large as the limit and one byte larger; text that is
+    /// not UTF-8 after an item.
+    #[test]
+    fn items_read_in_place_read_as_delimited_items() {
+        let volume = |id: &str, extra: &str| format!(r#"{{"resourceType": "AWS::EC2::Volume", "resourceId": "{id}", "awsRegion": "eu-west-1", "configuration": {{"encrypted": false{extra}}}}}"#);
+        let (a, b) = (volume("vol-a", ""), volume("vol-b", r#", "size": 1.5, "note": "\u00e9\n""#));
+        let limit = a.len();
+        let encoded = |item: &str| serde_json::to_string(item).unwrap_or_default();
+        let (encoded_a, encoded_b) = (encoded(&a), encoded(&b));
+        let inputs: Vec<Vec<u8>> = [
+            format!(r#"{{"configurationItems": [{a}, {b}]}}"#),
+            format!("{{\"configurationItems\": [ {a} \n, \t{b}\r\n ] }}"),
+            format!(r#"{{"configurationItems": [{a} x, {b}]}}"#),
+            format!(r#"{{"configurationItems": [{a}{b}]}}"#),
+            format!(r#"{{"configurationItems": [{a}, {b} ]"#),
+            format!(r#"{{"configurationItems": [{a},]}}"#),
+            format!(r#"{{"configurationItems": [{a}}}]}}"#),
+            format!(r#"{{"configurationItems": [{a}, {a} ], "baseConfigurationItems": [{b}]}}"#),
+            format!(r#"{{"configurationItems": [{a}, {a}  ]}}"#),
+            format!(r#"{{"Results": [{encoded_a}, {encoded_b} ]}}"#),
+            format!(r#"{{"Results": [{encoded_a}x, {encoded_b}]}}"#),
+            format!(r#"{{"Results": [{encoded_a}, {a}, 7]}}"#),
+        ]
+        .into_iter()
+        .map(String::into_bytes)
+        .chain([{
+            let mut bytes = format!(r#"{{"configurationItems": [{a}, "#).into_bytes();
+            bytes.extend_from_slice(b"\"\xff\"]}");
+            bytes
+        }])
+        .collect();
+        let meta = || ReportMeta { generated_at: "2026-01-01T00:00:00Z".into(), ..ReportMeta::default() };
+        let scan = |input: &[u8], chunk: usize, limit: usize| {
+            let mut scan = Scan::new(ScanOptions { max_item_bytes: limit, ..ScanOptions::default() }).map_err(|e| e.to_string())?;
+            scan.begin_source("in.json").map_err(|e| e.to_string())?;
+            input.chunks(chunk).try_for_each(|piece| scan.feed(piece).map(drop)).map_err(|e| e.to_string())?;
+            scan.end_source().map_err(|e| e.to_string())?;
+            scan.finish(meta()).map_err(|e| e.to_string())
+        };
+        let mut scored = 0;
+        for input in &inputs {
+            for limit in [1 << 20, limit, limit + 1, limit + 2, limit - 1] {
+                let shown = String::from_utf8_lossy(input);
+                let whole = scan(input, input.len(), limit);
+                assert_eq!(whole, scan(input, 1, limit), "{shown} (limit {limit})");
+                assert_eq!(whole, scan(input, 97, limit), "{shown} (limit {limit})");
+                scored += usize::from(whole.is_ok());
+            }
+        }
+        assert!(scored >= 8, "{scored} inputs scored");
     }
 
     #[test]

@@ -17,10 +17,9 @@ use std::fmt;
 
 use bumpalo::Bump;
 use bumpalo::collections::Vec as ArenaVec;
-mod simd;
+mod fast;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use simd_json::{Node, StaticNode};
 
 /// A JSON number, as `serde_json` reads it: a non-negative integer, a negative integer, or a
 /// finite float.
@@ -105,8 +104,29 @@ impl fmt::Display for Number {
     }
 }
 
-/// How many nodes the value starting at `node` takes, itself included. The tape is simd-json's
-/// (the `serde_json` path writes the same nodes): a container is followed by the `count` nodes
+/// One node of a tape: a scalar, a string (also an object's key), or the header of an array or
+/// object, which `count` nodes follow (its `len` elements, or its `len` keys each followed by
+/// its value).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Node<'a> {
+    Static(StaticNode),
+    String(&'a str),
+    Array { len: usize, count: usize },
+    Object { len: usize, count: usize },
+}
+
+/// A scalar on a tape.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum StaticNode {
+    Null,
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+}
+
+/// How many nodes the value starting at `node` takes, itself included. The `fast` reader and
+/// the `serde_json` path write the same nodes: a container is followed by the `count` nodes
 /// inside it, an array's elements or an object's keys (as [`Node::String`]) each followed by
 /// its value.
 fn extent(node: &Node<'_>) -> usize {
@@ -318,10 +338,10 @@ impl fmt::Debug for Map<'_> {
 
 impl<'a> Value<'a> {
     /// Parses JSON text exactly as [`Value::parse_with_serde_json`] does (same values, same
-    /// errors), through simdjson's algorithm where that gives the same answer (see the `simd`
-    /// module). Strings live in `arena` or in `bytes`.
+    /// errors), through the `fast` module's reader where that gives the same answer. Strings
+    /// live in `arena` or in `bytes`.
     pub fn parse(bytes: &'a [u8], arena: &'a Bump) -> Result<Value<'a>, serde_json::Error> {
-        match simd::parse(bytes, arena) {
+        match fast::parse(bytes, arena) {
             Some(value) => Ok(value),
             None => Value::parse_with_serde_json(bytes, arena),
         }
@@ -329,7 +349,18 @@ impl<'a> Value<'a> {
 
     /// [`Value::parse`] for text known to be UTF-8.
     pub fn parse_str(text: &'a str, arena: &'a Bump) -> Result<Value<'a>, serde_json::Error> {
-        Value::parse(text.as_bytes(), arena)
+        match fast::parse_prefix(text, text.len(), arena) {
+            Some((value, end)) if end == text.len() => Ok(value),
+            _ => Value::parse_with_serde_json(text.as_bytes(), arena),
+        }
+    }
+
+    /// The value at the start of `text` and where it ends (after any whitespace that follows
+    /// it), where the fast reader gives the value `serde_json` would: `None` leaves the text to
+    /// a caller that delimits it and calls [`Value::parse`]. `expected`: about how long the
+    /// value is.
+    pub(crate) fn parse_prefix(text: &'a str, expected: usize, arena: &'a Bump) -> Option<(Value<'a>, usize)> {
+        fast::parse_prefix(text, expected, arena)
     }
 
     /// Parses JSON text with `serde_json`, the definition of what the engine reads; strings
@@ -815,11 +846,11 @@ mod tests {
     }
 
     #[test]
-    fn the_simd_path_reads_what_serde_json_reads() {
+    fn the_fast_reader_reads_what_serde_json_reads() {
         let deep: Vec<Vec<u8>> = [1, 63, 64, 65, 127, 128, 129, 2000].into_iter().map(nested).collect();
         for text in EDGES.iter().copied().chain(deep.iter().map(Vec::as_slice)) {
             let arena = Bump::new();
-            let fast = simd::parse(text, &arena);
+            let fast = fast::parse(text, &arena);
             let reference = Value::parse_with_serde_json(text, &arena);
             let shown = String::from_utf8_lossy(text);
             if let Some(fast) = &fast {
@@ -829,15 +860,108 @@ mod tests {
             assert_eq!(parsed.as_ref().ok(), reference.as_ref().ok(), "{shown:?}");
             assert_eq!(parsed.map_err(|e| e.to_string()).err(), reference.map_err(|e| e.to_string()).err(), "{shown:?}");
         }
+        // What the fast reader must read itself (not leave to serde_json): every kind of value,
+        // escapes, the integer limits, whitespace, and the deepest nesting it takes.
+        let deepest = nested(64);
+        let own: &[&[u8]] = &[
+            br#"{"a": [1, "x", {"b": null}], "c": true}"#, b"0", b"-1", b"[0, 7, -7]", b"18446744073709551615", b"-9223372036854775808", b"true", b"false", b"null",
+            b"\"\"", b"{}", b"[]", b"{\"\":0}", b" \t\r\n[ 1 , { \"a\" : [ ] } ]\n ", b"\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"", b"\"\\u0000\\u00e9\\u20AC\"", b"\"\xc3\xa9\xe2\x82\xac\"",
+            b"{\"a\":1,\"a\":2}", b"\"0123456789abcdef0123456789abcdef\\n0123456789abcdef\"", &deepest,
+        ];
+        for text in own {
+            let arena = Bump::new();
+            let shown = String::from_utf8_lossy(text);
+            assert_eq!(fast::parse(text, &arena).as_ref(), Value::parse_with_serde_json(text, &arena).ok().as_ref(), "{shown:?}");
+            assert!(fast::parse(text, &arena).is_some(), "the fast reader reads {shown:?} itself");
+        }
+    }
+
+    /// Random JSON, written with random whitespace and then damaged at random: the fast reader
+    /// gives `serde_json`'s value or leaves the text to it, and `Value::parse` gives
+    /// `serde_json`'s value or error.
+    #[test]
+    fn random_text_reads_as_serde_json_reads_it() {
+        let mut next = crate::scan::random_below(0x9e37_79b9_7f4a_7c15);
+        const PIECES: &[&str] = &["a", "\\\"", "\\\\", "\\n", "\\u00e9", "\\ud83d\\ude00", "\\ud800", "é", "€", "0123456789abcdef", "\\/", " ", "\\x", "\u{1}"];
+        fn value(next: &mut impl FnMut(u64) -> u64, depth: u32, out: &mut String) {
+            let space = |next: &mut dyn FnMut(u64) -> u64, out: &mut String| out.push_str([" ", "", "", "\n  ", "\t"][next(5) as usize]);
+            match if depth > 4 { next(5) } else { next(7) } {
+                0 => out.push_str(["0", "-0", "12", "-12", "1.5", "1e3", "18446744073709551616", "-9223372036854775809", "007"][next(9) as usize]),
+                1 => out.push_str(["true", "false", "null"][next(3) as usize]),
+                2..=4 => {
+                    out.push('"');
+                    for _ in 0..next(6) {
+                        out.push_str(PIECES[next(PIECES.len() as u64) as usize]);
+                    }
+                    out.push('"');
+                }
+                5 => {
+                    out.push('[');
+                    for k in 0..next(4) {
+                        if k > 0 {
+                            out.push(',');
+                        }
+                        space(next, out);
+                        value(next, depth + 1, out);
+                    }
+                    out.push(']');
+                }
+                _ => {
+                    out.push('{');
+                    for k in 0..next(4) {
+                        if k > 0 {
+                            out.push(',');
+                        }
+                        space(next, out);
+                        out.push_str(["\"k\"", "\"a\"", "\"\\u006b\""][next(3) as usize]);
+                        space(next, out);
+                        out.push(':');
+                        value(next, depth + 1, out);
+                    }
+                    out.push('}');
+                }
+            }
+        }
+        let mut read_itself = 0;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            value(&mut next, 0, &mut text);
+            let mut bytes = text.into_bytes();
+            if next(3) == 0 && !bytes.is_empty() {
+                let at = next(bytes.len() as u64) as usize;
+                let damage = b"\"{}[],:\\ 0x\xff";
+                bytes[at] = damage[next(damage.len() as u64) as usize];
+            }
+            let arena = Bump::new();
+            let reference = Value::parse_with_serde_json(&bytes, &arena);
+            let shown = String::from_utf8_lossy(&bytes);
+            if let Some(fast) = fast::parse(&bytes, &arena) {
+                assert_eq!(Some(&fast), reference.as_ref().ok(), "{shown:?}");
+                read_itself += 1;
+            }
+            let parsed = Value::parse(&bytes, &arena);
+            assert_eq!(parsed.as_ref().ok(), reference.as_ref().ok(), "{shown:?}");
+            assert_eq!(parsed.map_err(|e| e.to_string()).err(), reference.map_err(|e| e.to_string()).err(), "{shown:?}");
+        }
+        assert!(read_itself > 500, "the fast reader read {read_itself} of 3,000 texts itself");
+    }
+
+    #[test]
+    fn a_prefix_ends_after_its_value_and_the_whitespace_after_it() {
         let arena = Bump::new();
-        assert!(simd::parse(br#"{"a": [1, "x", {"b": null}], "c": true}"#, &arena).is_some(), "plain items take the fast path");
+        let text = "{\"a\": [1, \"x\"]} \n, {\"b\": 2}";
+        let (value, end) = Value::parse_prefix(text, 0, &arena).expect("an object");
+        assert_eq!((value, &text[end..]), (json!({"a": [1, "x"]}), ", {\"b\": 2}"));
+        assert_eq!(Value::parse_prefix("{\"a\": 1", 0, &arena), None, "cut short");
+        assert_eq!(Value::parse_prefix("{\"a\": 1.5}, 2", 0, &arena), None, "a float is serde_json's");
+        assert_eq!(Value::parse_prefix("[1]x", 0, &arena).map(|(_, end)| end), Some(3), "what follows is not looked at");
     }
 
     #[test]
     fn lookups_step_over_the_values_they_pass() {
         let text = br#"{"a": {"x": [1, {"y": 2}], "z": {}}, "b": [[], [3, [4]]], "c": "last", "a": {"x": 5}}"#;
         let arena = Bump::new();
-        let fast = simd::parse(text, &arena).expect("the fast path reads this");
+        let fast = fast::parse(text, &arena).expect("the fast path reads this");
         let reference = Value::parse_with_serde_json(text, &arena).expect("valid JSON");
         for value in [fast, reference] {
             assert_eq!(value.get("c"), Some(Value::String("last")));

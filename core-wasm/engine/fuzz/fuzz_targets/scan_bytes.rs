@@ -8,9 +8,10 @@
 //! bytes are also read in two parts, cut after the first chunk where the source can be
 //! suspended (between two items of an item array): the rest on a scan of its own, resumed from
 //! the cut and absorbed by the first, must give the report one scan gives. The
-//! bytes are also parsed whole by the engine's JSON parser (simdjson's algorithm where it can
+//! bytes are also parsed whole by the engine's JSON parser (its own fast reader where it can
 //! answer) and by `serde_json` (the definition it must match): the same value, or the same
-//! error.
+//! error. Fed in one chunk, items are read in place by that reader; fed in small chunks, the
+//! splitter delimits them first: the reports (or errors) of both must agree.
 #![no_main]
 
 use compliance_engine::value::Value;
@@ -22,7 +23,13 @@ fn options() -> ScanOptions {
 }
 
 fn read(scan: &mut Scan, name: &str, input: &[u8], chunk: usize) -> bool {
-    scan.begin_source(name).is_ok() && input.chunks(chunk).all(|piece| scan.feed(piece).is_ok()) && scan.end_source().is_ok()
+    read_or_error(scan, name, input, chunk).is_ok()
+}
+
+fn read_or_error(scan: &mut Scan, name: &str, input: &[u8], chunk: usize) -> Result<(), String> {
+    scan.begin_source(name).map_err(|e| e.to_string())?;
+    input.chunks(chunk).try_for_each(|piece| scan.feed(piece).map(drop)).map_err(|e| e.to_string())?;
+    scan.end_source().map(drop).map_err(|e| e.to_string())
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -33,7 +40,13 @@ fuzz_target!(|data: &[u8]| {
     let chunk = usize::from(chunk_seed % 64) + 1;
     let Ok(mut scan) = Scan::new(options()) else { return };
     let meta = || ReportMeta { generated_at: "2026-01-01T00:00:00Z".into(), ..ReportMeta::default() };
-    if !read(&mut scan, "fuzz.json", input, chunk) {
+    let chunked = read_or_error(&mut scan, "fuzz.json", input, chunk);
+    if let Err(error) = &chunked {
+        // In one chunk (items read in place), the same error.
+        let Ok(mut one) = Scan::new(options()) else { return };
+        assert_eq!(read_or_error(&mut one, "fuzz.json", input, input.len().max(1)).err().as_ref(), Some(error), "one chunk or many, the same error");
+    }
+    if chunked.is_err() {
         let Ok(mut handing) = Scan::new(options()) else { return };
         let genuine = handing.take_state(1).expect("an empty scan hands over its head");
         let mut state = genuine[..genuine.len().min(8 + usize::from(chunk_seed % 24))].to_vec();

@@ -34,6 +34,40 @@ pub enum Piece {
     },
 }
 
+/// Where the splitter hands what it finds.
+pub trait Sink {
+    /// A piece the splitter has delimited.
+    fn piece(&mut self, piece: Piece) -> Result<(), ScanError>;
+
+    /// An element of an item array (an item object, or a string that encodes one) that starts
+    /// at the first byte of `text`, at `offset` in the source, offered before the splitter
+    /// delimits it. A sink that can read one item from the start of `text`, and finds that
+    /// [`element_ends`] there, takes it and returns how many bytes it read; `None` has the
+    /// splitter delimit it and hand it over as a [`Piece`] as usual. Items are mostly wholly
+    /// inside the chunk they start in: reading them in place saves delimiting and copying
+    /// them. `expected`: about how long the item is.
+    fn item(&mut self, text: &str, offset: u64, expected: usize) -> Result<Option<usize>, ScanError> {
+        let _ = (text, offset, expected);
+        Ok(None)
+    }
+}
+
+impl<F: FnMut(Piece) -> Result<(), ScanError>> Sink for F {
+    fn piece(&mut self, piece: Piece) -> Result<(), ScanError> {
+        self(piece)
+    }
+}
+
+/// Whether an item read in place as the first `end` bytes of `text` (whitespace after it
+/// included), an offered [`Sink::item`] text, is what the splitter would have delimited: an
+/// element followed by the `,` or `]` that ends an element of an item array. The offered text
+/// stops one byte past the size limit, so an item that fits has its `,` or `]` in it. Anything
+/// else (the item too large, something after it, the chunk ending first) is left to the
+/// splitter, which then finds the same error or the same item as when it delimits every item.
+pub fn element_ends(text: &[u8], end: usize) -> bool {
+    matches!(text.get(end), Some(b',' | b']'))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Member {
     ExpectKey,
@@ -77,6 +111,8 @@ pub struct Splitter {
     bom: bool,
     /// The length of the last element kept: the next one's buffer starts that large.
     last_length: usize,
+    /// An item was just read in place (see [`Sink::item`]): the `,` or `]` after it is next.
+    item_ended: bool,
 }
 
 /// An element in progress. Values of a top-level object are only delimited, not kept: the
@@ -108,6 +144,7 @@ impl Splitter {
             top_level_values: 0,
             bom: false,
             last_length: 0,
+            item_ended: false,
         }
     }
 
@@ -132,7 +169,7 @@ impl Splitter {
     /// else about what came before matters to what comes after.
     pub fn cut(&self) -> Option<(u64, bool)> {
         match self.top {
-            Top::Object { member: Member::InValue, items: Some(encoded) } if self.element.is_none() && !self.in_string && self.depth == 2 && self.offset >= 3 => Some((self.offset, encoded)),
+            Top::Object { member: Member::InValue, items: Some(encoded) } if self.element.is_none() && !self.item_ended && !self.in_string && self.depth == 2 && self.offset >= 3 => Some((self.offset, encoded)),
             _ => None,
         }
     }
@@ -157,9 +194,29 @@ impl Splitter {
     }
 
     /// Feeds the next chunk; every piece completed by it is passed to `sink`.
-    pub fn feed(&mut self, chunk: &[u8], sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+    pub fn feed(&mut self, chunk: &[u8], sink: &mut impl Sink) -> Result<(), ScanError> {
         let mut rest = chunk;
+        // The chunk as text, as far as it is UTF-8: found when the first item is offered.
+        let mut text: Option<&str> = None;
         while let Some((&byte, after)) = rest.split_first() {
+            if matches!(byte, b'{' | b'"') && self.reads_item_in_place() {
+                let text = *text.get_or_insert_with(|| match std::str::from_utf8(chunk) {
+                    Ok(text) => text,
+                    Err(e) => std::str::from_utf8(chunk.get(..e.valid_up_to()).unwrap_or_default()).unwrap_or_default(),
+                });
+                // At most one byte past the size limit (when that falls inside a character, the
+                // splitter delimits the item: it is too large anyway).
+                let from = chunk.len() - rest.len();
+                if let Some(item) = text.get(from..).and_then(|item| item.get(..item.len().min(self.max_piece.saturating_add(1))))
+                    && let Some(read) = sink.item(item, self.offset, self.last_length)?
+                {
+                    self.offset += read as u64;
+                    self.last_length = read;
+                    self.item_ended = true;
+                    rest = rest.get(read..).unwrap_or_default();
+                    continue;
+                }
+            }
             let run = self.element_run(rest);
             if run > 0 {
                 let (plain, after) = rest.split_at(run);
@@ -195,6 +252,12 @@ impl Splitter {
             return Err(ScanError::MalformedJson { position: self.position(), message: format!("input is truncated: it ends inside {inside}") });
         }
         Ok(())
+    }
+
+    /// Whether an element that starts here may be offered to the sink to read in place: between
+    /// two elements of an item array, past the byte order mark check.
+    fn reads_item_in_place(&self) -> bool {
+        self.element.is_none() && !self.item_ended && !self.in_string && self.offset >= 3 && matches!(self.top, Top::Object { member: Member::InValue, items: Some(_) })
     }
 
     /// Consumes the inside of the element being read, as far as it goes in `bytes`: strings,
@@ -241,7 +304,7 @@ impl Splitter {
         Ok(())
     }
 
-    fn step(&mut self, byte: u8, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+    fn step(&mut self, byte: u8, sink: &mut impl Sink) -> Result<(), ScanError> {
         if self.in_string {
             self.capture(byte)?;
             if self.top_member() == Some(Member::InKey) && self.depth == 1 && (byte != b'"' || self.escaped) {
@@ -331,13 +394,13 @@ impl Splitter {
         })
     }
 
-    fn step_in_array(&mut self, byte: u8, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+    fn step_in_array(&mut self, byte: u8, sink: &mut impl Sink) -> Result<(), ScanError> {
         if self.element.is_some() {
             if !self.element_byte(byte)? {
                 return Ok(());
             }
             if let Some((bytes, offset)) = self.take_element() {
-                sink(Piece::Document { bytes, offset })?;
+                sink.piece(Piece::Document { bytes, offset })?;
             }
             return self.array_separator(byte);
         }
@@ -372,7 +435,7 @@ impl Splitter {
         }
     }
 
-    fn step_in_object(&mut self, byte: u8, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+    fn step_in_object(&mut self, byte: u8, sink: &mut impl Sink) -> Result<(), ScanError> {
         let Top::Object { member, items } = self.top else { return Ok(()) };
         if let Some(encoded) = items {
             return self.step_in_item_array(byte, encoded, sink);
@@ -424,14 +487,16 @@ impl Splitter {
         }
     }
 
-    fn step_in_item_array(&mut self, byte: u8, encoded: bool, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+    fn step_in_item_array(&mut self, byte: u8, encoded: bool, sink: &mut impl Sink) -> Result<(), ScanError> {
         if self.element.is_some() {
             if !self.element_byte(byte)? {
                 return Ok(());
             }
             if let Some((bytes, offset)) = self.take_element() {
-                sink(Piece::Item { bytes, offset, encoded })?;
+                sink.piece(Piece::Item { bytes, offset, encoded })?;
             }
+        } else if self.item_ended {
+            self.item_ended = false; // the `,` or `]` after an item read in place
         } else if byte != b']' {
             return self.begin_element(byte, true);
         }
@@ -446,12 +511,12 @@ impl Splitter {
         }
     }
 
-    fn end_object(&mut self, byte: u8, sink: &mut impl FnMut(Piece) -> Result<(), ScanError>) -> Result<(), ScanError> {
+    fn end_object(&mut self, byte: u8, sink: &mut impl Sink) -> Result<(), ScanError> {
         self.capture(byte)?;
         self.depth = 0;
         self.top = Top::Between;
         if let Some(bytes) = self.document.take() {
-            sink(Piece::Document { bytes, offset: self.document_offset })?;
+            sink.piece(Piece::Document { bytes, offset: self.document_offset })?;
         }
         Ok(())
     }
