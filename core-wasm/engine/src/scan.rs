@@ -243,7 +243,7 @@ impl Scan {
     /// Starts reading the source named `name`.
     pub fn begin_source(&mut self, name: &str) -> Result<(), ScanError> {
         if let Some(open) = &self.open {
-            let current = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
+            let current = self.source_name(open.index);
             return Err(ScanError::InvalidState(format!("source `{current}` is still open")));
         }
         self.may_read()?;
@@ -294,7 +294,7 @@ impl Scan {
     /// that read what came before, which checks that it suspended the source at that very cut.
     pub fn resume_source(&mut self, name: &str, offset: u64, item_array: &str) -> Result<(), ScanError> {
         if let Some(open) = &self.open {
-            let current = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
+            let current = self.source_name(open.index);
             return Err(ScanError::InvalidState(format!("source `{current}` is still open")));
         }
         if self.handover != handover::Handover::None {
@@ -336,7 +336,7 @@ impl Scan {
     pub fn end_source(&mut self) -> Result<u64, ScanError> {
         let open = self.open.take().ok_or_else(|| ScanError::InvalidState("end of source without an open source".to_owned()))?;
         open.splitter.finish()?;
-        let name = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
+        let name = self.source_name(open.index);
         if open.splitter.top_level_values() == 0 {
             return Err(ScanError::UnsupportedShape { position: Position { source: name, offset: Some(0), item_index: None }, message: "the source holds no JSON value".to_owned() });
         }
@@ -378,7 +378,7 @@ impl Scan {
                     Found::Notice(text) => {
                         scan.notices_seen += 1;
                         if scan.input.notices.len() < MAX_NOTICES {
-                            let notice = format!("{}: {text}", scan.position(source, offset, None).source);
+                            let notice = format!("{}: {text}", scan.source_name(source));
                             scan.input.notices.push(notice);
                         }
                     }
@@ -416,7 +416,12 @@ impl Scan {
 
     /// A position in source `source` (the name is copied only into an error, not per piece).
     fn position(&self, source: usize, offset: u64, item_index: Option<u64>) -> Position {
-        Position { source: self.input.sources.get(source).map(|s| s.name.clone()).unwrap_or_default(), offset: Some(offset), item_index }
+        Position { source: self.source_name(source), offset: Some(offset), item_index }
+    }
+
+    /// The name of source `source`, copied.
+    fn source_name(&self, source: usize) -> String {
+        self.input.sources.get(source).map(|s| s.name.clone()).unwrap_or_default()
     }
 
     fn record(&mut self, item: ConfigItem<'_>) {
@@ -443,7 +448,7 @@ impl Scan {
     /// Decides every check and scores. The scan cannot be fed afterwards.
     pub fn finish(self, meta: ReportMeta) -> Result<ScoreReport, ScanError> {
         if let Some(open) = &self.open {
-            let name = self.input.sources.get(open.index).map(|s| s.name.clone()).unwrap_or_default();
+            let name = self.source_name(open.index);
             return Err(ScanError::InvalidState(format!("source `{name}` was not ended")));
         }
         if self.handover != handover::Handover::None {

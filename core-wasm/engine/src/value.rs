@@ -349,9 +349,9 @@ impl<'a> Value<'a> {
 
     /// [`Value::parse`] for text known to be UTF-8.
     pub fn parse_str(text: &'a str, arena: &'a Bump) -> Result<Value<'a>, serde_json::Error> {
-        match fast::parse_prefix(text, text.len(), arena) {
-            Some((value, end)) if end == text.len() => Ok(value),
-            _ => Value::parse_with_serde_json(text.as_bytes(), arena),
+        match fast::parse_text(text, arena) {
+            Some(value) => Ok(value),
+            None => Value::parse_with_serde_json(text.as_bytes(), arena),
         }
     }
 

@@ -168,8 +168,15 @@ impl Splitter {
     /// items. Reading can stop there and go on in another scan ([`Splitter::resume`]): nothing
     /// else about what came before matters to what comes after.
     pub fn cut(&self) -> Option<(u64, bool)> {
+        self.between_items().map(|encoded| (self.offset, encoded))
+    }
+
+    /// Whether the splitter is between two elements of an item array (past the byte order
+    /// mark check): then whether they are encoded items. Where a source can be cut, and where
+    /// an element may be offered to be read in place.
+    fn between_items(&self) -> Option<bool> {
         match self.top {
-            Top::Object { member: Member::InValue, items: Some(encoded) } if self.element.is_none() && !self.item_ended && !self.in_string && self.depth == 2 && self.offset >= 3 => Some((self.offset, encoded)),
+            Top::Object { member: Member::InValue, items: Some(encoded) } if self.element.is_none() && !self.item_ended && !self.in_string && self.depth == 2 && self.offset >= 3 => Some(encoded),
             _ => None,
         }
     }
@@ -199,7 +206,7 @@ impl Splitter {
         // The chunk as text, as far as it is UTF-8: found when the first item is offered.
         let mut text: Option<&str> = None;
         while let Some((&byte, after)) = rest.split_first() {
-            if matches!(byte, b'{' | b'"') && self.reads_item_in_place() {
+            if matches!(byte, b'{' | b'"') && self.between_items().is_some() {
                 let text = *text.get_or_insert_with(|| match std::str::from_utf8(chunk) {
                     Ok(text) => text,
                     Err(e) => std::str::from_utf8(chunk.get(..e.valid_up_to()).unwrap_or_default()).unwrap_or_default(),
@@ -252,12 +259,6 @@ impl Splitter {
             return Err(ScanError::MalformedJson { position: self.position(), message: format!("input is truncated: it ends inside {inside}") });
         }
         Ok(())
-    }
-
-    /// Whether an element that starts here may be offered to the sink to read in place: between
-    /// two elements of an item array, past the byte order mark check.
-    fn reads_item_in_place(&self) -> bool {
-        self.element.is_none() && !self.item_ended && !self.in_string && self.offset >= 3 && matches!(self.top, Top::Object { member: Member::InValue, items: Some(_) })
     }
 
     /// Consumes the inside of the element being read, as far as it goes in `bytes`: strings,

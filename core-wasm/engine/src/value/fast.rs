@@ -27,7 +27,11 @@ const MAX_DEPTH: usize = 64;
 /// The value of `bytes`, with its strings in `bytes` or in `arena`, or `None` when `serde_json`
 /// must decide.
 pub(super) fn parse<'a>(bytes: &'a [u8], arena: &'a Bump) -> Option<Value<'a>> {
-    let text = std::str::from_utf8(bytes).ok()?;
+    parse_text(std::str::from_utf8(bytes).ok()?, arena)
+}
+
+/// [`parse`] for text known to be UTF-8.
+pub(super) fn parse_text<'a>(text: &'a str, arena: &'a Bump) -> Option<Value<'a>> {
     let (value, end) = parse_prefix(text, text.len(), arena)?;
     (end == text.len()).then_some(value)
 }
@@ -81,7 +85,7 @@ impl<'a> Reader<'a> {
     #[inline(never)]
     fn skip_run(&mut self) {
         use wide::u8x16;
-        while let Some(chunk) = self.bytes.get(self.at..self.at + 16).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+        while let Some(chunk) = self.sixteen(self.at) {
             let v = u8x16::new(chunk);
             let space = v.simd_eq(u8x16::splat(b' ')) | v.simd_eq(u8x16::splat(b'\n')) | v.simd_eq(u8x16::splat(b'\r')) | v.simd_eq(u8x16::splat(b'\t'));
             let other = !space.to_bitmask() & 0xffff;
@@ -300,7 +304,7 @@ impl<'a> Reader<'a> {
     /// `decoded`, and returns where that is.
     fn copy_run(&self, from: usize, decoded: &mut ArenaVec<'a, u8>) -> Option<usize> {
         let mut at = from;
-        while let Some(chunk) = self.bytes.get(at..at + 16).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+        while let Some(chunk) = self.sixteen(at) {
             decoded.extend_from_slice_copy(&chunk);
             let hits = stops(chunk);
             if hits != 0 {
@@ -315,11 +319,17 @@ impl<'a> Reader<'a> {
         Some(stop)
     }
 
+    /// The sixteen bytes from `at`, when there are as many.
+    #[inline(always)]
+    fn sixteen(&self, at: usize) -> Option<[u8; 16]> {
+        self.bytes.get(at..at + 16).and_then(|b| <[u8; 16]>::try_from(b).ok())
+    }
+
     /// The index of the first `"`, `\` or control character at or after `from`.
     #[inline(always)]
     fn stop(&self, from: usize) -> Option<usize> {
         let mut at = from;
-        while let Some(chunk) = self.bytes.get(at..at + 16).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+        while let Some(chunk) = self.sixteen(at) {
             let bits = stops(chunk);
             if bits != 0 {
                 return Some(at + bits.trailing_zeros() as usize);
