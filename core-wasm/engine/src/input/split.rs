@@ -207,10 +207,7 @@ impl Splitter {
         let mut text: Option<&str> = None;
         while let Some((&byte, after)) = rest.split_first() {
             if matches!(byte, b'{' | b'"') && self.between_items().is_some() {
-                let text = *text.get_or_insert_with(|| match std::str::from_utf8(chunk) {
-                    Ok(text) => text,
-                    Err(e) => std::str::from_utf8(chunk.get(..e.valid_up_to()).unwrap_or_default()).unwrap_or_default(),
-                });
+                let text = *text.get_or_insert_with(|| crate::value::utf8_prefix(chunk));
                 // At most one byte past the size limit (when that falls inside a character, the
                 // splitter delimits the item: it is too large anyway).
                 let from = chunk.len() - rest.len();

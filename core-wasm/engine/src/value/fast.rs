@@ -27,7 +27,7 @@ const MAX_DEPTH: usize = 64;
 /// The value of `bytes`, with its strings in `bytes` or in `arena`, or `None` when `serde_json`
 /// must decide.
 pub(super) fn parse<'a>(bytes: &'a [u8], arena: &'a Bump) -> Option<Value<'a>> {
-    parse_text(std::str::from_utf8(bytes).ok()?, arena)
+    parse_text(super::utf8(bytes)?, arena)
 }
 
 /// [`parse`] for text known to be UTF-8.
@@ -248,9 +248,9 @@ impl<'a> Reader<'a> {
     }
 
     /// A string with escapes (or a control character, which is an error) from `start`, its
-    /// first `\\` (or control character) at `stop`. Runs between escapes are copied sixteen
-    /// bytes at a time (a copy of a known size needs no call), and the copy cut back to where
-    /// the run ends.
+    /// first `\\` (or control character) at `stop`. The run after each escape is copied
+    /// sixteen bytes at a time (a copy of a known size needs no call) and the copy cut back to
+    /// where the run ends; one loop, so escapes close together cost no call each.
     #[cold]
     #[inline(never)]
     fn decode(&mut self, start: usize, stop: usize) -> Option<&'a str> {
@@ -258,6 +258,7 @@ impl<'a> Reader<'a> {
         decoded.extend_from_slice_copy(self.bytes.get(start..stop)?);
         let mut at = stop;
         loop {
+            // `at` is at a `"`, a `\\` or a control character.
             match *self.bytes.get(at)? {
                 b'"' => {
                     self.at = at + 1;
@@ -268,55 +269,51 @@ impl<'a> Reader<'a> {
                 b'\\' => {
                     let escape = *self.bytes.get(at + 1)?;
                     at += 2;
-                    let byte = match escape {
-                        b'"' => b'"',
-                        b'\\' => b'\\',
-                        b'/' => b'/',
-                        b'b' => 0x08,
-                        b'f' => 0x0c,
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'u' => {
-                            let hex = self.text.get(at..at + 4)?;
-                            at += 4;
-                            // `from_str_radix` would take a sign; four hex digits only.
-                            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                                return None;
-                            }
-                            // Surrogates (paired or not) are `serde_json`'s to read.
-                            let char = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
-                            decoded.extend_from_slice_copy(char.encode_utf8(&mut [0; 4]).as_bytes());
-                            at = self.copy_run(at, &mut decoded)?;
-                            continue;
+                    if escape == b'u' {
+                        let hex = self.text.get(at..at + 4)?;
+                        at += 4;
+                        // `from_str_radix` would take a sign; four hex digits only.
+                        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                            return None;
                         }
-                        _ => return None,
-                    };
-                    decoded.push(byte);
-                    at = self.copy_run(at, &mut decoded)?;
+                        // Surrogates (paired or not) are `serde_json`'s to read.
+                        let char = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+                        decoded.extend_from_slice_copy(char.encode_utf8(&mut [0; 4]).as_bytes());
+                    } else {
+                        decoded.push(match escape {
+                            b'"' => b'"',
+                            b'\\' => b'\\',
+                            b'/' => b'/',
+                            b'b' => 0x08,
+                            b'f' => 0x0c,
+                            b'n' => b'\n',
+                            b'r' => b'\r',
+                            b't' => b'\t',
+                            _ => return None,
+                        });
+                    }
                 }
                 _ => return None, // a control character
             }
-        }
-    }
-
-    /// Copies the bytes from `from` up to the next `"`, `\\` or control character onto
-    /// `decoded`, and returns where that is.
-    fn copy_run(&self, from: usize, decoded: &mut ArenaVec<'a, u8>) -> Option<usize> {
-        let mut at = from;
-        while let Some(chunk) = self.sixteen(at) {
-            decoded.extend_from_slice_copy(&chunk);
-            let hits = stops(chunk);
-            if hits != 0 {
-                let run = hits.trailing_zeros() as usize;
-                decoded.truncate(decoded.len() - 16 + run);
-                return Some(at + run);
+            // The run from `at` up to the next `"`, `\\` or control character.
+            loop {
+                let Some(chunk) = self.sixteen(at) else {
+                    let stop = self.stop(at)?;
+                    decoded.extend_from_slice_copy(self.bytes.get(at..stop)?);
+                    at = stop;
+                    break;
+                };
+                decoded.extend_from_slice_copy(&chunk);
+                let hits = stops(chunk);
+                if hits != 0 {
+                    let run = hits.trailing_zeros() as usize;
+                    decoded.truncate(decoded.len() - 16 + run);
+                    at += run;
+                    break;
+                }
+                at += 16;
             }
-            at += 16;
         }
-        let stop = self.stop(at)?;
-        decoded.extend_from_slice_copy(self.bytes.get(at..stop)?);
-        Some(stop)
     }
 
     /// The sixteen bytes from `at`, when there are as many.
