@@ -322,9 +322,24 @@ impl<'a> Reader<'a> {
         self.bytes.get(at..at + 16).and_then(|b| <[u8; 16]>::try_from(b).ok())
     }
 
-    /// The index of the first `"`, `\` or control character at or after `from`.
+    /// The index of the first `"`, `\` or control character at or after `from`. Most keys and
+    /// values end within sixteen bytes: that block is searched inline, and inside the component
+    /// the rest by a call (Cranelift otherwise keeps the search's constants on the stack in the
+    /// functions it is inlined into, and reloads them for every block; natively inlining
+    /// the whole search is cheaper).
     #[inline(always)]
     fn stop(&self, from: usize) -> Option<usize> {
+        match self.sixteen(from).map(stops) {
+            Some(0) => self.stop_beyond(from + 16),
+            Some(bits) => Some(from + bits.trailing_zeros() as usize),
+            None => self.stop_beyond(from),
+        }
+    }
+
+    /// [`Reader::stop`] past its first block.
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn stop_beyond(&self, from: usize) -> Option<usize> {
         let mut at = from;
         while let Some(chunk) = self.sixteen(at) {
             let bits = stops(chunk);
