@@ -242,10 +242,7 @@ impl Scan {
 
     /// Starts reading the source named `name`.
     pub fn begin_source(&mut self, name: &str) -> Result<(), ScanError> {
-        if let Some(open) = &self.open {
-            let current = self.source_name(open.index);
-            return Err(ScanError::InvalidState(format!("source `{current}` is still open")));
-        }
+        self.none_open()?;
         self.may_read()?;
         self.input.sources.push(SourceStats { name: name.to_owned(), items: 0 });
         self.open = Some(OpenSource { splitter: Splitter::new(name, self.options.max_item_bytes), index: self.input.sources.len() - 1, items: 0 });
@@ -293,10 +290,7 @@ impl Scan {
     /// from 0, offsets from the source's start) and can only hand its state over, to the scan
     /// that read what came before, which checks that it suspended the source at that very cut.
     pub fn resume_source(&mut self, name: &str, offset: u64, item_array: &str) -> Result<(), ScanError> {
-        if let Some(open) = &self.open {
-            let current = self.source_name(open.index);
-            return Err(ScanError::InvalidState(format!("source `{current}` is still open")));
-        }
+        self.none_open()?;
         if self.handover != handover::Handover::None {
             return Err(ScanError::InvalidState("this scan has handed its state to another scan and reads nothing more".to_owned()));
         }
@@ -417,6 +411,14 @@ impl Scan {
     /// A position in source `source` (the name is copied only into an error, not per piece).
     fn position(&self, source: usize, offset: u64, item_index: Option<u64>) -> Position {
         Position { source: self.source_name(source), offset: Some(offset), item_index }
+    }
+
+    /// An error when a source is open: another cannot begin or resume until it ends.
+    fn none_open(&self) -> Result<(), ScanError> {
+        match &self.open {
+            Some(open) => Err(ScanError::InvalidState(format!("source `{}` is still open", self.source_name(open.index)))),
+            None => Ok(()),
+        }
     }
 
     /// The name of source `source`, copied.

@@ -18,7 +18,7 @@
 //! this path accepts.
 
 use bumpalo::Bump;
-use bumpalo::collections::{String as ArenaString, Vec as ArenaVec};
+use bumpalo::collections::Vec as ArenaVec;
 use super::{NULL, Node, StaticNode, Value, root};
 
 /// Containers nested deeper than this are left to `serde_json`; Config items nest about ten deep.
@@ -263,8 +263,8 @@ impl<'a> Reader<'a> {
                 b'"' => {
                     self.at = at + 1;
                     // The runs are the input's text and the escapes whole characters: this only
-                    // proves it to the compiler.
-                    return ArenaString::from_utf8(decoded).ok().map(ArenaString::into_bump_str);
+                    // proves it to the compiler (with the engine's one UTF-8 check).
+                    return super::utf8(decoded.into_bump_slice());
                 }
                 b'\\' => {
                     let escape = *self.bytes.get(at + 1)?;
