@@ -4,20 +4,29 @@
 //! The first instance — the lead — reads group 0 and then, group after group, either reads the
 //! next group itself (when no one has claimed it), takes in the next group a helper has read
 //! and handed over, or, while that group is still being read, reads a later one as a helper
-//! would. Helpers claim groups in order; each reads its groups one after another on one spare
-//! instance of its own and hands each group's state over itself, so the lead only takes states
-//! in. No group is claimed more than `window` groups past those the lead holds, so the states
-//! waiting for their turn stay few and small: peak memory is about the lead's full state plus
-//! `window` groups' states and one spare instance per thread, not the lead's plus every other
-//! instance's share of the input.
+//! would. Each helper reads its groups one after another on one spare instance of its own and
+//! hands each group's state over itself, so the lead only takes states in. No group is claimed
+//! more than `window` groups past those the lead holds, so the states waiting for their turn
+//! stay few and small: peak memory is about the lead's full state plus `window` groups' states
+//! and one spare instance per thread, not the lead's plus every other instance's share of the
+//! input.
+//!
+//! Helpers leave the lead the group it will need next. A group the lead reads onto its own
+//! state costs nothing more; one a helper reads costs a hand-over and its taking in, together
+//! about a third of reading it. Had helpers claimed in order, the lead's next group would
+//! nearly always be a helper's, still being read: the lead would read ahead on a spare
+//! instance, and every group but the first would be handed over. When the group the lead needs
+//! is a helper's all the same, the lead waits for it as long as reading another group
+//! meanwhile would cost more than reading it onto its state, then reads ahead.
 //!
 //! Errors are those one instance reading every group in order would meet: when a group fails,
 //! the groups after it stop (nothing they read can matter), the groups before it are read to
 //! the end, and the lead returns the first failure in group order.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 /// The groups after the first one that failed stop reading.
 #[derive(Debug)]
@@ -68,11 +77,10 @@ pub(crate) trait GroupReader: Sync {
 /// the lead's reading, which then holds every group in order.
 pub(crate) fn read_in_order<R: GroupReader>(reader: &R, groups: Vec<R::Group>, workers: usize, window: usize) -> Result<R::Reading, R::Error> {
     let count = groups.len();
-    let mut unclaimed: VecDeque<R::Group> = groups.into();
-    let Some(first) = unclaimed.pop_front() else {
+    let mut board = Board { groups: groups.into_iter().map(Some).collect(), absorbed: 0, done: BTreeMap::new(), closed: false };
+    let Some((_, first)) = board.claim(0) else {
         return Err(reader.lost("no sources to read".to_owned()));
     };
-    let board = Board { unclaimed, next: 1, absorbed: 0, done: BTreeMap::new(), closed: false };
     let shared = Shared { board: Mutex::new(board), changed: Condvar::new(), stop: StopAfter::never(), window: window.max(1), count };
     std::thread::scope(|scope| {
         let closing = Closing(&shared); // on every way out, the helpers stop waiting
@@ -94,9 +102,8 @@ pub(crate) fn read_in_order<R: GroupReader>(reader: &R, groups: Vec<R::Group>, w
 }
 
 struct Board<G, T> {
-    /// The groups no one has claimed, in order; `next` is the index of the first.
-    unclaimed: VecDeque<G>,
-    next: usize,
+    /// Every group by index; `None` once claimed.
+    groups: Vec<Option<G>>,
     /// How many groups the lead holds (always the first ones).
     absorbed: usize,
     /// Groups read on their own and handed over, waiting for their turn.
@@ -106,10 +113,27 @@ struct Board<G, T> {
 }
 
 impl<G, T> Board<G, T> {
-    fn claim(&mut self) -> Option<(usize, G)> {
-        let group = self.unclaimed.pop_front()?;
-        self.next += 1;
-        Some((self.next - 1, group))
+    /// Claims group `index` if no one has.
+    fn claim(&mut self, index: usize) -> Option<(usize, G)> {
+        Some((index, self.groups.get_mut(index)?.take()?))
+    }
+
+    /// The group a helper claims next: of the unclaimed groups in the window (`window` groups
+    /// from the first the lead does not hold) that no failed group before them stops, the
+    /// second, or the first when it is the only one. Every group before the first unclaimed one
+    /// is being read or is read: that one is the lead's next to read, and left to it, the lead
+    /// reads it onto its own state and the helpers' groups alternate with the lead's.
+    fn helpers_next(&self, window: usize, stop: &StopAfter) -> Option<usize> {
+        let mut open = self.unclaimed(self.absorbed, self.absorbed + window).filter(|&index| !stop.stops(index));
+        let first = open.next();
+        open.next().or(first)
+    }
+
+    /// The unclaimed groups in `from..to` (clamped to those there are), nearest first.
+    fn unclaimed(&self, from: usize, to: usize) -> impl Iterator<Item = usize> + '_ {
+        let to = to.min(self.groups.len());
+        let from = from.min(to);
+        self.groups.get(from..to).unwrap_or_default().iter().enumerate().filter(|(_, group)| group.is_some()).map(move |(at, _)| from + at)
     }
 }
 
@@ -130,6 +154,11 @@ impl<G, T> Shared<G, T> {
 
     fn wait<'a>(&self, board: MutexGuard<'a, Board<G, T>>) -> MutexGuard<'a, Board<G, T>> {
         self.changed.wait(board).unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait_until<'a>(&self, board: MutexGuard<'a, Board<G, T>>, until: Instant) -> MutexGuard<'a, Board<G, T>> {
+        let timeout = until.saturating_duration_since(Instant::now());
+        self.changed.wait_timeout(board, timeout).map_or_else(|e| e.into_inner().0, |(board, _)| board)
     }
 
     fn update(&self, change: impl FnOnce(&mut Board<G, T>)) {
@@ -176,19 +205,22 @@ fn read_alone<R: GroupReader>(reader: &R, shared: &SharedOf<R>, spare: &mut R::S
 fn help<R: GroupReader>(reader: &R, shared: &SharedOf<R>) {
     let mut spare = R::Spare::default();
     loop {
-        let claimed = {
+        let (index, group) = {
             let mut board = shared.lock();
             loop {
-                if board.closed || shared.stop.stops(board.next) {
+                if board.closed {
                     return;
                 }
-                if board.next < board.absorbed + shared.window {
-                    break board.claim();
+                if let Some(claimed) = board.helpers_next(shared.window, &shared.stop).and_then(|index| board.claim(index)) {
+                    break claimed;
+                }
+                // Nothing left to claim, past the window either, that may still be read.
+                if board.unclaimed(board.absorbed, shared.count).next().is_none_or(|index| shared.stop.stops(index)) {
+                    return;
                 }
                 board = shared.wait(board);
             }
         };
-        let Some((index, group)) = claimed else { return };
         read_alone(reader, shared, &mut spare, index, group);
     }
 }
@@ -207,13 +239,16 @@ fn lead<R: GroupReader>(reader: &R, shared: &SharedOf<R>, first: R::Group) -> Re
             error
         }
     };
+    let started = Instant::now();
     let mut reading = reader.read_first(first, &shared.stop).map_err(failed(0))?;
+    let mut own = Own { groups: 1, time: started.elapsed() };
     let mut spare = R::Spare::default();
     shared.update(|board| board.absorbed = 1);
     loop {
         let (index, step) = {
             let mut board = shared.lock();
             let index = board.absorbed;
+            let mut patience: Option<Instant> = None;
             let step = loop {
                 if board.absorbed == shared.count {
                     break Step::Done;
@@ -221,29 +256,56 @@ fn lead<R: GroupReader>(reader: &R, shared: &SharedOf<R>, first: R::Group) -> Re
                 if let Some(result) = board.done.remove(&index) {
                     break Step::Absorb(result);
                 }
-                if board.next == index {
-                    break board.claim().map_or(Step::Done, |(i, g)| Step::ReadInto(i, g));
+                if let Some((i, g)) = board.claim(index) {
+                    break Step::ReadInto(i, g);
                 }
-                if board.next < index + shared.window
-                    && let Some((i, g)) = board.claim()
-                {
-                    break Step::ReadAlone(i, g);
+                // The next group is a helper's, still being read. Wait for it as long as reading
+                // a later one meanwhile would cost more (its hand-over and taking in), then read
+                // the nearest one after it that no one has claimed, as a helper would.
+                let until = *patience.get_or_insert_with(|| Instant::now() + own.patience());
+                if Instant::now() >= until {
+                    let ahead = board.unclaimed(index + 1, index + shared.window).next();
+                    if let Some((i, g)) = ahead.and_then(|i| board.claim(i)) {
+                        break Step::ReadAlone(i, g);
+                    }
+                    board = shared.wait(board);
+                } else {
+                    board = shared.wait_until(board, until);
                 }
-                board = shared.wait(board);
             };
             (index, step)
         };
+        let stepped = Instant::now();
         match step {
             Step::Done => return Ok(reading),
             Step::Absorb(Ok(other)) => reader.absorb(&mut reading, other).map_err(failed(index))?,
             Step::Absorb(Err(error)) => return Err(reader.failed_after(&reading, error)),
-            Step::ReadInto(i, group) => reader.read_into(&mut reading, i, group, &shared.stop).map_err(failed(i))?,
+            Step::ReadInto(i, group) => {
+                reader.read_into(&mut reading, i, group, &shared.stop).map_err(failed(i))?;
+                own.groups += 1;
+                own.time += stepped.elapsed();
+            }
             Step::ReadAlone(i, group) => {
                 read_alone(reader, shared, &mut spare, i, group);
                 continue;
             }
         }
         shared.update(|board| board.absorbed += 1);
+    }
+}
+
+/// The groups the lead read onto its own state, and the time that took.
+struct Own {
+    groups: u32,
+    time: Duration,
+}
+
+impl Own {
+    /// How long the lead waits for a helper's group before reading a later one on its own:
+    /// what that would cost more than reading it onto its state, a hand-over and a taking in
+    /// (together about a third of reading a group; see BENCHMARKS.md, round 16).
+    fn patience(&self) -> Duration {
+        self.time / self.groups.max(1) / 3
     }
 }
 
@@ -266,6 +328,8 @@ mod tests {
         most_alive: AtomicUsize,
         /// Spare instances started (a thread's first group read on its own starts its one).
         spares: AtomicUsize,
+        /// Groups the lead read onto its own reading.
+        into: AtomicUsize,
     }
 
     #[derive(Debug)]
@@ -279,7 +343,7 @@ mod tests {
 
     impl Fake {
         fn new(fails: fn(usize) -> bool, delay: fn(usize) -> u64) -> Self {
-            Self { fails, delay, helpers_panic: false, alive: AtomicUsize::new(0), most_alive: AtomicUsize::new(0), spares: AtomicUsize::new(0) }
+            Self { fails, delay, helpers_panic: false, alive: AtomicUsize::new(0), most_alive: AtomicUsize::new(0), spares: AtomicUsize::new(0), into: AtomicUsize::new(0) }
         }
 
         fn read(&self, group: usize, stop: &StopAfter) -> Result<(), String> {
@@ -342,6 +406,7 @@ mod tests {
             assert_eq!(index, group);
             assert_eq!(reading.0.last().map(|last| last + 1), Some(group), "read in order");
             self.read(group, stop)?;
+            self.into.fetch_add(1, Ordering::SeqCst);
             reading.0.push(group);
             Ok(())
         }
@@ -401,6 +466,47 @@ mod tests {
         let fake = Fake::new(|group| group == 0, |_| 2);
         assert_eq!(read_in_order(&&fake, (0..5).collect(), 3, 2).expect_err("the lead's group fails"), "group 0 is bad");
         assert_eq!(fake.alive.load(Ordering::SeqCst), 0, "every reading is dropped");
+    }
+
+    #[test]
+    fn helpers_leave_the_lead_the_group_it_needs_next() {
+        let never = StopAfter::never();
+        let mut board: Board<(), ()> = Board { groups: vec![Some(()); 12], absorbed: 0, done: BTreeMap::new(), closed: false };
+        board.claim(0);
+        // The lead reads group 0: group 1 is its next, the helpers take 2 and 3.
+        assert_eq!(board.helpers_next(8, &never), Some(2));
+        board.claim(2);
+        assert_eq!(board.helpers_next(8, &never), Some(3));
+        board.claim(3);
+        // The lead holds 0 and 1 and takes 2 in (or waits for it), 3 is handed over: its next
+        // to read is 4.
+        board.absorbed = 2;
+        board.done.insert(3, ());
+        assert_eq!(board.helpers_next(8, &never), Some(5));
+        // Reading 4 ahead on its own, the lead will next need 5.
+        board.claim(4);
+        assert_eq!(board.helpers_next(8, &never), Some(6));
+        // When the lead's next group is the only one left in the window, a helper takes it.
+        for index in [6, 7, 8] {
+            board.claim(index);
+        }
+        assert_eq!(board.helpers_next(8, &never), Some(9), "window 2..10");
+        assert_eq!(board.helpers_next(4, &never), Some(5), "window 2..6");
+        board.claim(9);
+        assert_eq!(board.helpers_next(8, &never), Some(5));
+        // Nothing a failure stops.
+        let stop = StopAfter::never();
+        stop.failed(4);
+        assert_eq!(board.helpers_next(8, &stop), None);
+    }
+
+    #[test]
+    fn with_equal_groups_the_lead_reads_about_every_other_group_onto_its_state() {
+        let fake = Fake::new(|_| false, |_| 5);
+        read_in_order(&&fake, (0..24).collect(), 2, 8).expect("no group fails");
+        let into = fake.into.load(Ordering::SeqCst);
+        // One in two, give or take a scheduler's hiccups; claiming in order gave none.
+        assert!((4..=20).contains(&into), "the lead read {into} of 24 groups onto its state");
     }
 
     #[test]

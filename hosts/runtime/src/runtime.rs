@@ -448,7 +448,7 @@ impl Runtime {
     /// read a source in parts, in parts of a share each (at least [`MIN_PART_BYTES`], at most
     /// [`MAX_PART_BYTES`]); and the sources cut into parts.
     fn units(&self, sources: Vec<InputSource>, jobs: usize, raw_progress: &Arc<AtomicU64>, pool: &ChunkPool) -> Units {
-        let weights: Vec<u64> = sources.iter().map(|s| s.size().unwrap_or(1).max(1)).collect();
+        let weights: Vec<u64> = sources.iter().map(weight).collect();
         let share = weights.iter().sum::<u64>().div_ceil(jobs.saturating_mul(GROUPS_PER_JOB) as u64).max(1);
         let mut units = Vec::with_capacity(sources.len());
         let mut parted = Vec::new();
@@ -866,6 +866,14 @@ impl<E: Into<RuntimeError>> From<E> for Stop {
 /// A unit to read and its weight (bytes, when known).
 type Weighted<T> = (T, u64);
 
+/// A source's weight: its size, at least 1, except that a gzip file weighs what it decompresses
+/// to (its trailer says, for a read of its own). Compressed twentyfold, it would weigh a
+/// twentieth of the work it is, and groups mixing plain and gzip files would be far from equal.
+fn weight(source: &InputSource) -> u64 {
+    let weight = if source.name.ends_with(".gz") { source.decoded_size_hint() } else { source.size() };
+    weight.unwrap_or(1).max(1)
+}
+
 /// The units cut, in order, into `groups` consecutive non-empty groups of about equal weight.
 fn consecutive_groups<T>(units: Vec<Weighted<T>>, groups: usize) -> Vec<Vec<T>> {
     let groups = groups.clamp(1, units.len().max(1));
@@ -1280,6 +1288,22 @@ mod tests {
         assert!(first.offset == 0 && fifth.offset > first.bytes.len() as u64 && last.offset == fifth.offset + fifth.bytes.len() as u64);
         assert!(matches!(last.end, PartEnd::Rest { .. }));
         parted.close();
+    }
+
+    #[test]
+    fn a_gzip_file_weighs_what_it_decompresses_to() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let json = large_snapshot(1 << 20);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &json).expect("gzip");
+        let gz = gz.finish().expect("gzip");
+        assert!(gz.len() * 4 < json.len(), "{} bytes compressed to {}", json.len(), gz.len());
+        std::fs::write(dir.path().join("a.json.gz"), &gz).expect("write");
+        std::fs::write(dir.path().join("b.json"), &json).expect("write");
+        assert_eq!(weight(&InputSource::file("a.json.gz", dir.path().join("a.json.gz"))), json.len() as u64);
+        assert_eq!(weight(&InputSource::file("b.json", dir.path().join("b.json"))), json.len() as u64);
+        assert_eq!(weight(&InputSource::bytes("c.json", Vec::new())), 1, "empty: the least weight");
+        assert_eq!(weight(&InputSource::stdin()), 1, "size unknown");
     }
 
     /// A large source between two small ones, plain and gzip: read in parts on several
