@@ -1,8 +1,6 @@
 //! EC2 instance, volume and security group rules.
 
-use std::collections::BTreeMap;
-
-use super::{Check, Outcome, RuleIndex, RuleParams, Status, index_of, rule_id};
+use super::{Check, Outcome, RuleIndex, RuleParams, Status, Volumes, index_of, rule_id};
 use crate::item::ConfigItem;
 use crate::value::{Value, flag, non_blank, one_or_many, path, strings, text};
 
@@ -88,7 +86,7 @@ fn attached_volumes(mappings: Option<Value<'_>>) -> Check {
 }
 
 /// Phase two of `ec2-instance-ebs-encrypted`.
-pub fn resolve_volumes(volumes: Vec<(String, String)>, known: &BTreeMap<String, bool>) -> Outcome {
+pub fn resolve_volumes(volumes: Vec<(String, String)>, known: &Volumes) -> Outcome {
     // The first unencrypted volume decides; failing that, the first one not in the input.
     let count = volumes.len();
     let mut missing = None;

@@ -13,7 +13,8 @@ mod policy;
 mod s3;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::item::ConfigItem;
 
@@ -318,8 +319,55 @@ pub enum Check {
 pub struct Context {
     /// Account id → account-level public access block flags.
     pub account_public_access: BTreeMap<String, PublicAccessFlags>,
-    /// EBS volume id → encrypted.
-    pub volumes: BTreeMap<String, bool>,
+    /// EBS volume id → encrypted. Only looked up, never walked, so its order cannot show in a
+    /// report: hashed (with fixed keys) rather than searched, which took fifteen-odd text
+    /// comparisons per attached volume.
+    pub volumes: Volumes,
+}
+
+/// EBS volume id → encrypted (see [`Context::volumes`]).
+pub type Volumes = HashMap<String, bool, BuildHasherDefault<WordHasher>>;
+
+/// A hasher for short texts taken eight bytes a step (multiply and rotate, as rustc's
+/// `FxHasher`): deterministic, and cheaper than std's SipHash (a native 100k-resource `finish`:
+/// 219.7 M → 212.2 M instructions). Not for keys an attacker chooses to collide: a slow lookup
+/// is all they could cause.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WordHasher(u64);
+
+impl WordHasher {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(word);
+            self.add(u64::from_le_bytes(eight));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut eight = [0u8; 8];
+            if let Some(head) = eight.get_mut(..rest.len()) {
+                head.copy_from_slice(rest);
+            }
+            self.add(u64::from_le_bytes(eight) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// What an item tells the rules about *other* resources.
@@ -401,6 +449,23 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_word_hasher_tells_volume_ids_apart() {
+        let hash = |text: &str| std::hash::BuildHasher::hash_one(&BuildHasherDefault::<WordHasher>::default(), text);
+        // Volume ids (21 bytes: two words and a five-byte rest) that differ anywhere, and texts
+        // that differ only in a rest shorter than a word or in its length.
+        let ids: std::collections::BTreeSet<u64> = (0..20_000u64).map(|n| hash(&format!("vol-{:017x}", n.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4))).collect();
+        assert_eq!(ids.len(), 20_000);
+        let ids: std::collections::BTreeSet<u64> = (0..4096u64).map(|n| hash(&format!("vol-0123456789abc{n:04x}"))).collect();
+        assert_eq!(ids.len(), 4096, "differing in the last bytes only");
+        for (a, b) in [("a", "a\0"), ("", "\0"), ("vol-0a", "vol-0b"), ("12345678", "123456780")] {
+            assert_ne!(hash(a), hash(b), "{a:?} and {b:?}");
+        }
+        let mut volumes = Volumes::default();
+        volumes.insert("vol-a".to_owned(), true);
+        assert_eq!((volumes.get("vol-a"), volumes.get("vol-b")), (Some(&true), None));
+    }
 
     #[test]
     fn ranks_order_rules_as_their_ids_do() {

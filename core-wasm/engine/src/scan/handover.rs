@@ -242,7 +242,7 @@ impl Scan {
         let damaged = |message: String| ScanError::InvalidState(format!("the handed-over scan state is unusable: {message}"));
         let body = piece.strip_prefix(MAGIC.as_slice()).ok_or_else(|| damaged("it does not start as a piece of this engine's state".to_owned()))?;
         let (body, texts) = split_texts(body).ok_or_else(|| damaged("it is cut short: its texts are not where its end says".to_owned()))?;
-        let texts = std::str::from_utf8(texts).map_err(|_| damaged("its texts are not UTF-8".to_owned()))?;
+        let texts = crate::value::utf8(texts).ok_or_else(|| damaged("its texts are not UTF-8".to_owned()))?;
         // Decoded whole before anything is taken in, so a damaged piece changes nothing: the
         // texts it numbers are kept only if it is taken in.
         let mut reader = Reader { bytes: body, at: 0, texts, text_at: 0, before: &[], received: Vec::new() };
