@@ -183,7 +183,7 @@ pub struct Scan {
     /// Everything recorded or taken in before, as sorted runs, oldest first.
     runs: runs::Runs,
     /// Everything, in key order, once the scan hands its state over.
-    resources: BTreeMap<ResourceKey, Recorded>,
+    resources: runs::Run,
     input: InputSummary,
     notices_seen: u64,
     open: Option<OpenSource>,
@@ -217,7 +217,7 @@ impl Scan {
             options,
             arrivals: Vec::new(),
             runs: runs::Runs::default(),
-            resources: BTreeMap::new(),
+            resources: runs::Run::default(),
             input: InputSummary::default(),
             notices_seen: 0,
             open: None,

@@ -866,8 +866,8 @@ impl<E: Into<RuntimeError>> From<E> for Stop {
 /// A unit to read and its weight (bytes, when known).
 type Weighted<T> = (T, u64);
 
-/// A source's weight: its size, at least 1, except that a gzip file weighs what it decompresses
-/// to (its trailer says, for a read of its own). Compressed twentyfold, it would weigh a
+/// A source's weight: its size, at least 1, except that a `.gz` file weighs what it decompresses
+/// to (its gzip trailer says, for a read of its own). Compressed twentyfold, it would weigh a
 /// twentieth of the work it is, and groups mixing plain and gzip files would be far from equal.
 fn weight(source: &InputSource) -> u64 {
     let weight = if source.name.ends_with(".gz") { source.decoded_size_hint() } else { source.size() };

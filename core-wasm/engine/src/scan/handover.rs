@@ -29,7 +29,6 @@
 //! refused.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Bound;
 
 use super::runs::Run;
 use super::{Cut, MAX_NOTICES, Recorded, ResourceKey, Scan, State};
@@ -54,8 +53,9 @@ pub(super) enum Handover {
     /// Not started: the scan reads and finishes as usual.
     #[default]
     None,
-    /// Pieces are being taken, the last one up to this resource; the scan can do nothing else.
-    Taking(Option<ResourceKey>),
+    /// Pieces are being taken, the next one from this resource on (its place in key order);
+    /// the scan can do nothing else.
+    Taking(usize),
     /// Everything is handed over.
     Done,
 }
@@ -151,8 +151,8 @@ impl Scan {
             // Everything the scan holds, in order.
             self.settle();
             let runs = std::mem::take(&mut self.runs);
-            self.resources = runs.into_one(&mut self.input.superseded_items).into_iter().collect();
-            self.handover = Handover::Taking(None);
+            self.resources = runs.into_one(&mut self.input.superseded_items);
+            self.handover = Handover::Taking(0);
             self.numbering.handing = (self.hand_over_mark(), 0);
         }
         let mut out = Vec::with_capacity(max_bytes.saturating_add(4096).min(64 << 20));
@@ -171,21 +171,15 @@ impl Scan {
         // where they are: freeing them one by one would cost a fifth of a hand-over and give
         // nothing back, an instance's memory never shrinking; they go with the scan.
         let start = out.len();
-        let mut rest = match &self.handover {
-            Handover::Taking(Some(last)) => self.resources.range::<ResourceKey, _>((Bound::Excluded(last), Bound::Unbounded)),
-            _ => self.resources.range::<ResourceKey, _>(..),
-        }
-        .peekable();
+        let from = if let Handover::Taking(from) = self.handover { from } else { 0 };
+        let mut rest = self.resources.iter_from(from).peekable();
         let mut w = Writer { out: &mut out, strings: &mut strings, texts: &mut self.numbering.handed };
-        let mut last = None;
+        let mut written = 0;
         while let Some((key, recorded)) = rest.next_if(|_| w.out.len() == start || w.out.len() + w.strings.len() < max_bytes) {
             write_resource(&mut w, key, recorded);
-            last = Some(key);
+            written += 1;
         }
-        self.handover = match (rest.peek(), last) {
-            (Some(_), Some(last)) => Handover::Taking(Some(last.clone())),
-            _ => Handover::Done,
-        };
+        self.handover = if rest.peek().is_some() { Handover::Taking(from + written) } else { Handover::Done };
         out.push(TAG_END); // a piece cut short between two records is still seen as cut short
         out.extend_from_slice(&strings);
         out.extend_from_slice(&(strings.len() as u64).to_le_bytes());

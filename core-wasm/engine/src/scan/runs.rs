@@ -51,6 +51,12 @@ impl Run {
         self.chunks.iter().flatten()
     }
 
+    /// The entries from the `at`th on (none when there are fewer).
+    pub(super) fn iter_from(&self, at: usize) -> impl Iterator<Item = &Entry> {
+        let first = self.chunks.get(at / CHUNK).and_then(|chunk| chunk.get(at % CHUNK..)).unwrap_or_default();
+        first.iter().chain(self.chunks.iter().skip(at / CHUNK + 1).flatten())
+    }
+
     /// The first entry, if any.
     fn first(&self) -> Option<&Entry> {
         self.chunks.first().and_then(|chunk| chunk.first())
@@ -228,6 +234,16 @@ mod tests {
         let key = ResourceKey(std::borrow::Cow::Borrowed("AWS::EC2::Volume"), format!("vol-{id:05}"), "1".to_owned(), "r".to_owned());
         let state = State::Live { arn: Some(mark.to_owned()), name: None, criticality: Criticality::Low, checks: Vec::new(), contribution: None };
         (key, Recorded { version: Version { captured_us: Some(at as i64), state_id: 0 }, state })
+    }
+
+    #[test]
+    fn a_run_is_read_from_any_entry_on() {
+        let run = Run::from_sorted((0..2 * CHUNK as u64 + 500).map(|id| entry(id, 1, "x")));
+        let ids = |entries: Vec<&Entry>| entries.into_iter().map(|(key, _)| key.1.clone()).collect::<Vec<_>>();
+        for at in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 2 * CHUNK + 499, 2 * CHUNK + 500, 3 * CHUNK + 7] {
+            assert_eq!(ids(run.iter_from(at).collect()), ids(run.iter().skip(at).collect()), "from {at}");
+        }
+        assert_eq!(Run::default().iter_from(0).count(), 0);
     }
 
     fn summary(entries: impl IntoIterator<Item = Entry>) -> Vec<(ResourceKey, Version, Option<String>)> {
