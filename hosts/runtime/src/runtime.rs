@@ -448,14 +448,15 @@ impl Runtime {
     /// read a source in parts, in parts of a share each (at least [`MIN_PART_BYTES`], at most
     /// [`MAX_PART_BYTES`]); and the sources cut into parts.
     fn units(&self, sources: Vec<InputSource>, jobs: usize, raw_progress: &Arc<AtomicU64>, pool: &ChunkPool) -> Units {
-        let weights: Vec<u64> = sources.iter().map(weight).collect();
-        let share = weights.iter().sum::<u64>().div_ceil(jobs.saturating_mul(GROUPS_PER_JOB) as u64).max(1);
+        let weights: Vec<(u64, Option<u64>)> = sources.iter().map(weight).collect();
+        let share = weights.iter().map(|(weight, _)| weight).sum::<u64>().div_ceil(jobs.saturating_mul(GROUPS_PER_JOB) as u64).max(1);
         let mut units = Vec::with_capacity(sources.len());
         let mut parted = Vec::new();
-        for (index, (source, weight)) in sources.into_iter().zip(weights).enumerate() {
-            // Only a large source's size hint is read (a gzip file's trailer is a read of its own).
+        for (index, (source, (weight, decoded))) in sources.into_iter().zip(weights).enumerate() {
+            // Only a large source's size hint is read (a gzip file's trailer is a read of its
+            // own), unless its weight read it already.
             let large = self.splits_sources() && weight >= share.saturating_mul(2);
-            let decoded = if large { source.decoded_size_hint() } else { None };
+            let decoded = if large { decoded.or_else(|| source.decoded_size_hint()) } else { None };
             let Some(decoded) = decoded else {
                 units.push(((index, Unit::Whole(source)), weight));
                 continue;
@@ -869,9 +870,10 @@ type Weighted<T> = (T, u64);
 /// A source's weight: its size, at least 1, except that a `.gz` file weighs what it decompresses
 /// to (its gzip trailer says, for a read of its own). Compressed twentyfold, it would weigh a
 /// twentieth of the work it is, and groups mixing plain and gzip files would be far from equal.
-fn weight(source: &InputSource) -> u64 {
-    let weight = if source.name.ends_with(".gz") { source.decoded_size_hint() } else { source.size() };
-    weight.unwrap_or(1).max(1)
+/// With it, the size hint when it was read ([`InputSource::decoded_size_hint`]).
+fn weight(source: &InputSource) -> (u64, Option<u64>) {
+    let decoded = if source.name.ends_with(".gz") { source.decoded_size_hint() } else { None };
+    (decoded.or(source.size()).unwrap_or(1).max(1), decoded)
 }
 
 /// The units cut, in order, into `groups` consecutive non-empty groups of about equal weight.
@@ -1300,10 +1302,11 @@ mod tests {
         assert!(gz.len() * 4 < json.len(), "{} bytes compressed to {}", json.len(), gz.len());
         std::fs::write(dir.path().join("a.json.gz"), &gz).expect("write");
         std::fs::write(dir.path().join("b.json"), &json).expect("write");
-        assert_eq!(weight(&InputSource::file("a.json.gz", dir.path().join("a.json.gz"))), json.len() as u64);
-        assert_eq!(weight(&InputSource::file("b.json", dir.path().join("b.json"))), json.len() as u64);
-        assert_eq!(weight(&InputSource::bytes("c.json", Vec::new())), 1, "empty: the least weight");
-        assert_eq!(weight(&InputSource::stdin()), 1, "size unknown");
+        let size = json.len() as u64;
+        assert_eq!(weight(&InputSource::file("a.json.gz", dir.path().join("a.json.gz"))), (size, Some(size)));
+        assert_eq!(weight(&InputSource::file("b.json", dir.path().join("b.json"))), (size, None));
+        assert_eq!(weight(&InputSource::bytes("c.json", Vec::new())), (1, None), "empty: the least weight");
+        assert_eq!(weight(&InputSource::stdin()), (1, None), "size unknown");
     }
 
     /// A large source between two small ones, plain and gzip: read in parts on several
