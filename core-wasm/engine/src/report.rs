@@ -127,7 +127,13 @@ impl ResourceResult {
 
     /// Appends [`Self::id_message`] to `out`.
     fn write_id_message(&self, finding: &Finding, out: &mut Vec<u8>) {
-        let parts = [rule(finding.rule).id, &self.resource_type, &self.resource_id, &self.account_id, &self.region];
+        write_rule_part(finding, out);
+        self.write_id_suffix(out);
+    }
+
+    /// Appends the resource's part of its findings' id messages (all but the rule) to `out`.
+    fn write_id_suffix(&self, out: &mut Vec<u8>) {
+        let parts: [&str; 4] = [&self.resource_type, &self.resource_id, &self.account_id, &self.region];
         out.reserve(parts.iter().map(|p| p.len() + 1).sum());
         for part in parts {
             out.extend_from_slice(part.as_bytes());
@@ -292,10 +298,14 @@ pub struct FindingsWithIds<'a> {
     resource: usize,
     finding: usize,
     ready: std::collections::VecDeque<FindingWithId<'a>>,
-    /// The batch's id messages end to end, and where each ends: kept from batch to batch, so a
-    /// report's half a million ids are digested without an allocation each.
-    messages: Vec<u8>,
-    ends: Vec<usize>,
+    /// The batch's id messages and their digests: kept from batch to batch, so a report's half
+    /// a million ids are digested without an allocation each.
+    messages: crate::sha256x4::Messages,
+    digests: Vec<[u8; 32]>,
+    /// The resource (its index) whose id-message suffix is in `suffix`: written once for all
+    /// of its findings.
+    suffix_of: Option<usize>,
+    suffix: Vec<u8>,
 }
 
 /// A finding, its resource, where it is in the report (resource index, finding index) and its id.
@@ -326,6 +336,11 @@ impl FindingId {
         FindingId(hex)
     }
 
+    /// The id's 32 hex digits.
+    pub fn digits(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or_default() // hex digits only
@@ -346,7 +361,7 @@ const ID_BATCH: usize = 64;
 
 impl<'a> FindingsWithIds<'a> {
     fn new(resources: &'a [ResourceResult], resource: usize, finding: usize) -> Self {
-        FindingsWithIds { resources, resource, finding, ready: std::collections::VecDeque::with_capacity(ID_BATCH), messages: Vec::new(), ends: Vec::with_capacity(ID_BATCH) }
+        FindingsWithIds { resources, resource, finding, ready: std::collections::VecDeque::with_capacity(ID_BATCH), messages: Default::default(), digests: Vec::with_capacity(ID_BATCH), suffix_of: None, suffix: Vec::new() }
     }
 }
 
@@ -356,13 +371,20 @@ impl<'a> Iterator for FindingsWithIds<'a> {
     fn next(&mut self) -> Option<FindingWithId<'a>> {
         if self.ready.is_empty() {
             self.messages.clear();
-            self.ends.clear();
-            while self.ends.len() < ID_BATCH {
+            while self.messages.len() < ID_BATCH {
                 let Some(resource) = self.resources.get(self.resource) else { break };
                 match resource.findings.get(self.finding) {
                     Some(finding) => {
-                        resource.write_id_message(finding, &mut self.messages);
-                        self.ends.push(self.messages.len());
+                        if self.suffix_of != Some(self.resource) {
+                            self.suffix.clear();
+                            resource.write_id_suffix(&mut self.suffix);
+                            self.suffix_of = Some(self.resource);
+                        }
+                        let suffix = &self.suffix;
+                        self.messages.push(|out| {
+                            write_rule_part(finding, out);
+                            out.extend_from_slice(suffix);
+                        });
                         // The id is filled in below, once the batch is digested.
                         self.ready.push_back(FindingWithId { resource, finding, position: (self.resource, self.finding), id: FindingId([0; 32]) });
                         self.finding += 1;
@@ -373,22 +395,19 @@ impl<'a> Iterator for FindingsWithIds<'a> {
                     }
                 }
             }
-            let mut start = 0;
-            let messages: Vec<&[u8]> = self
-                .ends
-                .iter()
-                .map(|&end| {
-                    let message = self.messages.get(start..end).unwrap_or_default();
-                    start = end;
-                    message
-                })
-                .collect();
-            for (found, digest) in self.ready.iter_mut().zip(crate::sha256x4::digest_all(&messages)) {
-                found.id = FindingId::of_digest(&digest);
+            self.messages.digests(&mut self.digests);
+            for (found, digest) in self.ready.iter_mut().zip(&self.digests) {
+                found.id = FindingId::of_digest(digest);
             }
         }
         self.ready.pop_front()
     }
+}
+
+/// Appends the finding's part of its id message (its rule) to `out`.
+fn write_rule_part(finding: &Finding, out: &mut Vec<u8>) {
+    out.extend_from_slice(rule(finding.rule).id.as_bytes());
+    out.push(0x1f);
 }
 
 /// A finding id: the first 16 bytes of the digest, in hex.

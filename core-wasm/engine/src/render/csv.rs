@@ -81,18 +81,21 @@ fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
 
 fn push_cell(out: &mut String, cell: &str) {
     let neutralised = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quote = neutralised || cell.contains([',', '"', '\n', '\r']);
+    // Every byte looked at, without stopping early, so the compiler checks many at a time (a
+    // search for any of four characters went a character at a time).
+    let quote = neutralised || cell.bytes().fold(false, |found, b| found | matches!(b, b',' | b'"' | b'\n' | b'\r'));
     if quote {
         out.push('"');
     }
     if neutralised {
         out.push('\'');
     }
-    for c in cell.chars() {
-        if c == '"' {
-            out.push('"');
+    // Each quote doubled; the runs between them copied whole (most cells have none).
+    for (i, run) in cell.split('"').enumerate() {
+        if i > 0 {
+            out.push_str("\"\"");
         }
-        out.push(c);
+        out.push_str(run);
     }
     if quote {
         out.push('"');
@@ -108,5 +111,14 @@ mod tests {
         let mut out = String::new();
         push_row(&mut out, ["=HYPERLINK(\"x\")", "plain", "a,b", "-1"].into_iter());
         assert_eq!(out, "\"'=HYPERLINK(\"\"x\"\")\",plain,\"a,b\",\"'-1\"\r\n");
+    }
+
+    #[test]
+    fn every_quote_is_doubled_wherever_it_is() {
+        for (cell, expected) in [("\"", "\"\"\"\""), ("\"\"", "\"\"\"\"\"\""), ("a\"", "\"a\"\"\""), ("\"a", "\"\"\"a\""), ("a\"\"b\"c", "\"a\"\"\"\"b\"\"c\""), ("é\"日", "\"é\"\"日\"")] {
+            let mut out = String::new();
+            push_cell(&mut out, cell);
+            assert_eq!(out, expected, "{cell:?}");
+        }
     }
 }

@@ -390,6 +390,7 @@ impl JsonPages {
         let mut out = Vec::with_capacity(capacity);
         // The findings of this page with their ids, digested in batches as the page goes.
         let mut ids = None;
+        let mut fields = ResourceFields::default();
         while out.len() < max_bytes {
             match self.stage {
                 Stage::Head => {
@@ -411,7 +412,7 @@ impl JsonPages {
                 },
                 Stage::Findings { resource, finding, written } => match ids.get_or_insert_with(|| report.findings_with_ids(resource, finding)).next() {
                     Some(f) => {
-                        write_finding(&mut out, written == 0, report, &f)?;
+                        write_finding(&mut out, written == 0, report, &f, &mut fields)?;
                         self.stage = Stage::Findings { resource: f.position.0, finding: f.position.1 + 1, written: written + 1 };
                     }
                     None => {
@@ -525,60 +526,71 @@ fn special_in(chunk: &[u8; 16]) -> bool {
     hit != 0
 }
 
+/// The separator before a field of an element of a top-level list, with its key: the comma
+/// (unless it is the element's first field), the indentation, the quoted key and the colon, as
+/// one constant. `quoted` adds the opening quote of a value that needs no escape.
+macro_rules! field {
+    (first $key:literal) => {
+        concat!("\n      \"", $key, "\": ")
+    };
+    (first quoted $key:literal) => {
+        concat!("\n      \"", $key, "\": \"")
+    };
+    (quoted $key:literal) => {
+        concat!(",\n      \"", $key, "\": \"")
+    };
+    ($key:literal) => {
+        concat!(",\n      \"", $key, "\": ")
+    };
+}
+
 struct Element<'o> {
     out: &'o mut Vec<u8>,
-    first_field: bool,
 }
 
 impl<'o> Element<'o> {
-    // Every key is a literal and these are inlined, so the compiler knows each key's length and
-    // copies it with plain loads and stores; the separators are a pushed comma and a fixed run
-    // rather than one of two runs of different lengths, for the same reason. A copy whose length
-    // is known only at run time is a wasm `memory.copy`, which wasmtime makes a call out of the
-    // component into the host's `memcpy` (2 million of them in a report of 10,000 resources,
-    // 15 % of its rendering, before this).
+    // Every separator is a constant (see `field!`) and these are inlined, so the compiler knows
+    // its length and copies it with plain loads and stores, one copy per field (a comma, the
+    // indentation, the key and the colon were four, each with its own check of the room left).
+    // A copy whose length is known only at run time is a wasm `memory.copy`, which wasmtime
+    // makes a call out of the component into the host's `memcpy` (2 million of them in a report
+    // of 10,000 resources, 15 % of its rendering, before the keys were constants).
     #[inline(always)]
     fn start(out: &'o mut Vec<u8>, first_in_list: bool) -> Self {
-        if !first_in_list {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"\n    {");
-        Self { out, first_field: true }
+        out.extend_from_slice(if first_in_list { b"\n    {" } else { b",\n    {" });
+        Self { out }
+    }
+
+    /// A separator from `field!`.
+    #[inline(always)]
+    fn key(&mut self, separator: &'static str) {
+        self.out.extend_from_slice(separator.as_bytes());
     }
 
     #[inline(always)]
-    fn key(&mut self, key: &str) {
-        if !self.first_field {
-            self.out.push(b',');
-        }
-        self.out.extend_from_slice(b"\n      \"");
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\": ");
-        self.first_field = false;
-    }
-
-    #[inline(always)]
-    fn text(&mut self, key: &str, value: &str) -> Result<(), serde_json::Error> {
-        self.key(key);
+    fn text(&mut self, separator: &'static str, value: &str) -> Result<(), serde_json::Error> {
+        self.key(separator);
         write_string(self.out, value)
     }
 
-    /// A text of this engine's own (a rule id, a status, a hex id) that never needs an escape.
+    /// A text of this engine's own (a rule id, a status, a hex id) that never needs an escape,
+    /// after a `field!(quoted ...)` separator.
     #[inline(always)]
-    fn plain(&mut self, key: &str, value: &str) {
-        debug_assert!(!needs_escape(value.as_bytes()), "{value:?} needs escaping");
-        self.key(key);
-        self.out.push(b'"');
-        self.out.extend_from_slice(value.as_bytes());
+    fn plain(&mut self, separator: &'static str, value: &[u8]) {
+        debug_assert!(!needs_escape(value), "{value:?} needs escaping");
+        debug_assert!(value.is_ascii(), "{value:?} is not ASCII");
+        debug_assert!(separator.ends_with('"'), "{separator:?} does not open the value's quote");
+        self.key(separator);
+        self.out.extend_from_slice(value);
         self.out.push(b'"');
     }
 
     #[inline(always)]
-    fn optional_text(&mut self, key: &str, value: Option<&str>) -> Result<(), serde_json::Error> {
+    fn optional_text(&mut self, separator: &'static str, value: Option<&str>) -> Result<(), serde_json::Error> {
         match value {
-            Some(value) => self.text(key, value),
+            Some(value) => self.text(separator, value),
             None => {
-                self.raw(key, "null");
+                self.raw(separator, "null");
                 Ok(())
             }
         }
@@ -586,13 +598,13 @@ impl<'o> Element<'o> {
 
     /// A number, boolean or preformatted score.
     #[inline(always)]
-    fn raw(&mut self, key: &str, value: &str) {
-        self.key(key);
+    fn raw(&mut self, separator: &'static str, value: &str) {
+        self.key(separator);
         self.out.extend_from_slice(value.as_bytes());
     }
 
-    fn texts(&mut self, key: &str, values: impl Iterator<Item = &'static str>) -> Result<(), serde_json::Error> {
-        self.key(key);
+    fn texts(&mut self, separator: &'static str, values: impl Iterator<Item = &'static str>) -> Result<(), serde_json::Error> {
+        self.key(separator);
         self.out.push(b'[');
         let mut any = false;
         for value in values {
@@ -607,9 +619,10 @@ impl<'o> Element<'o> {
         Ok(())
     }
 
+    /// Every element has fields, so its closing brace goes on a line of its own.
     #[inline(always)]
     fn end(self) {
-        self.out.extend_from_slice(if self.first_field { b"}" } else { b"\n    }" });
+        self.out.extend_from_slice(b"\n    }");
     }
 }
 
@@ -638,42 +651,67 @@ fn two_digits(n: u32) -> [u8; 2] {
 /// A resource, with the fields of [`Resource`] in its order.
 fn write_resource(out: &mut Vec<u8>, first: bool, r: &ResourceResult) -> Result<(), serde_json::Error> {
     let mut e = Element::start(out, first);
-    e.text("resource_type", &r.resource_type)?;
-    e.text("resource_id", &r.resource_id)?;
-    e.optional_text("resource_name", r.resource_name.as_deref())?;
-    e.optional_text("arn", r.arn.as_deref())?;
-    e.text("account_id", &r.account_id)?;
-    e.text("region", &r.region)?;
-    e.plain("criticality", r.criticality.as_str());
-    e.key("score");
+    e.text(field!(first "resource_type"), &r.resource_type)?;
+    e.text(field!("resource_id"), &r.resource_id)?;
+    e.optional_text(field!("resource_name"), r.resource_name.as_deref())?;
+    e.optional_text(field!("arn"), r.arn.as_deref())?;
+    e.text(field!("account_id"), &r.account_id)?;
+    e.text(field!("region"), &r.region)?;
+    e.plain(field!(quoted "criticality"), r.criticality.as_str().as_bytes());
+    e.key(field!("score"));
     write_number(e.out, r.score_bp / 100);
     e.out.push(b'.');
     e.out.extend_from_slice(&two_digits(r.score_bp % 100));
-    e.key("score_bp");
+    e.key(field!("score_bp"));
     write_number(e.out, r.score_bp);
-    e.texts("failed_rules", r.failed_rules())?;
+    e.texts(field!("failed_rules"), r.failed_rules())?;
     e.end();
     Ok(())
 }
 
+/// A finding's resource fields (type, id, account and region, with their keys), which every
+/// finding of a resource repeats: written once for the resource and copied for each of its
+/// findings, instead of four keys and four strings checked for escapes each time.
+#[derive(Default)]
+struct ResourceFields {
+    /// The resource (its index in the report) they were written for.
+    resource: Option<usize>,
+    bytes: Vec<u8>,
+}
+
+impl ResourceFields {
+    fn of(&mut self, index: usize, r: &ResourceResult) -> Result<&[u8], serde_json::Error> {
+        if self.resource != Some(index) {
+            self.resource = None;
+            self.bytes.clear();
+            // They follow the finding's id and rule, so each starts with its separator.
+            let mut e = Element { out: &mut self.bytes };
+            e.text(field!("resource_type"), &r.resource_type)?;
+            e.text(field!("resource_id"), &r.resource_id)?;
+            e.text(field!("account_id"), &r.account_id)?;
+            e.text(field!("region"), &r.region)?;
+            self.resource = Some(index);
+        }
+        Ok(&self.bytes)
+    }
+}
+
 /// A finding, with the fields of [`Finding`] in its order.
-fn write_finding(out: &mut Vec<u8>, first: bool, report: &ScoreReport, found: &FindingWithId<'_>) -> Result<(), serde_json::Error> {
+fn write_finding(out: &mut Vec<u8>, first: bool, report: &ScoreReport, found: &FindingWithId<'_>, fields: &mut ResourceFields) -> Result<(), serde_json::Error> {
     let (r, f) = (found.resource, found.finding);
     let def = rule(f.rule);
     let mut e = Element::start(out, first);
-    e.plain("id", &found.id);
-    e.plain("rule_id", def.id);
-    e.text("resource_type", &r.resource_type)?;
-    e.text("resource_id", &r.resource_id)?;
-    e.text("account_id", &r.account_id)?;
-    e.text("region", &r.region)?;
-    e.plain("status", f.status.as_str());
-    e.plain("severity", def.severity.as_str());
-    e.text("message", &f.message)?;
-    e.text("path", &f.path)?;
-    e.raw("remediable", if def.remediable { "true" } else { "false" });
+    // The id as its digits: a copy of a known size, and no UTF-8 check.
+    e.plain(field!(first quoted "id"), found.id.digits());
+    e.plain(field!(quoted "rule_id"), def.id.as_bytes());
+    e.out.extend_from_slice(fields.of(found.position.0, r)?);
+    e.plain(field!(quoted "status"), f.status.as_str().as_bytes());
+    e.plain(field!(quoted "severity"), def.severity.as_str().as_bytes());
+    e.text(field!("message"), &f.message)?;
+    e.text(field!("path"), &f.path)?;
+    e.raw(field!("remediable"), if def.remediable { "true" } else { "false" });
     if let Some(w) = report.waiver_of(f) {
-        e.key("waiver");
+        e.key(field!("waiver"));
         for (i, (key, value)) in [("id", &w.id), ("owner", &w.owner), ("expires", &w.expires)].into_iter().enumerate() {
             e.out.extend_from_slice(if i == 0 { b"{\n        \"" } else { b",\n        \"" });
             e.out.extend_from_slice(key.as_bytes());
