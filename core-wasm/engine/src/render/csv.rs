@@ -40,33 +40,79 @@ fn requirement_cells() -> Vec<[String; 4]> {
 
 /// Renders every finding.
 pub fn render(report: &ScoreReport) -> Vec<u8> {
-    let mut out = String::new();
-    push_row(&mut out, HEADER.iter().copied());
-    let requirements = requirement_cells();
-    let none: [String; 4] = Default::default();
-    for FindingWithId { resource, finding, id, .. } in report.findings_with_ids(0, 0) {
-        let def = rule(finding.rule);
-        let row = [
-            id.as_str(),
-            def.id,
-            def.severity.as_str(),
-            finding.status.as_str(),
-            &resource.resource_type,
-            &resource.resource_id,
-            resource.arn.as_deref().unwrap_or(""),
-            &resource.account_id,
-            &resource.region,
-            &finding.message,
-            &finding.path,
-            if def.remediable { "true" } else { "false" },
-        ];
-        let [hub, cis, pci, nist] = requirements.get(usize::from(finding.rule)).unwrap_or(&none);
-        let waiver = report.waiver_of(finding);
-        let waiver = waiver.map_or(["", "", ""], |w| [w.id.as_str(), w.owner.as_str(), w.expires.as_str()]);
-        let row = row.into_iter().chain([hub.as_str(), cis.as_str(), pci.as_str(), nist.as_str()]).chain(waiver);
-        push_row(&mut out, row);
+    CsvPages::default().next_page(report, usize::MAX)
+}
+
+/// The CSV in pieces of about `max_bytes` (see [`CsvPages::next_page`]) that concatenate to
+/// [`render`]'s bytes: a report of a million resources is nearly a gigabyte of CSV, which
+/// rendered whole sat in the component's memory twice over while it grew.
+#[derive(Default)]
+pub struct CsvPages {
+    /// The next row's finding (resource index, finding index); `None` before the header.
+    next: Option<(usize, usize)>,
+    /// Per rule, the requirement cells, computed for the first page.
+    requirements: Vec<[String; 4]>,
+    done: bool,
+}
+
+impl CsvPages {
+    /// Whether the last piece has been handed out.
+    pub fn is_done(&self) -> bool {
+        self.done
     }
-    out.into_bytes()
+
+    /// The next piece: at least `max_bytes` long unless it is the last one (one row more at
+    /// most), empty once the CSV is complete.
+    pub fn next_page(&mut self, report: &ScoreReport, max_bytes: usize) -> Vec<u8> {
+        let mut out = String::with_capacity(if max_bytes == usize::MAX { 1 << 16 } else { max_bytes.saturating_add(1 << 12).min(64 << 20) });
+        if self.done {
+            return Vec::new();
+        }
+        let (resource, finding) = match self.next {
+            Some(next) => next,
+            None => {
+                push_row(&mut out, HEADER.iter().copied());
+                self.requirements = requirement_cells();
+                (0, 0)
+            }
+        };
+        let none: [String; 4] = Default::default();
+        let mut rows = report.findings_with_ids(resource, finding);
+        loop {
+            if out.len() >= max_bytes {
+                break;
+            }
+            let Some(FindingWithId { resource, finding, id, position }) = rows.next() else {
+                self.done = true;
+                break;
+            };
+            let def = rule(finding.rule);
+            let row = [
+                id.as_str(),
+                def.id,
+                def.severity.as_str(),
+                finding.status.as_str(),
+                &resource.resource_type,
+                &resource.resource_id,
+                resource.arn.as_deref().unwrap_or(""),
+                &resource.account_id,
+                &resource.region,
+                &finding.message,
+                &finding.path,
+                if def.remediable { "true" } else { "false" },
+            ];
+            let [hub, cis, pci, nist] = self.requirements.get(usize::from(finding.rule)).unwrap_or(&none);
+            let waiver = report.waiver_of(finding);
+            let waiver = waiver.map_or(["", "", ""], |w| [w.id.as_str(), w.owner.as_str(), w.expires.as_str()]);
+            let row = row.into_iter().chain([hub.as_str(), cis.as_str(), pci.as_str(), nist.as_str()]).chain(waiver);
+            push_row(&mut out, row);
+            self.next = Some((position.0, position.1 + 1));
+        }
+        if self.next.is_none() {
+            self.next = Some((0, 0)); // the header alone was written: a report without findings
+        }
+        out.into_bytes()
+    }
 }
 
 fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
@@ -111,6 +157,84 @@ mod tests {
         let mut out = String::new();
         push_row(&mut out, ["=HYPERLINK(\"x\")", "plain", "a,b", "-1"].into_iter());
         assert_eq!(out, "\"'=HYPERLINK(\"\"x\"\")\",plain,\"a,b\",\"'-1\"\r\n");
+    }
+
+    /// A cell as the CSV was first written: a character at a time.
+    fn reference_cell(out: &mut String, cell: &str) {
+        let neutralised = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        let quote = neutralised || cell.contains([',', '"', '\n', '\r']);
+        out.push_str(if quote { "\"" } else { "" });
+        out.push_str(if neutralised { "'" } else { "" });
+        for c in cell.chars() {
+            if c == '"' {
+                out.push('"');
+            }
+            out.push(c);
+        }
+        out.push_str(if quote { "\"" } else { "" });
+    }
+
+    /// The whole CSV the way it was rendered before it came in pages: every finding in report
+    /// order, each id digested on its own.
+    fn reference(report: &ScoreReport) -> String {
+        let requirements = requirement_cells();
+        let mut out = String::new();
+        let row = |out: &mut String, cells: Vec<String>| {
+            for (i, cell) in cells.iter().enumerate() {
+                out.push_str(if i > 0 { "," } else { "" });
+                reference_cell(out, cell);
+            }
+            out.push_str("\r\n");
+        };
+        row(&mut out, HEADER.iter().map(|h| h.to_string()).collect());
+        for (r, f) in report.findings() {
+            let def = rule(f.rule);
+            let mut cells = vec![r.finding_id(f), def.id.to_owned(), def.severity.as_str().to_owned(), f.status.as_str().to_owned()];
+            cells.extend([&*r.resource_type, &r.resource_id, r.arn.as_deref().unwrap_or(""), &r.account_id, &r.region, &f.message, &f.path].map(str::to_owned));
+            cells.push(def.remediable.to_string());
+            cells.extend(requirements[usize::from(f.rule)].iter().cloned());
+            let waiver = report.waiver_of(f);
+            cells.extend(waiver.map_or(["", "", ""], |w| [w.id.as_str(), w.owner.as_str(), w.expires.as_str()]).map(str::to_owned));
+            row(&mut out, cells);
+        }
+        out
+    }
+
+    #[test]
+    fn pages_of_any_size_concatenate_to_the_csv_as_it_was_rendered_whole() {
+        use crate::{ReportMeta, Scan, ScanOptions};
+        let items = [
+            "",
+            r#"{"resourceType": "AWS::Lambda::Function", "resourceId": "f"}"#,
+            r#"{"resourceType": "AWS::EC2::Volume", "resourceId": "=vol,1", "configuration": {"encrypted": false}},
+               {"resourceType": "AWS::S3::Bucket", "resourceId": "b\n\"x", "tags": {"Criticality": "high"}},
+               {"resourceType": "AWS::EC2::Instance", "resourceId": "i-\u0001é/\t", "resourceName": "web \"1\"", "ARN": "arn:aws:ec2:eu-west-1:1:instance/i",
+                "configuration": {"publicIpAddress": "203.0.113.7", "metadataOptions": {"httpTokens": "optional"}}}"#,
+        ];
+        for items in items {
+            let mut scan = Scan::new(ScanOptions::default()).expect("options");
+            scan.set_waivers("w.yaml", b"waivers:\n  - {id: \"W,1\", rule: ec2-volume-encrypted, resource: \"AWS::EC2::Volume/=vol,1\", reason: r, owner: \"o\\\"x\", approved_by: a, approved_on: 2026-06-01, ticket: T, expires: 2027-01-01}\n").expect("waivers");
+            scan.begin_source("t.json").expect("begin");
+            scan.feed(format!(r#"{{"configurationItems": [{items}]}}"#).as_bytes()).expect("feed");
+            scan.end_source().expect("end");
+            let report = scan.finish(ReportMeta { generated_at: "2026-12-01T00:00:00Z".to_owned(), ..Default::default() }).expect("finish");
+            assert_eq!(report.waivers.waived_findings(), u64::from(items.contains("=vol,1")), "the waiver's cells are in the test");
+            let expected = reference(&report);
+            assert_eq!(String::from_utf8(render(&report)).expect("utf-8"), expected, "whole: {items}");
+            for max in [1, 7, 100, 4096] {
+                let mut pages = CsvPages::default();
+                let mut joined = Vec::new();
+                loop {
+                    let page = pages.next_page(&report, max);
+                    if page.is_empty() {
+                        break;
+                    }
+                    joined.extend_from_slice(&page);
+                }
+                assert!(pages.is_done());
+                assert_eq!(String::from_utf8(joined).expect("utf-8"), expected, "pages of {max}: {items}");
+            }
+        }
     }
 
     #[test]
