@@ -45,6 +45,7 @@ enum Pages {
     /// Rendered piece by piece.
     Json(engine::render::json::JsonPages),
     Csv(engine::render::csv::CsvPages),
+    Html(engine::render::html::HtmlPages),
     /// Rendered whole, handed out from `at`.
     Whole { bytes: Vec<u8>, at: usize },
 }
@@ -201,6 +202,7 @@ impl GuestScan for Scan {
                     let pages = match format {
                         ReportFormat::Json => Pages::Json(engine::render::json::JsonPages::default()),
                         ReportFormat::Csv => Pages::Csv(engine::render::csv::CsvPages::default()),
+                        ReportFormat::Html => Pages::Html(engine::render::html::HtmlPages::default()),
                         other => Pages::Whole { bytes: render_whole(report, other, &trend)?, at: 0 },
                     };
                     Render { format, trend, pages }
@@ -209,6 +211,7 @@ impl GuestScan for Scan {
             let page = match &mut render.pages {
                 Pages::Json(pages) => pages.next_page(report, max_bytes).map_err(|e| ScanError::RenderFailed(e.to_string()))?,
                 Pages::Csv(pages) => pages.next_page(report, max_bytes),
+                Pages::Html(pages) => pages.next_page(report, &render.trend, max_bytes),
                 Pages::Whole { bytes, at } => {
                     let end = at.saturating_add(max_bytes).min(bytes.len());
                     let page = bytes.get(*at..end).unwrap_or_default().to_vec();

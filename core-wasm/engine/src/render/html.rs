@@ -52,7 +52,90 @@ pub fn render(report: &ScoreReport, trend: &[TrendPoint]) -> Vec<u8> {
 
 /// Renders the report with, when `previous` is given, what changed since that scan.
 pub fn render_since(report: &ScoreReport, trend: &[TrendPoint], previous: Option<&Previous>) -> Vec<u8> {
-    let mut h = String::with_capacity(64 * 1024);
+    let mut pages = HtmlPages::default();
+    let mut out = Vec::new();
+    loop {
+        let page = pages.next_page_since(report, trend, previous, usize::MAX);
+        if page.is_empty() {
+            return out;
+        }
+        if out.is_empty() {
+            out = page;
+        } else {
+            out.extend_from_slice(&page);
+        }
+    }
+}
+
+/// The HTML report in pieces of about `max_bytes` (see [`HtmlPages::next_page`]) that
+/// concatenate to [`render`]'s bytes. Nearly all of a large report is its failing findings'
+/// rows (about 200 MB for a million resources): the sections before them make the first piece,
+/// the rows the pieces after it, and the sections after them the last.
+#[derive(Default)]
+pub struct HtmlPages {
+    stage: HtmlStage,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum HtmlStage {
+    #[default]
+    Head,
+    /// The next finding to look at (resource index, finding index) and whether a row was
+    /// written (the table is open).
+    Rows { resource: usize, finding: usize },
+    Tail,
+    Done,
+}
+
+impl HtmlPages {
+    /// Whether the last piece has been handed out.
+    pub fn is_done(&self) -> bool {
+        self.stage == HtmlStage::Done
+    }
+
+    /// The next piece: at least `max_bytes` long unless it is the last one (one row more at
+    /// most), empty once the report is complete. `trend` must be the same on every call.
+    pub fn next_page(&mut self, report: &ScoreReport, trend: &[TrendPoint], max_bytes: usize) -> Vec<u8> {
+        self.next_page_since(report, trend, None, max_bytes)
+    }
+
+    /// [`Self::next_page`] of [`render_since`].
+    fn next_page_since(&mut self, report: &ScoreReport, trend: &[TrendPoint], previous: Option<&Previous>, max_bytes: usize) -> Vec<u8> {
+        let mut h = String::with_capacity(if max_bytes == usize::MAX { 64 * 1024 } else { max_bytes.saturating_add(1 << 12).min(64 << 20) });
+        while h.len() < max_bytes {
+            match self.stage {
+                HtmlStage::Head => {
+                    head(&mut h, report, trend, previous);
+                    self.stage = HtmlStage::Rows { resource: 0, finding: 0 };
+                }
+                HtmlStage::Rows { resource, finding } => {
+                    let Some(r) = report.resources.get(resource) else {
+                        self.stage = HtmlStage::Tail;
+                        continue;
+                    };
+                    let Some(f) = r.findings.get(finding) else {
+                        self.stage = HtmlStage::Rows { resource: resource + 1, finding: 0 };
+                        continue;
+                    };
+                    if f.status == Status::NonCompliant {
+                        finding_row(&mut h, report, r, f);
+                    }
+                    self.stage = HtmlStage::Rows { resource, finding: finding + 1 };
+                }
+                HtmlStage::Tail => {
+                    tail(&mut h, report);
+                    self.stage = HtmlStage::Done;
+                }
+                HtmlStage::Done => break,
+            }
+        }
+        h.into_bytes()
+    }
+}
+
+/// Everything before the failing findings' rows: the sections, the findings' heading, and the
+/// table's header row (or "Nothing to fix.").
+fn head(h: &mut String, report: &ScoreReport, trend: &[TrendPoint], previous: Option<&Previous>) {
     let score = percent(report.score_bp);
     let _ = write!(
         h,
@@ -61,21 +144,42 @@ pub fn render_since(report: &ScoreReport, trend: &[TrendPoint], previous: Option
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
          <title>Compliance report — {score}%</title><style>{STYLE}</style></head><body>\n"
     );
-    header(&mut h, report);
-    trend_section(&mut h, report, trend);
+    header(h, report);
+    trend_section(h, report, trend);
     if let Some(previous) = previous {
-        since_section(&mut h, report, previous);
+        since_section(h, report, previous);
     }
-    severity_section(&mut h, report);
-    type_section(&mut h, report);
-    account_section(&mut h, report);
-    frameworks_section(&mut h, report);
-    waivers_section(&mut h, report);
-    worst_section(&mut h, report);
-    findings_section(&mut h, report);
-    provenance_section(&mut h, report);
+    severity_section(h, report);
+    type_section(h, report);
+    account_section(h, report);
+    frameworks_section(h, report);
+    waivers_section(h, report);
+    worst_section(h, report);
+    let failing = failing_findings(report);
+    let _ = write!(h, "<h2>Failing findings ({failing})</h2>");
+    if failing == 0 {
+        h.push_str("<p>Nothing to fix.</p>\n");
+    } else {
+        h.push_str("<table><tr><th>Severity</th><th>Rule</th><th>Resource</th><th>What is wrong</th><th>What to do</th></tr>");
+    }
+}
+
+/// Everything after the failing findings' rows.
+fn tail(h: &mut String, report: &ScoreReport) {
+    if failing_findings(report) > 0 {
+        h.push_str("</table>\n");
+    }
+    let insufficient = report.totals.insufficient_data;
+    if insufficient > 0 {
+        let _ = writeln!(h, "<p class=\"muted\">{insufficient} findings could not be decided because evidence was missing from the input (INSUFFICIENT_DATA); they count neither for nor against the score. See the JSON report for each.</p>");
+    }
+    provenance_section(h, report);
     h.push_str("</body></html>\n");
-    h.into_bytes()
+}
+
+/// How many findings are NON_COMPLIANT (waived or not): the rows of the findings table.
+fn failing_findings(report: &ScoreReport) -> usize {
+    report.findings().filter(|(_, f)| f.status == Status::NonCompliant).count()
 }
 
 fn header(h: &mut String, report: &ScoreReport) {
@@ -414,40 +518,27 @@ fn worst_section(h: &mut String, report: &ScoreReport) {
     }
 }
 
-fn findings_section(h: &mut String, report: &ScoreReport) {
-    let failing: Vec<_> = report.findings().filter(|(_, f)| f.status == Status::NonCompliant).collect();
-    let _ = write!(h, "<h2>Failing findings ({})</h2>", failing.len());
-    if failing.is_empty() {
-        h.push_str("<p>Nothing to fix.</p>\n");
-    } else {
-        h.push_str("<table><tr><th>Severity</th><th>Rule</th><th>Resource</th><th>What is wrong</th><th>What to do</th></tr>");
-        for (r, f) in failing {
-            let def = rule(f.rule);
-            let s = def.severity.as_str();
-            let auto = if def.remediable { " <em>(fixed automatically by the remediator)</em>" } else { "" };
-            let waived = report.waiver_of(f).map_or(String::new(), |w| {
-                format!("<br><span class=\"badge waived\">waived: {} · {} · until {}</span>", escape(&w.id), escape(&w.owner), escape(&w.expires))
-            });
-            let _ = write!(
-                h,
-                "<tr class=\"finding\"><td><span class=\"badge sev-{s}\">{s}</span></td><td><code>{}</code></td><td>{}<br><span class=\"muted\">{} · {} · {}</span></td>\
-                 <td>{}<br><code>{}</code>{waived}</td><td>{}{auto}</td></tr>",
-                def.id,
-                display_name(r),
-                escape(&r.resource_type),
-                escape(&r.account_id),
-                escape(&r.region),
-                escape(&f.message),
-                escape(&f.path),
-                escape(def.remediation),
-            );
-        }
-        h.push_str("</table>\n");
-    }
-    let insufficient = report.totals.insufficient_data;
-    if insufficient > 0 {
-        let _ = writeln!(h, "<p class=\"muted\">{insufficient} findings could not be decided because evidence was missing from the input (INSUFFICIENT_DATA); they count neither for nor against the score. See the JSON report for each.</p>");
-    }
+/// One failing finding's row of the findings table.
+fn finding_row(h: &mut String, report: &ScoreReport, r: &ResourceResult, f: &crate::report::Finding) {
+    let def = rule(f.rule);
+    let s = def.severity.as_str();
+    let auto = if def.remediable { " <em>(fixed automatically by the remediator)</em>" } else { "" };
+    let waived = report.waiver_of(f).map_or(String::new(), |w| {
+        format!("<br><span class=\"badge waived\">waived: {} · {} · until {}</span>", escape(&w.id), escape(&w.owner), escape(&w.expires))
+    });
+    let _ = write!(
+        h,
+        "<tr class=\"finding\"><td><span class=\"badge sev-{s}\">{s}</span></td><td><code>{}</code></td><td>{}<br><span class=\"muted\">{} · {} · {}</span></td>\
+         <td>{}<br><code>{}</code>{waived}</td><td>{}{auto}</td></tr>",
+        def.id,
+        display_name(r),
+        escape(&r.resource_type),
+        escape(&r.account_id),
+        escape(&r.region),
+        escape(&f.message),
+        escape(&f.path),
+        escape(def.remediation),
+    );
 }
 
 fn provenance_section(h: &mut String, report: &ScoreReport) {
@@ -518,6 +609,95 @@ mod tests {
         assert!(section.contains("vol-fixed<br>") && section.contains("no longer failing") && section.contains("vol-gone<br>") && section.contains("resource gone"), "{section}");
         assert_eq!(super::render_since(&report, &[], None), super::render(&report, &[]), "without a previous scan, the plain report");
         assert!(!String::from_utf8_lossy(&super::render(&report, &[])).contains("id=\"since\""));
+    }
+
+    /// The report as it was rendered before it came in pages: the sections in turn, the
+    /// failing findings collected first and written in one go.
+    fn reference(report: &super::ScoreReport, trend: &[super::TrendPoint], previous: Option<&super::Previous>) -> String {
+        use super::*;
+        let mut h = String::new();
+        let score = percent(report.score_bp);
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
+             <title>Compliance report — {score}%</title><style>{STYLE}</style></head><body>\n"
+        );
+        header(&mut h, report);
+        trend_section(&mut h, report, trend);
+        if let Some(previous) = previous {
+            since_section(&mut h, report, previous);
+        }
+        severity_section(&mut h, report);
+        type_section(&mut h, report);
+        account_section(&mut h, report);
+        frameworks_section(&mut h, report);
+        waivers_section(&mut h, report);
+        worst_section(&mut h, report);
+        let failing: Vec<_> = report.findings().filter(|(_, f)| f.status == Status::NonCompliant).collect();
+        let _ = write!(h, "<h2>Failing findings ({})</h2>", failing.len());
+        if failing.is_empty() {
+            h.push_str("<p>Nothing to fix.</p>\n");
+        } else {
+            h.push_str("<table><tr><th>Severity</th><th>Rule</th><th>Resource</th><th>What is wrong</th><th>What to do</th></tr>");
+            for (r, f) in failing {
+                finding_row(&mut h, report, r, f);
+            }
+            h.push_str("</table>\n");
+        }
+        let insufficient = report.totals.insufficient_data;
+        if insufficient > 0 {
+            let _ = writeln!(h, "<p class=\"muted\">{insufficient} findings could not be decided because evidence was missing from the input (INSUFFICIENT_DATA); they count neither for nor against the score. See the JSON report for each.</p>");
+        }
+        provenance_section(&mut h, report);
+        h.push_str("</body></html>\n");
+        h
+    }
+
+    #[test]
+    fn pages_of_any_size_concatenate_to_the_report_as_it_was_rendered_whole() {
+        let sets = [
+            "",
+            r#"{"resourceType": "AWS::EC2::Volume", "resourceId": "vol-ok", "configuration": {"encrypted": true}}"#,
+            r#"{"resourceType": "AWS::EC2::Volume", "resourceId": "vol-<1>", "awsAccountId": "1", "awsRegion": "r", "configuration": {"encrypted": false}},
+               {"resourceType": "AWS::EC2::Volume", "resourceId": "vol-ok", "awsAccountId": "1", "awsRegion": "r", "configuration": {"encrypted": true}},
+               {"resourceType": "AWS::S3::Bucket", "resourceId": "b&\"x", "awsAccountId": "1", "awsRegion": "r", "tags": {"Criticality": "high"}},
+               {"resourceType": "AWS::EC2::Instance", "resourceId": "i-1", "resourceName": "web <1>", "awsAccountId": "1", "awsRegion": "r",
+                "configuration": {"publicIpAddress": "203.0.113.7", "metadataOptions": {"httpTokens": "optional"}}}"#,
+        ];
+        let trend = [super::TrendPoint { generated_at: "2026-11-30T00:00:00Z".to_owned(), score_bp: 5000 }];
+        for items in sets {
+            let mut scan = crate::Scan::new(crate::ScanOptions::default()).expect("options");
+            scan.set_waivers("w.yaml", b"waivers:\n  - {id: W<1>, rule: ec2-volume-encrypted, resource: \"AWS::EC2::Volume/vol-<1>\", reason: r, owner: o&o, approved_by: a, approved_on: 2026-06-01, ticket: T, expires: 2027-01-01}\n").expect("waivers");
+            scan.begin_source("s.json").expect("begin");
+            scan.feed(format!(r#"{{"configurationItems": [{items}]}}"#).as_bytes()).expect("feed");
+            scan.end_source().expect("end");
+            let report = scan.finish(crate::ReportMeta { generated_at: "2026-12-01T00:00:00Z".to_owned(), ..Default::default() }).expect("finish");
+            let failing = report.findings().filter(|(_, f)| f.status == super::Status::NonCompliant).count();
+            assert_eq!(failing > 0, items.contains("vol-<1>"), "both kinds of findings table are in the test");
+            let previous = super::Previous { generated_at: "2026-11-30T00:00:00Z".to_owned(), failed: Default::default() };
+            assert_eq!(String::from_utf8(super::render_since(&report, &trend, Some(&previous))).expect("utf-8"), reference(&report, &trend, Some(&previous)));
+            let expected = reference(&report, &trend, None);
+            assert_eq!(expected.contains("waived: W&lt;1&gt; · o&amp;o"), failing > 0, "a waived row is in the test");
+            assert_eq!(String::from_utf8(super::render(&report, &trend)).expect("utf-8"), expected, "whole: {items}");
+            for max in [1, 7, 100, 4096] {
+                let mut pages = super::HtmlPages::default();
+                let mut joined = Vec::new();
+                let mut count = 0;
+                loop {
+                    let page = pages.next_page(&report, &trend, max);
+                    if page.is_empty() {
+                        break;
+                    }
+                    joined.extend_from_slice(&page);
+                    count += 1;
+                }
+                assert!(pages.is_done());
+                assert!(max > 100 || count >= 2 + failing, "{count} pages of {max} bytes");
+                assert_eq!(String::from_utf8(joined).expect("utf-8"), expected, "pages of {max}: {items}");
+            }
+        }
     }
 
     #[test]
