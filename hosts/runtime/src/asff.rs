@@ -71,38 +71,72 @@ impl Call {
 #[derive(Debug, Default)]
 pub struct Batcher {
     current: Vec<Box<RawValue>>,
+    /// Findings and bytes of the call being filled (kept apart from `current`, which
+    /// [`Batcher::count`] leaves empty).
+    current_findings: usize,
     current_bytes: usize,
     index: usize,
+}
+
+/// A call's size: its findings and the bytes of its request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallSize {
+    /// Findings it carries.
+    pub findings: usize,
+    /// Bytes of its request body.
+    pub body_bytes: usize,
 }
 
 impl Batcher {
     /// Checks the next finding of the export and adds it; returns the call it completed, if
     /// adding it would have broken a call limit.
     pub fn push(&mut self, finding: Box<RawValue>) -> Result<Option<Call>, Rejected> {
-        let index = self.index;
-        self.index += 1;
-        check(finding.get()).map_err(|reason| Rejected { index, id: id_of(finding.get()), reason })?;
-        let bytes = finding.get().len();
-        let separator = usize::from(!self.current.is_empty());
-        let full = self.current.len() == MAX_FINDINGS_PER_CALL || ENVELOPE_BYTES + self.current_bytes + separator + bytes > MAX_CALL_BYTES;
-        let done = if full { self.take() } else { None };
-        self.current_bytes += usize::from(!self.current.is_empty()) + bytes;
+        let completed = self.admit(finding.get())?;
+        let done = completed.map(|size| Call { findings: std::mem::take(&mut self.current), body_bytes: size.body_bytes });
         self.current.push(finding);
         Ok(done)
     }
 
-    /// The last, partly filled call.
-    pub fn finish(mut self) -> Option<Call> {
-        self.take()
+    /// [`Batcher::push`] for a caller that only needs the calls' sizes: the finding is
+    /// checked and counted, not kept.
+    pub fn count(&mut self, finding: &str) -> Result<Option<CallSize>, Rejected> {
+        self.admit(finding)
     }
 
-    fn take(&mut self) -> Option<Call> {
-        if self.current.is_empty() {
+    /// The last, partly filled call.
+    pub fn finish(mut self) -> Option<Call> {
+        let size = self.close()?;
+        Some(Call { findings: std::mem::take(&mut self.current), body_bytes: size.body_bytes })
+    }
+
+    /// [`Batcher::finish`] after [`Batcher::count`].
+    pub fn finish_count(mut self) -> Option<CallSize> {
+        self.close()
+    }
+
+    /// Checks a finding and makes room for it: closes the call being filled when the finding
+    /// would break one of its limits (returning that call's size), then counts the finding in.
+    fn admit(&mut self, finding: &str) -> Result<Option<CallSize>, Rejected> {
+        let index = self.index;
+        self.index += 1;
+        check(finding).map_err(|reason| Rejected { index, id: id_of(finding), reason })?;
+        let bytes = finding.len();
+        let separator = usize::from(self.current_findings > 0);
+        let full = self.current_findings == MAX_FINDINGS_PER_CALL || ENVELOPE_BYTES + self.current_bytes + separator + bytes > MAX_CALL_BYTES;
+        let done = if full { self.close() } else { None };
+        self.current_bytes += usize::from(self.current_findings > 0) + bytes;
+        self.current_findings += 1;
+        Ok(done)
+    }
+
+    fn close(&mut self) -> Option<CallSize> {
+        if self.current_findings == 0 {
             return None;
         }
-        let body_bytes = ENVELOPE_BYTES + self.current_bytes;
+        let size = CallSize { findings: self.current_findings, body_bytes: ENVELOPE_BYTES + self.current_bytes };
+        self.current_findings = 0;
         self.current_bytes = 0;
-        Some(Call { findings: std::mem::take(&mut self.current), body_bytes })
+        Some(size)
     }
 }
 
@@ -180,7 +214,224 @@ fn id_of(finding: &str) -> Option<String> {
 }
 
 /// Checks one finding against AWS's limits and `BatchImportFindings`'s required attributes.
+///
+/// A finding the fast reading ([`passes`]) finds within every limit is accepted; any other is
+/// judged by [`check_exactly`], which names what it breaks. The fast reading looks only at the
+/// attributes checked and borrows their text, where building a `serde_json::Value` of the
+/// whole finding (2 kB, a few dozen allocations) took most of the time of checking an export.
 pub fn check(finding: &str) -> Result<(), String> {
+    if passes(finding) {
+        return Ok(());
+    }
+    check_exactly(finding)
+}
+
+/// The attributes of a finding [`check`] looks at, each as its raw JSON text. A duplicate
+/// attribute fails to read (and the finding goes to [`check_exactly`], which keeps the last).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Attributes<'a> {
+    #[serde(borrow, default)]
+    schema_version: Raw<'a>,
+    #[serde(borrow, default)]
+    id: Raw<'a>,
+    #[serde(borrow, default)]
+    generator_id: Raw<'a>,
+    #[serde(borrow, default)]
+    title: Raw<'a>,
+    #[serde(borrow, default)]
+    description: Raw<'a>,
+    #[serde(borrow, default)]
+    aws_account_id: Raw<'a>,
+    #[serde(borrow, default)]
+    product_arn: Raw<'a>,
+    #[serde(borrow, default)]
+    created_at: Raw<'a>,
+    #[serde(borrow, default)]
+    updated_at: Raw<'a>,
+    #[serde(borrow, default)]
+    types: Raw<'a>,
+    #[serde(borrow, default)]
+    severity: Raw<'a>,
+    #[serde(borrow, default)]
+    resources: Raw<'a>,
+    #[serde(borrow, default)]
+    product_fields: Raw<'a>,
+    #[serde(borrow, default)]
+    compliance: Raw<'a>,
+    #[serde(borrow, default)]
+    remediation: Raw<'a>,
+    #[serde(borrow, default)]
+    record_state: Raw<'a>,
+}
+
+/// An attribute's JSON text when the object has it (`null` included), `None` when not.
+#[derive(Default, Clone, Copy)]
+struct Raw<'a>(Option<&'a RawValue>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Raw<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <&'de RawValue as serde::Deserialize>::deserialize(deserializer).map(|raw| Raw(Some(raw)))
+    }
+}
+
+impl<'a> Raw<'a> {
+    /// Its members, when it is an object.
+    fn object<T: serde::Deserialize<'a>>(self) -> Option<T> {
+        self.0.filter(|raw| raw.get().starts_with('{')).and_then(|raw| serde_json::from_str(raw.get()).ok())
+    }
+
+    /// Its elements, when it is an array.
+    fn array(self) -> Option<Vec<&'a RawValue>> {
+        self.0.filter(|raw| raw.get().starts_with('[')).and_then(|raw| serde_json::from_str(raw.get()).ok())
+    }
+
+    /// Its text, when it is a string.
+    fn text(self) -> Option<std::borrow::Cow<'a, str>> {
+        text(self.0?)
+    }
+}
+
+/// The text of a JSON string, borrowed unless it has escapes; `None` for anything else.
+fn text(raw: &RawValue) -> Option<std::borrow::Cow<'_, str>> {
+    let json = raw.get();
+    if !json.starts_with('"') {
+        return None;
+    }
+    match serde_json::from_str::<&str>(json) {
+        Ok(text) => Some(std::borrow::Cow::Borrowed(text)),
+        Err(_) => serde_json::from_str::<String>(json).ok().map(std::borrow::Cow::Owned),
+    }
+}
+
+/// Whether `finding` is certainly within every limit [`check_exactly`] checks, reading only
+/// those attributes. Anything it is unsure of (an attribute missing or of another type, a
+/// duplicate, a limit broken) answers `false`, never a false `true`: the tests compare the
+/// two on every attribute missing, null, of each other type, empty, too long and duplicated.
+fn passes(finding: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Severity<'a> {
+        #[serde(rename = "Label", borrow, default)]
+        label: Raw<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Resource<'a> {
+        #[serde(borrow, default)]
+        r#type: Raw<'a>,
+        #[serde(borrow, default)]
+        id: Raw<'a>,
+        #[serde(borrow, default)]
+        details: Raw<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Details<'a> {
+        #[serde(rename = "Other", borrow, default)]
+        other: Raw<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Compliance<'a> {
+        #[serde(borrow, default)]
+        status: Raw<'a>,
+        #[serde(borrow, default)]
+        related_requirements: Raw<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Remediation<'a> {
+        #[serde(rename = "Recommendation", borrow, default)]
+        recommendation: Raw<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Recommendation<'a> {
+        #[serde(rename = "Text", borrow, default)]
+        text: Raw<'a>,
+    }
+    type Members<'a> = std::collections::BTreeMap<String, &'a RawValue>;
+
+    if finding.len() > MAX_FINDING_BYTES || !finding.trim_start().starts_with('{') {
+        return false;
+    }
+    let Ok(a) = serde_json::from_str::<Attributes<'_>>(finding) else { return false };
+    let within = |raw: Raw<'_>, max: usize| raw.text().is_some_and(|t| !t.is_empty() && t.len() <= max);
+    let Some(account) = a.aws_account_id.text() else { return false };
+    let Some(product) = a.product_arn.text() else { return false };
+    let timestamp = |raw: Raw<'_>| raw.text().is_some_and(|t| !t.is_empty() && t.len() <= 64 && crate::is_timestamp(&t));
+    let fine = a.schema_version.text().as_deref() == Some("2018-10-08")
+        && within(a.id, 512)
+        && within(a.generator_id, 512)
+        && within(a.title, 256)
+        && within(a.description, 1024)
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !product.is_empty()
+        && product.len() <= 2048
+        && product.starts_with("arn:")
+        && product.ends_with(&format!(":product/{account}/default"))
+        && product.contains(&format!(":{account}:product/"))
+        && timestamp(a.created_at)
+        && timestamp(a.updated_at);
+    if !fine {
+        return false;
+    }
+    let Some(types) = a.types.array() else { return false };
+    if types.is_empty() || types.len() > 50 || !types.iter().all(|t| text(t).is_some_and(|t| !t.is_empty() && t.len() <= 128)) {
+        return false;
+    }
+    let label = a.severity.object::<Severity<'_>>().and_then(|s| s.label.text());
+    if !label.is_some_and(|l| ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"].contains(&&*l)) {
+        return false;
+    }
+    let Some(resources) = a.resources.array() else { return false };
+    if resources.is_empty() || resources.len() > 32 {
+        return false;
+    }
+    for resource in resources {
+        let Some(resource) = Raw(Some(resource)).object::<Resource<'_>>() else { return false };
+        if !within(resource.r#type, 512) || !within(resource.id, 512) {
+            return false;
+        }
+        // Details that are not an object, or without an object `Other`, are not checked.
+        if resource.details.0.is_some_and(|d| d.get().starts_with('{')) {
+            let Some(details) = resource.details.object::<Details<'_>>() else { return false };
+            if details.other.0.is_some_and(|o| o.get().starts_with('{')) {
+                let Some(other) = details.other.object::<Members<'_>>() else { return false };
+                if other.len() > 50 || !other.iter().all(|(k, v)| k.len() < 128 && text(v).is_some_and(|v| v.len() < 1024)) {
+                    return false;
+                }
+            }
+        }
+    }
+    if a.product_fields.0.is_some() {
+        let Some(fields) = a.product_fields.object::<Members<'_>>() else { return false };
+        if fields.len() > 50 || !fields.iter().all(|(k, v)| !k.is_empty() && k.len() <= 128 && text(v).is_some_and(|v| !v.is_empty() && v.len() <= 2048)) {
+            return false;
+        }
+    }
+    if a.compliance.0.is_some() {
+        let Some(compliance) = a.compliance.object::<Compliance<'_>>() else { return false };
+        if !compliance.status.text().is_some_and(|s| ["PASSED", "WARNING", "FAILED", "NOT_AVAILABLE"].contains(&&*s)) {
+            return false;
+        }
+        // Related requirements that are not a list are not counted.
+        if compliance.related_requirements.0.is_some_and(|r| r.get().starts_with('[')) && compliance.related_requirements.array().is_none_or(|r| r.len() > 32) {
+            return false;
+        }
+    }
+    if a.remediation.0.is_some_and(|r| r.get().starts_with('{')) {
+        let Some(remediation) = a.remediation.object::<Remediation<'_>>() else { return false };
+        if remediation.recommendation.0.is_some_and(|r| r.get().starts_with('{')) {
+            let Some(recommendation) = remediation.recommendation.object::<Recommendation<'_>>() else { return false };
+            if recommendation.text.text().is_some_and(|t| t.len() > 512) {
+                return false;
+            }
+        }
+    }
+    a.record_state.text().is_none_or(|s| s == "ACTIVE" || s == "ARCHIVED")
+}
+
+/// [`check`], reading the whole finding: the reason a finding breaks a limit.
+fn check_exactly(finding: &str) -> Result<(), String> {
     if finding.len() > MAX_FINDING_BYTES {
         return Err(format!("{} bytes, over Security Hub's limit of {MAX_FINDING_BYTES} bytes per finding", finding.len()));
     }
@@ -386,6 +637,130 @@ mod tests {
             assert!(reason.contains(expected), "{key}: {reason}");
         }
         assert!(check(finding(7, "d").get()).is_ok());
+    }
+
+    /// A finding with every attribute `check` looks at, within every limit.
+    fn full_finding() -> Value {
+        let mut value: Value = serde_json::from_str(finding(9, "d").get()).expect("json");
+        value["Resources"] = serde_json::json!([
+            {"Type": "AwsEc2Volume", "Id": "vol-9", "Details": {"Other": {"size": "8", "k\\ey": "v\"alue"}}},
+            {"Type": "AwsEc2Instance", "Id": "i-9", "Partition": "aws"}
+        ]);
+        value["ProductFields"] = serde_json::json!({"compliance/rule_id": "ec2-volume-encrypted", "x": "y"});
+        value["Compliance"] = serde_json::json!({"Status": "FAILED", "RelatedRequirements": ["CIS 2.2.1", "NIST SC-28"]});
+        value["Remediation"] = serde_json::json!({"Recommendation": {"Text": "Encrypt it.", "Url": "https://docs.aws.amazon.com/"}});
+        value["RecordState"] = Value::String("ACTIVE".to_owned());
+        value["Title"] = Value::String("EBS volume \"encrypted\" \\ é".to_owned());
+        value
+    }
+
+    /// Every value an attribute is replaced with below.
+    fn replacements(limit: usize) -> Vec<Value> {
+        let mut values = vec![
+            Value::Null,
+            serde_json::json!(0),
+            serde_json::json!(true),
+            Value::String(String::new()),
+            Value::String("x".repeat(limit)),
+            Value::String("x".repeat(limit + 1)),
+            Value::String(format!("\\{}", "x".repeat(limit.saturating_sub(1)))),
+            serde_json::json!([]),
+            serde_json::json!(["x"]),
+            serde_json::json!({}),
+            serde_json::json!({"x": "y"}),
+        ];
+        for label in ["MEDIUM", "URGENT", "ACTIVE", "ARCHIVED", "DELETED", "PASSED", "2018-10-08", "2026-12-01T09:00:00.000Z", "yesterday", "111122223333"] {
+            values.push(Value::String(label.to_owned()));
+        }
+        values
+    }
+
+    /// The paths into [`full_finding`] that `check` reads, with their length limits.
+    const PATHS: [(&[&str], usize); 26] = [
+        (&["SchemaVersion"], 64),
+        (&["Id"], 512),
+        (&["GeneratorId"], 512),
+        (&["Title"], 256),
+        (&["Description"], 1024),
+        (&["AwsAccountId"], 12),
+        (&["ProductArn"], 2048),
+        (&["CreatedAt"], 64),
+        (&["UpdatedAt"], 64),
+        (&["Types"], 128),
+        (&["Types", "0"], 128),
+        (&["Severity"], 8),
+        (&["Severity", "Label"], 8),
+        (&["Resources"], 512),
+        (&["Resources", "0"], 512),
+        (&["Resources", "0", "Type"], 512),
+        (&["Resources", "1", "Id"], 512),
+        (&["Resources", "0", "Details"], 1024),
+        (&["Resources", "0", "Details", "Other"], 1024),
+        (&["Resources", "0", "Details", "Other", "size"], 1023),
+        (&["ProductFields"], 2048),
+        (&["ProductFields", "x"], 2048),
+        (&["Compliance"], 16),
+        (&["Compliance", "Status"], 16),
+        (&["Compliance", "RelatedRequirements"], 32),
+        (&["Remediation", "Recommendation", "Text"], 512),
+    ];
+
+    fn at<'v>(value: &'v mut Value, path: &[&str]) -> &'v mut Value {
+        path.iter().fold(value, |v, key| match key.parse::<usize>() {
+            Ok(i) if v.is_array() => &mut v[i],
+            _ => &mut v[*key],
+        })
+    }
+
+    #[test]
+    fn the_fast_reading_never_passes_a_finding_the_whole_reading_refuses() {
+        let base = full_finding();
+        assert!(passes(&base.to_string()), "the full finding passes the fast reading");
+        assert!(check_exactly(&base.to_string()).is_ok());
+        let mut variants: Vec<String> = Vec::new();
+        let mut duplicates: Vec<String> = Vec::new();
+        for (path, limit) in PATHS {
+            let (parent, last) = path.split_at(path.len() - 1);
+            let mut removed = base.clone();
+            match at(&mut removed, parent) {
+                Value::Object(members) => drop(members.remove(last[0])),
+                Value::Array(items) => drop(items.remove(last[0].parse::<usize>().expect("index"))),
+                _ => unreachable!("{path:?}"),
+            }
+            variants.push(removed.to_string());
+            for replacement in replacements(limit) {
+                let mut changed = base.clone();
+                *at(&mut changed, path) = replacement;
+                variants.push(changed.to_string());
+            }
+            // The attribute twice in its object: the whole reading keeps the last.
+            if !last[0].chars().all(|c| c.is_ascii_digit()) {
+                let mut twice = base.clone();
+                *at(&mut twice, path) = Value::String("DUPLICATE".to_owned());
+                let text = twice.to_string();
+                let key = format!("\"{}\":\"DUPLICATE\"", last[0]);
+                let original = serde_json::to_string(at(&mut base.clone(), path)).expect("json");
+                duplicates.push(text.replacen(&key, &format!("{key},\"{}\":{original}", last[0]), 1));
+                duplicates.push(text.replacen(&key, &format!("\"{}\":{original},{key}", last[0]), 1));
+            }
+        }
+        variants.extend([String::from("[]"), String::from("null"), String::from(" { } "), format!("[{base}]"), format!(" {base} ")]);
+        // Many lists as sequences of a struct's fields would read if the shape were not checked.
+        variants.push(base.to_string().replacen("{\"Label\":\"MEDIUM\"}", "[\"MEDIUM\"]", 1));
+        for variant in variants.iter().chain(&duplicates) {
+            let exactly = check_exactly(variant);
+            if passes(variant) {
+                assert!(exactly.is_ok(), "the fast reading passed what the whole reading refuses ({exactly:?}): {variant}");
+            }
+            assert_eq!(check(variant), exactly, "{variant}");
+        }
+        // Every valid variant without a duplicate attribute passes the fast reading too: it is
+        // the common path, not a rare one.
+        let valid: Vec<&String> = variants.iter().filter(|v| check_exactly(v).is_ok()).collect();
+        assert!(valid.len() > 50 && valid.len() < variants.len(), "{} of {} variants are valid", valid.len(), variants.len());
+        for variant in valid {
+            assert!(passes(variant), "valid but not passed by the fast reading: {variant}");
+        }
     }
 
     #[test]

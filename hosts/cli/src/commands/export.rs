@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use compliance_runtime::asff::{self, Batcher};
 use compliance_runtime::{ExportFormat, FinishedScan};
-use serde_json::value::RawValue;
 
 use crate::output::write_atomically;
 
@@ -43,26 +42,31 @@ pub fn report_rejected(path: &Path, rejected: &[asff::Rejected]) {
 }
 
 /// Reads an ASFF export back, one finding per line as the component writes them, and plans
-/// its calls without holding more than one call's findings: (findings, calls, rejected).
+/// its calls without holding more than one line: (findings, calls, rejected). Checking a
+/// finding reads it as JSON whole, so a line that is not one finding is rejected with why.
 fn check_asff(path: &Path) -> anyhow::Result<(u64, u64, Vec<asff::Rejected>)> {
     let file = std::fs::File::open(path).with_context(|| format!("reading back {}", path.display()))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut batcher = Batcher::default();
     let (mut findings, mut calls, mut rejected) = (0u64, 0u64, Vec::new());
-    let mut count = |call: Option<asff::Call>| {
+    let mut count = |call: Option<asff::CallSize>| {
         if let Some(call) = call {
             calls += 1;
-            findings += call.findings.len() as u64;
+            findings += call.findings as u64;
         }
     };
-    for line in BufReader::with_capacity(1 << 20, file).lines() {
-        let line = line.with_context(|| format!("reading back {}", path.display()))?;
-        let Some(record) = asff::finding_on_line(&line) else { continue };
-        let finding = RawValue::from_string(record.to_owned()).with_context(|| format!("{}: a line is not one finding", path.display()))?;
-        match batcher.push(finding) {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).with_context(|| format!("reading back {}", path.display()))? == 0 {
+            break;
+        }
+        let Some(record) = asff::finding_on_line(line.trim_end_matches('\n')) else { continue };
+        match batcher.count(record) {
             Ok(call) => count(call),
             Err(r) => rejected.push(r),
         }
     }
-    count(batcher.finish());
+    count(batcher.finish_count());
     Ok((findings, calls, rejected))
 }
