@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::export::{Context, frameworks_of, partition, related_requirements, resource_uid, truncate};
+use super::export::{Context, frameworks_of_rule, partition, related_requirements_of, resource_uid, truncate};
 use crate::report::{Finding, FindingWithId};
 use crate::rules::frameworks::Framework;
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, Severity as RuleSeverity, Status, rule};
@@ -136,13 +136,13 @@ pub fn finding_id(finding: &Finding, id: &str) -> String {
     format!("compliance-scanner/{}/{id}", rule(finding.rule).id)
 }
 
-fn types(rule_id: &str) -> Vec<String> {
-    let frameworks = frameworks_of(rule_id);
+fn types(rule: crate::rules::RuleIndex) -> Vec<String> {
+    let frameworks = frameworks_of_rule(rule);
     if frameworks.is_empty() {
         return vec![TYPE_NAMESPACE.to_owned()];
     }
     frameworks
-        .into_iter()
+        .iter()
         .map(|f| {
             let classifier = match f {
                 Framework::SecurityHub => "AWS-Foundational-Security-Best-Practices",
@@ -164,9 +164,9 @@ pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, found: &FindingWit
     let account = resource.account_id.as_str();
     let original = severity_label(def.severity);
     let severity = Severity { label: if finding.status == Status::Compliant { "INFORMATIONAL" } else { original }, original };
-    let mut related = related_requirements(def.id);
-    let omitted = related.len().saturating_sub(RELATED_REQUIREMENTS_MAX);
-    related.truncate(RELATED_REQUIREMENTS_MAX);
+    let all_related = related_requirements_of(finding.rule);
+    let omitted = all_related.len().saturating_sub(RELATED_REQUIREMENTS_MAX);
+    let related = all_related.iter().take(RELATED_REQUIREMENTS_MAX).cloned().collect();
     let mut fields: BTreeMap<&'static str, std::borrow::Cow<'_, str>> = BTreeMap::new();
     let mut field = |key: &'static str, value: &str| {
         if !value.is_empty() {
@@ -190,7 +190,7 @@ pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, found: &FindingWit
         field("compliance/waiver_owner", &w.owner);
         field("compliance/waiver_expires", &w.expires);
     }
-    let types = types(def.id);
+    let types = types(finding.rule);
     let record = AsffFinding {
         schema_version: SCHEMA_VERSION,
         id: finding_id(finding, &found.id),

@@ -157,6 +157,28 @@ pub(crate) fn related_requirements(rule: &str) -> Vec<String> {
         .collect()
 }
 
+/// What every finding of a rule carries in an export: its related requirements and the
+/// frameworks it evidences, worked out once per rule (they were sorted and formatted again for
+/// each of a report's hundreds of thousands of findings).
+struct RuleExport {
+    related_requirements: Vec<String>,
+    frameworks: Vec<Framework>,
+}
+
+static BY_RULE: std::sync::LazyLock<Vec<RuleExport>> = std::sync::LazyLock::new(|| {
+    crate::rules::RULES.iter().map(|r| RuleExport { related_requirements: related_requirements(r.id), frameworks: frameworks_of(r.id) }).collect()
+});
+
+/// [`related_requirements`] of rule `rule`, worked out once.
+pub(crate) fn related_requirements_of(rule: crate::rules::RuleIndex) -> &'static [String] {
+    BY_RULE.get(usize::from(rule)).map_or(&[], |r| r.related_requirements.as_slice())
+}
+
+/// [`frameworks_of`] rule `rule`, worked out once.
+pub(crate) fn frameworks_of_rule(rule: crate::rules::RuleIndex) -> &'static [Framework] {
+    BY_RULE.get(usize::from(rule)).map_or(&[], |r| r.frameworks.as_slice())
+}
+
 /// The frameworks a rule evidences, in report order.
 pub(crate) fn frameworks_of(rule: &str) -> Vec<Framework> {
     let mut frameworks: Vec<Framework> = of_rule(rule).map(|m| m.framework).collect();
@@ -435,6 +457,12 @@ mod tests {
 
     #[test]
     fn related_requirements_are_labelled_and_ordered() {
+        for (index, r) in crate::rules::RULES.iter().enumerate() {
+            let index = crate::rules::RuleIndex::try_from(index).expect("rule index");
+            assert_eq!(crate::rules::rule(index).id, r.id);
+            assert_eq!(related_requirements_of(index), related_requirements(r.id), "{}", r.id);
+            assert_eq!(frameworks_of_rule(index), frameworks_of(r.id), "{}", r.id);
+        }
         let related = related_requirements("s3-bucket-sse-kms");
         assert!(!related.is_empty());
         let first_nist = related.iter().position(|r| r.starts_with("NIST")).expect("NIST mapped");

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::export::{Context, frameworks_of, partition, related_requirements, resource_uid};
+use super::export::{Context, frameworks_of_rule, partition, related_requirements_of, resource_uid};
 use crate::report::FindingWithId;
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, Severity, Status, rule};
 
@@ -164,7 +164,7 @@ pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, found: &FindingWit
     let (severity_id, severity_name) = severity(finding.status, def.severity);
     let waiver = report.waiver_of(finding);
     let (status_id, status) = if waiver.is_some() { (3, "Suppressed") } else { (1, "New") };
-    let standards = frameworks_of(def.id).into_iter().map(|f| f.name()).collect();
+    let standards = frameworks_of_rule(finding.rule).iter().map(|f| f.name()).collect();
     let record = Record {
         activity_id: 1,
         activity_name: "Create",
@@ -197,7 +197,7 @@ pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, found: &FindingWit
             control: def.id,
             desc: def.compliant_when,
             standards,
-            requirements: related_requirements(def.id),
+            requirements: related_requirements_of(finding.rule).to_vec(),
             status_id: compliance_status_id(finding.status),
         },
         remediation: Remediation { desc: def.remediation },
