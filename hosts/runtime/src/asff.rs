@@ -592,6 +592,27 @@ mod tests {
     }
 
     #[test]
+    fn counting_calls_gives_the_calls_that_keeping_the_findings_does() {
+        let findings: Vec<Box<RawValue>> =
+            (0..101).map(|n| finding(n, "d")).chain((0..30).map(|n| finding_of_size(n, 200_000))).chain([finding_of_size(99, MAX_FINDING_BYTES + 1), finding(7, "")]).collect();
+        let plan = plan(findings.clone());
+        let mut batcher = Batcher::default();
+        let (mut sizes, mut rejected) = (Vec::new(), Vec::new());
+        for finding in &findings {
+            match batcher.count(finding.get()) {
+                Ok(size) => sizes.extend(size),
+                Err(r) => rejected.push(r),
+            }
+        }
+        sizes.extend(batcher.finish_count());
+        let planned: Vec<CallSize> = plan.calls.iter().map(|c| CallSize { findings: c.findings.len(), body_bytes: c.body_bytes }).collect();
+        assert_eq!(sizes, planned);
+        assert!(planned.len() >= 3, "{planned:?}");
+        assert_eq!(rejected, plan.rejected);
+        assert_eq!(rejected.len(), 2);
+    }
+
+    #[test]
     fn a_finding_over_240_kb_is_rejected_by_name_and_its_neighbours_still_go() {
         let at_limit = finding_of_size(1, MAX_FINDING_BYTES);
         assert_eq!(at_limit.get().len(), MAX_FINDING_BYTES);

@@ -80,8 +80,7 @@ pub struct HtmlPages {
 enum HtmlStage {
     #[default]
     Head,
-    /// The next finding to look at (resource index, finding index) and whether a row was
-    /// written (the table is open).
+    /// The next finding to look at (resource index, finding index): a row if it fails.
     Rows { resource: usize, finding: usize },
     Tail,
     Done,
