@@ -2,7 +2,8 @@
 //! report must keep whatever the input: scores within 0..=10000, every finding counted, JSON
 //! output that parses back, account-region sums that add up to the report's, and an org
 //! roll-up of the report alone that scores exactly what the report does; the exports (ASFF, OCSF)
-//! one parseable record per decided finding, ASFF within the attribute limits the engine cuts to.
+//! one parseable record per decided finding, ASFF within the attribute limits the engine cuts to;
+//! the JSON, CSV and HTML reports in small pieces the same bytes as whole.
 #![no_main]
 
 use compliance_engine::render::export::{self, ExportFormat, ExportOptions};
@@ -24,8 +25,26 @@ fuzz_target!(|data: &[u8]| {
     let trend = [TrendPoint { generated_at: "2026-01-01T00:00:00Z".into(), score_bp: report.score_bp }];
     let page = String::from_utf8(html::render(&report, &trend)).expect("HTML is UTF-8");
     assert!(!page.contains("<script"), "a script tag reached the HTML");
-    let _ = csv::render(&report);
+    let whole_csv = csv::render(&report);
     let _ = table::render(&report);
+    // The paged formats, in small pieces, concatenate to the whole of each.
+    let max = 1 + data.len() % 97;
+    let joined = |mut next: Box<dyn FnMut() -> Vec<u8> + '_>| {
+        let mut all = Vec::new();
+        loop {
+            let piece = next();
+            if piece.is_empty() {
+                return all;
+            }
+            all.extend_from_slice(&piece);
+        }
+    };
+    let mut json_pages = json::JsonPages::default();
+    assert_eq!(joined(Box::new(|| json_pages.next_page(&report, max).expect("a page always renders"))), rendered, "JSON pages of {max}");
+    let mut csv_pages = csv::CsvPages::default();
+    assert_eq!(joined(Box::new(|| csv_pages.next_page(&report, max))), whole_csv, "CSV pages of {max}");
+    let mut html_pages = html::HtmlPages::default();
+    assert_eq!(joined(Box::new(|| html_pages.next_page(&report, &trend, max))), page.as_bytes(), "HTML pages of {max}");
 
     let options = ExportOptions { global_region: "us-east-1".into() };
     let decided = export::findings(&report).count();
