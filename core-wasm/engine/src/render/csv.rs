@@ -48,42 +48,45 @@ pub fn render(report: &ScoreReport) -> Vec<u8> {
 /// rendered whole sat in the component's memory twice over while it grew.
 #[derive(Default)]
 pub struct CsvPages {
-    /// The next row's finding (resource index, finding index); `None` before the header.
-    next: Option<(usize, usize)>,
-    /// Per rule, the requirement cells, computed for the first page.
+    stage: CsvStage,
+    /// Per rule, the requirement cells, computed with the header.
     requirements: Vec<[String; 4]>,
-    done: bool,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum CsvStage {
+    #[default]
+    Header,
+    /// The next row's finding (resource index, finding index).
+    Rows { resource: usize, finding: usize },
+    Done,
 }
 
 impl CsvPages {
     /// Whether the last piece has been handed out.
     pub fn is_done(&self) -> bool {
-        self.done
+        self.stage == CsvStage::Done
     }
 
     /// The next piece: at least `max_bytes` long unless it is the last one (one row more at
     /// most), empty once the CSV is complete.
     pub fn next_page(&mut self, report: &ScoreReport, max_bytes: usize) -> Vec<u8> {
-        let mut out = String::with_capacity(if max_bytes == usize::MAX { 1 << 16 } else { max_bytes.saturating_add(1 << 12).min(64 << 20) });
-        if self.done {
-            return Vec::new();
-        }
-        let (resource, finding) = match self.next {
-            Some(next) => next,
-            None => {
-                push_row(&mut out, HEADER.iter().copied());
-                self.requirements = requirement_cells();
-                (0, 0)
-            }
+        let (resource, finding) = match self.stage {
+            CsvStage::Done => return Vec::new(),
+            CsvStage::Header => (0, 0),
+            CsvStage::Rows { resource, finding } => (resource, finding),
         };
+        let mut out = String::with_capacity(if max_bytes == usize::MAX { 1 << 16 } else { max_bytes.saturating_add(1 << 12).min(64 << 20) });
+        if self.stage == CsvStage::Header {
+            push_row(&mut out, HEADER.iter().copied());
+            self.requirements = requirement_cells();
+            self.stage = CsvStage::Rows { resource, finding };
+        }
         let none: [String; 4] = Default::default();
         let mut rows = report.findings_with_ids(resource, finding);
-        loop {
-            if out.len() >= max_bytes {
-                break;
-            }
+        while out.len() < max_bytes {
             let Some(FindingWithId { resource, finding, id, position }) = rows.next() else {
-                self.done = true;
+                self.stage = CsvStage::Done;
                 break;
             };
             let def = rule(finding.rule);
@@ -106,10 +109,7 @@ impl CsvPages {
             let waiver = waiver.map_or(["", "", ""], |w| [w.id.as_str(), w.owner.as_str(), w.expires.as_str()]);
             let row = row.into_iter().chain([hub.as_str(), cis.as_str(), pci.as_str(), nist.as_str()]).chain(waiver);
             push_row(&mut out, row);
-            self.next = Some((position.0, position.1 + 1));
-        }
-        if self.next.is_none() {
-            self.next = Some((0, 0)); // the header alone was written: a report without findings
+            self.stage = CsvStage::Rows { resource: position.0, finding: position.1 + 1 };
         }
         out.into_bytes()
     }

@@ -100,6 +100,9 @@ impl HtmlPages {
 
     /// [`Self::next_page`] of [`render_since`].
     fn next_page_since(&mut self, report: &ScoreReport, trend: &[TrendPoint], previous: Option<&Previous>, max_bytes: usize) -> Vec<u8> {
+        if self.stage == HtmlStage::Done {
+            return Vec::new();
+        }
         let mut h = String::with_capacity(if max_bytes == usize::MAX { 64 * 1024 } else { max_bytes.saturating_add(1 << 12).min(64 << 20) });
         while h.len() < max_bytes {
             match self.stage {
@@ -135,14 +138,7 @@ impl HtmlPages {
 /// Everything before the failing findings' rows: the sections, the findings' heading, and the
 /// table's header row (or "Nothing to fix.").
 fn head(h: &mut String, report: &ScoreReport, trend: &[TrendPoint], previous: Option<&Previous>) {
-    let score = percent(report.score_bp);
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
-         <title>Compliance report — {score}%</title><style>{STYLE}</style></head><body>\n"
-    );
+    document_start(h, report);
     header(h, report);
     trend_section(h, report, trend);
     if let Some(previous) = previous {
@@ -161,6 +157,18 @@ fn head(h: &mut String, report: &ScoreReport, trend: &[TrendPoint], previous: Op
     } else {
         h.push_str("<table><tr><th>Severity</th><th>Rule</th><th>Resource</th><th>What is wrong</th><th>What to do</th></tr>");
     }
+}
+
+/// The document up to its body: the title with the score, the style, the content policy.
+fn document_start(h: &mut String, report: &ScoreReport) {
+    let score = percent(report.score_bp);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
+         <title>Compliance report — {score}%</title><style>{STYLE}</style></head><body>\n"
+    );
 }
 
 /// Everything after the failing findings' rows.
@@ -610,19 +618,12 @@ mod tests {
         assert!(!String::from_utf8_lossy(&super::render(&report, &[])).contains("id=\"since\""));
     }
 
-    /// The report as it was rendered before it came in pages: the sections in turn, the
-    /// failing findings collected first and written in one go.
+    /// The report as it was rendered before it came in pages: the sections in turn (the same
+    /// functions), the failing findings collected first and written in one go.
     fn reference(report: &super::ScoreReport, trend: &[super::TrendPoint], previous: Option<&super::Previous>) -> String {
         use super::*;
         let mut h = String::new();
-        let score = percent(report.score_bp);
-        let _ = write!(
-            h,
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
-             <title>Compliance report — {score}%</title><style>{STYLE}</style></head><body>\n"
-        );
+        document_start(&mut h, report);
         header(&mut h, report);
         trend_section(&mut h, report, trend);
         if let Some(previous) = previous {
