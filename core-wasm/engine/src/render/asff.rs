@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::export::{Context, frameworks_of_rule, partition, related_requirements_of, resource_uid, truncate};
+use super::export::{Context, frameworks_of, partition, related_requirements_of, resource_uid, truncate};
 use crate::report::{Finding, FindingWithId};
 use crate::rules::frameworks::Framework;
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, Severity as RuleSeverity, Status, rule};
@@ -40,7 +40,7 @@ struct AsffFinding<'a> {
     generator_id: &'static str,
     aws_account_id: &'a str,
     region: &'a str,
-    types: Vec<String>,
+    types: &'static [String],
     created_at: &'a str,
     updated_at: &'a str,
     severity: Severity,
@@ -94,7 +94,7 @@ struct Compliance {
 #[serde(rename_all = "PascalCase")]
 struct FindingProviderFields {
     severity: Severity,
-    types: Vec<String>,
+    types: &'static [String],
 }
 
 /// The ASFF resource type of a Config resource type.
@@ -136,8 +136,16 @@ pub fn finding_id(finding: &Finding, id: &str) -> String {
     format!("compliance-scanner/{}/{id}", rule(finding.rule).id)
 }
 
-fn types(rule: crate::rules::RuleIndex) -> Vec<String> {
-    let frameworks = frameworks_of_rule(rule);
+/// Per rule, its findings' `Types`: worked out once, not for each finding.
+static TYPES: std::sync::LazyLock<Vec<Vec<String>>> = std::sync::LazyLock::new(|| crate::rules::RULES.iter().map(|r| types_of(r.id)).collect());
+
+/// The `Types` of rule `rule`'s findings.
+fn types(rule: crate::rules::RuleIndex) -> &'static [String] {
+    TYPES.get(usize::from(rule)).map_or(&[], Vec::as_slice)
+}
+
+fn types_of(rule_id: &str) -> Vec<String> {
+    let frameworks = frameworks_of(rule_id);
     if frameworks.is_empty() {
         return vec![TYPE_NAMESPACE.to_owned()];
     }
@@ -199,7 +207,7 @@ pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, found: &FindingWit
         generator_id: def.id,
         aws_account_id: account,
         region,
-        types: types.clone(),
+        types,
         created_at: &report.meta.generated_at,
         updated_at: &report.meta.generated_at,
         severity: severity.clone(),
@@ -218,4 +226,20 @@ pub(crate) fn write(out: &mut Vec<u8>, context: &Context<'_>, found: &FindingWit
         record_state: "ACTIVE",
     };
     serde_json::to_writer(out, &record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{types, types_of};
+    use crate::rules::{RULES, RuleIndex, rule};
+
+    #[test]
+    fn each_rules_types_are_worked_out_once_as_they_were_per_finding() {
+        for (index, r) in RULES.iter().enumerate() {
+            let index = RuleIndex::try_from(index).expect("rule index");
+            assert_eq!(rule(index).id, r.id);
+            assert_eq!(types(index), types_of(r.id), "{}", r.id);
+            assert!(!types(index).is_empty(), "{}", r.id);
+        }
+    }
 }
