@@ -76,3 +76,48 @@ fn the_golden_of_every_earlier_rule_pack_is_still_rendered_by_its_archived_compo
         assert_eq!(digest, format!("{}  rule-pack {version}\n", sha256_hex(golden.as_bytes())));
     }
 }
+
+/// The exports (ASFF and OCSF) of the demo snapshot with its waivers, and of every real AWS
+/// Config sample among the fixtures, with a fixed `generated_at` and component digest: their
+/// sha256s are committed, so a renderer rewritten for speed must write the same bytes. Re-bless
+/// with `BLESS=1` only for a deliberate change of an export's format (and say so in the
+/// CHANGELOG).
+#[test]
+fn exports_match_their_committed_digests() {
+    use compliance_engine::render::export::{ExportFormat, ExportOptions, render};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let demo = root.join("../hosts/cli/demo");
+    let mut inputs = vec![("demo", vec![demo.join("config-snapshot-demo.json")], Some(demo.join("waivers.yaml")))];
+    let mut samples: Vec<_> = std::fs::read_dir(root.join("fixtures/aws-config")).expect("samples").map(|e| e.expect("entry").path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    samples.sort();
+    inputs.push(("aws-config-samples", samples, None));
+    let mut digests = String::new();
+    for (label, files, waivers) in inputs {
+        let mut scan = Scan::new(ScanOptions::default()).expect("options");
+        if let Some(waivers) = waivers {
+            scan.set_waivers("waivers.yaml", &std::fs::read(waivers).expect("waivers")).expect("valid waivers");
+        }
+        for file in &files {
+            let name = file.file_name().and_then(|n| n.to_str()).expect("name");
+            scan.begin_source(name).expect("begin");
+            scan.feed(&std::fs::read(file).expect("sample")).expect("feed");
+            scan.end_source().expect("end");
+        }
+        let meta = ReportMeta { generated_at: compliance_tests::GENERATED_AT.into(), component_sha256: PLACEHOLDER.into(), input_sha256: "0".repeat(64), sources: Vec::new() };
+        let report = scan.finish(meta).expect("finish");
+        for (format, name) in [(ExportFormat::Asff, "asff"), (ExportFormat::Ocsf, "ocsf")] {
+            for global_region in ["eu-west-1", "cn-north-1"] {
+                let bytes = render(&report, format, &ExportOptions { global_region: global_region.into() }).expect("exports");
+                assert!(bytes.len() > 1000, "{label} {name}: {} bytes", bytes.len());
+                digests.push_str(&format!("{}  {label} {name} {global_region}\n", sha256_hex(&bytes)));
+            }
+        }
+    }
+    let golden = root.join("fixtures/golden/exports.sha256");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&golden, &digests).expect("write");
+        return;
+    }
+    let committed = std::fs::read_to_string(golden).expect("export digests committed");
+    assert_eq!(digests, committed, "an export's bytes changed. If deliberate: BLESS=1, and record it in CHANGELOG.md");
+}
