@@ -134,10 +134,10 @@ pub(crate) fn resource_uid(resource: &ResourceResult, region: &str) -> String {
     }
 }
 
-/// A finding's description: its message, or the rule's title when the message is blank
-/// (Security Hub refuses a blank `Description`).
-pub(crate) fn description<'a>(finding: &'a Finding, title: &'static str) -> &'a str {
-    if finding.message.trim().is_empty() { title } else { &finding.message }
+/// A finding's description: its message, or `None` when the message is blank and the rule's
+/// title stands in for it (Security Hub refuses a blank `Description`).
+pub(crate) fn description(finding: &Finding) -> Option<&str> {
+    Some(&*finding.message).filter(|m| !m.trim().is_empty())
 }
 
 /// The requirements a rule evidences, framework by framework in report order and naturally
@@ -235,6 +235,10 @@ impl ExportPages {
             out.push(b'[');
         }
         self.started = true;
+        let mut writer = match self.format {
+            ExportFormat::Asff => Writer::Asff(super::asff::Writer::new(&context)),
+            ExportFormat::Ocsf => Writer::Ocsf(super::ocsf::Writer::new(&context)),
+        };
         let mut findings = report.findings_with_ids(self.resource, self.finding);
         while out.len() < max_bytes {
             let Some(found) = findings.next() else {
@@ -248,13 +252,13 @@ impl ExportPages {
             if !exported(found.finding) {
                 continue;
             }
-            match self.format {
-                ExportFormat::Asff => {
+            match &mut writer {
+                Writer::Asff(asff) => {
                     out.extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
-                    super::asff::write(&mut out, &context, &found)?;
+                    asff.write(&mut out, &found)?;
                 }
-                ExportFormat::Ocsf => {
-                    super::ocsf::write(&mut out, &context, &found)?;
+                Writer::Ocsf(ocsf) => {
+                    ocsf.write(&mut out, &found)?;
                     out.push(b'\n');
                 }
             }
@@ -264,9 +268,73 @@ impl ExportPages {
     }
 }
 
+/// The writer of one format, holding what its records repeat.
+enum Writer<'c> {
+    Asff(super::asff::Writer<'c>),
+    Ocsf(super::ocsf::Writer<'c>),
+}
+
 /// The whole export.
 pub fn render(report: &ScoreReport, format: ExportFormat, options: &ExportOptions) -> Result<Vec<u8>, ExportError> {
     ExportPages::new(format).next_page(report, options, usize::MAX)
+}
+
+/// Reports for comparing an export writer with the serialisation it replaced.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::{ReportMeta, Scan, ScanOptions};
+
+    /// The demo snapshot scanned with its waivers, and again with every other resource
+    /// changed: names, ids and ARNs holding quotes, backslashes, control characters,
+    /// multi-byte characters, or thousands of bytes (so that ASFF's limits cut them, some in
+    /// the middle of a character); resources moved to the China and GovCloud partitions; a
+    /// waiver whose texts need escapes. Each with and without a component digest, and with
+    /// global findings filed in two partitions.
+    pub(crate) fn varied_reports() -> Vec<(ScoreReport, ExportOptions)> {
+        let demo = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../hosts/cli/demo/config-snapshot-demo.json"));
+        let waivers = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../hosts/cli/demo/waivers.yaml"));
+        let mut snapshot: serde_json::Value = serde_json::from_str(demo).expect("the demo snapshot");
+        let mut changed = snapshot.clone();
+        let oddities = ["q\"uote", "back\\slash", "tab\tline\nfeed\u{1}", "été 日本 🙂", &"é".repeat(1500), &format!("{}🙂", "x".repeat(1021))];
+        let regions = ["cn-north-1", "us-gov-west-1", "eu-west-1"];
+        if let Some(items) = changed.get_mut("configurationItems").and_then(|i| i.as_array_mut()) {
+            for (n, item) in items.iter_mut().enumerate().filter(|(n, _)| n % 2 == 1) {
+                let odd = oddities.get(n / 2 % oddities.len()).copied().unwrap_or_default();
+                for key in ["resourceName", "resourceId", "ARN", "arn"] {
+                    if let Some(value) = item.get_mut(key).filter(|v| v.is_string()) {
+                        *value = format!("{}{odd}", value.as_str().unwrap_or_default()).into();
+                    }
+                }
+                if n % 3 == 0 && item.get("awsRegion").is_some_and(|r| r != "global") {
+                    item["awsRegion"] = regions.get(n / 3 % regions.len()).copied().unwrap_or_default().into();
+                    if let Some(arn) = item.get_mut("ARN").filter(|v| v.is_string()) {
+                        *arn = serde_json::Value::Null;
+                    }
+                }
+            }
+            let volume = r#"{"resourceType": "AWS::EC2::Volume", "resourceId": "vol-odd", "awsAccountId": "111122223333", "awsRegion": "eu-west-1", "configuration": {"encrypted": false}}"#;
+            items.push(serde_json::from_str(volume).expect("an item"));
+        }
+        let odd_waiver = "  - id: W-\"odd\\\"\n    rule: ec2-volume-encrypted\n    resource: AWS::EC2::Volume/vol-odd\n    reason: r\n    owner: \"o\\\"w\\\\ner@example.com\"\n    approved_by: a\n    approved_on: 2026-06-01\n    ticket: T\n    expires: 2027-01-01\n";
+        let mut reports = Vec::new();
+        for (snapshot, waivers) in [(&mut snapshot, waivers.to_owned()), (&mut changed, format!("{waivers}{odd_waiver}"))] {
+            let bytes = serde_json::to_vec(snapshot).expect("serialises");
+            for component_sha256 in ["c".repeat(64), String::new()] {
+                let mut scan = Scan::new(ScanOptions::default()).expect("options");
+                scan.set_waivers("waivers.yaml", waivers.as_bytes()).expect("valid waivers");
+                scan.begin_source("demo.json").expect("begin");
+                scan.feed(&bytes).expect("feed");
+                scan.end_source().expect("end");
+                let meta = ReportMeta { generated_at: "2026-12-01T09:00:00.000Z".to_owned(), component_sha256, input_sha256: "d".repeat(64), sources: Vec::new() };
+                let report = scan.finish(meta).expect("finish");
+                for global_region in ["us-east-1", "cn-northwest-1"] {
+                    reports.push((report.clone(), ExportOptions { global_region: global_region.to_owned() }));
+                }
+            }
+        }
+        reports
+    }
 }
 
 #[cfg(test)]

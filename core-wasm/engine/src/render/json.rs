@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use super::{needs_escape, write_string};
 use crate::report::{FindingWithId, GroupSummary, ResourceResult, ScoreReport, StatusCounts};
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, rule};
 use crate::score::percent;
@@ -431,101 +432,6 @@ impl JsonPages {
     }
 }
 
-/// Writes one element of a top-level list — an object two levels deep — byte for byte as
-/// serde_json's pretty printer places it there. Resources and findings are nearly all of a
-/// report, and writing their fields directly is several times cheaper than the generic
-/// serializer; strings still go through serde_json, so escaping is its own. The engine's tests
-/// compare every element with the pretty printer's output.
-/// A JSON string, byte for byte as `serde_json` writes it. Most strings of a report (ids, types,
-/// regions, messages) need no escape: those are copied whole, after a check the compiler
-/// vectorises; the others go through `serde_json`. Its byte-by-byte escaping was a fifth of the
-/// JSON report's rendering.
-fn write_string(out: &mut Vec<u8>, value: &str) -> Result<(), serde_json::Error> {
-    if needs_escape(value.as_bytes()) {
-        return serde_json::to_writer(out, value);
-    }
-    out.reserve(value.len() + 2);
-    out.push(b'"');
-    out.extend_from_slice(value.as_bytes());
-    out.push(b'"');
-    Ok(())
-}
-
-/// Whether JSON needs an escape in `bytes`: a quote, a backslash or a control character
-/// (`serde_json` escapes nothing else).
-fn needs_escape(bytes: &[u8]) -> bool {
-    let mut chunks = bytes.chunks_exact(16);
-    if chunks.by_ref().any(|chunk| special_in(chunk.try_into().unwrap_or(&[0; 16]))) {
-        return true;
-    }
-    let tail = chunks.remainder();
-    if tail.is_empty() {
-        return false;
-    }
-    // The last 16 bytes of a longer string hold its tail (and bytes checked already).
-    if let Some(last) = bytes.len().checked_sub(16).and_then(|at| bytes.get(at..)).and_then(|last| <&[u8; 16]>::try_from(last).ok()) {
-        return special_in(last);
-    }
-    // A string shorter than 16 bytes (most of a report's): its first and last 8 (or 4) bytes,
-    // overlapping where it is shorter, padded with a byte that needs no escape, are checked the
-    // same way. Fixed-size copies are plain loads and stores; copying the tail whole was a wasm
-    // `memory.copy` of a length known only at run time, which wasmtime makes a call out of the
-    // component into the host's `memcpy` (about 30 instructions before a byte moves).
-    let n = tail.len();
-    let mut sample = [b'a'; 16];
-    let (front, back) = sample.split_at_mut(8);
-    let put = |to: &mut [u8], at: usize| {
-        if let (Some(to), Some(from)) = (to.get_mut(..4), tail.get(at..at + 4)) {
-            to.copy_from_slice(from);
-        }
-    };
-    match n {
-        0..4 => {
-            // Positions 0, n / 2 and n - 1 are every byte of a run of 1 to 3 (stored one by one:
-            // a loop would be made a `memory.copy`).
-            for (to, at) in front.iter_mut().zip([0, n / 2, n - 1]) {
-                if let Some(&from) = tail.get(at) {
-                    *to = from;
-                }
-            }
-        }
-        4..8 => {
-            put(front, 0);
-            put(back, n - 4);
-        }
-        _ => {
-            if let (Some(first), Some(last)) = (tail.get(..8), tail.get(n - 8..)) {
-                front.copy_from_slice(first);
-                back.copy_from_slice(last);
-            }
-        }
-    }
-    special_in(&sample)
-}
-
-/// 16 bytes checked at once, on wasm SIMD: six vector operations.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-#[inline(always)]
-fn special_in(chunk: &[u8; 16]) -> bool {
-    use core::arch::wasm32::{u8x16, u8x16_eq, u8x16_lt, u8x16_splat, v128_any_true, v128_or};
-    let [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p] = *chunk;
-    let bytes = u8x16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p);
-    let control = u8x16_lt(bytes, u8x16_splat(0x20));
-    let quote_or_backslash = v128_or(u8x16_eq(bytes, u8x16_splat(b'"')), u8x16_eq(bytes, u8x16_splat(b'\\')));
-    v128_any_true(v128_or(control, quote_or_backslash))
-}
-
-/// 16 bytes checked without an early exit, so the compiler makes a few vector operations of it.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-#[inline(always)]
-fn special_in(chunk: &[u8; 16]) -> bool {
-    let mut hit = 0;
-    for &b in chunk {
-        hit |= u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\');
-    }
-    hit != 0
-}
-
 /// The separator before a field of an element of a top-level list, with its key: the comma
 /// (unless it is the element's first field), the indentation, the quoted key and the colon, as
 /// one constant. `quoted` adds the opening quote of a value that needs no escape.
@@ -544,6 +450,11 @@ macro_rules! field {
     };
 }
 
+/// Writes one element of a top-level list — an object two levels deep — byte for byte as
+/// serde_json's pretty printer places it there. Resources and findings are nearly all of a
+/// report, and writing their fields directly is several times cheaper than the generic
+/// serializer; strings still go through serde_json, so escaping is its own. The engine's tests
+/// compare every element with the pretty printer's output.
 struct Element<'o> {
     out: &'o mut Vec<u8>,
 }
@@ -811,40 +722,6 @@ fn head_view(report: &ScoreReport) -> Report<'_> {
 mod tests {
     use super::*;
     use crate::{ReportMeta, Scan, ScanOptions};
-
-    #[test]
-    fn strings_are_written_as_serde_json_writes_them() {
-        let mut samples: Vec<String> = ["", "plain", "quote \" inside", "back\\slash", "tab\tnew\nline", "é ü 日本 🙂", "\u{7f}/<>&'"]
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        // Every byte value below 0x80 at every position of a 16-byte chunk and in the tail.
-        for byte in 0u8..0x80 {
-            for at in [0, 7, 15, 16, 31, 33] {
-                let mut s = "x".repeat(40);
-                s.replace_range(at..at + 1, &char::from(byte).to_string());
-                samples.push(s);
-            }
-        }
-        // Strings of every length up to 70 with a byte to escape at every position: the short
-        // ones are checked by their first and last pieces, the longer ones' tails by their last
-        // 16 bytes.
-        for length in 1..=70 {
-            for at in 0..length {
-                for special in ['"', '\\', '\u{0}', '\u{1f}'] {
-                    let mut s = "y".repeat(length);
-                    s.replace_range(at..at + 1, &special.to_string());
-                    samples.push(s);
-                }
-            }
-            samples.push("z".repeat(length));
-        }
-        for sample in samples {
-            let mut ours = Vec::new();
-            write_string(&mut ours, &sample).unwrap();
-            assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(&sample).unwrap(), "{sample:?}");
-        }
-    }
 
     #[test]
     fn numbers_are_written_as_display_and_percent_write_them() {
