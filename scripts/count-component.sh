@@ -12,6 +12,8 @@
 #   scripts/count-component.sh INPUT [FORMAT] [TOP] [COMPONENT]   # FORMAT: table (default), json, ...
 #
 # COMPONENT: a named component build to count instead of this checkout's (to compare builds).
+# SCAN_OPTIONS: more options for `compliance scan`, e.g. SCAN_OPTIONS="--global-region us-east-1"
+# for the exports.
 # Needs valgrind and python3. Valgrind runs everything about 50 times slower: 10k items take
 # a few minutes, most of them compiling the component.
 set -euo pipefail
@@ -20,6 +22,7 @@ input="${1:?usage: scripts/count-component.sh INPUT [FORMAT] [TOP] [COMPONENT]}"
 format="${2:-table}"
 top="${3:-30}"
 wasm="${4:-}"
+read -r -a scan_options <<<"${SCAN_OPTIONS:-}"
 command -v valgrind >/dev/null || { echo "count-component: valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
 cli="$(bash "$here/scripts/build-cli.sh")"
 wasm="${wasm:-$(bash "$here/scripts/build-named-component.sh")}"
@@ -28,7 +31,7 @@ work="$(mktemp -d)"
 # shows; only that map is removed.
 trap 'pid="$(grep -o -m1 "^==[0-9]*==" "$work/valgrind.log" 2>/dev/null | tr -d =)"; if [[ -n "$pid" ]]; then rm -f "/tmp/perf-$pid.map"; fi; rm -rf "$work"' EXIT
 COMPLIANCE_PERF_MAP=1 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" --log-file="$work/valgrind.log" \
-    "$cli" scan "$input" --component "$wasm" --jobs 1 --format "$format" --out-dir "$work/out" >/dev/null \
+    "$cli" scan "$input" --component "$wasm" --jobs 1 --format "$format" --out-dir "$work/out" "${scan_options[@]}" >/dev/null \
   || { tail -20 "$work/valgrind.log" >&2; exit 1; }
 pid="$(grep -o -m1 '^==[0-9]*==' "$work/valgrind.log" | tr -d =)"
 # Callgrind names code it has no symbols for by its address; the perf map says which compiled
