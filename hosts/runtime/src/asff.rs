@@ -292,6 +292,30 @@ impl<'a> Raw<'a> {
     }
 }
 
+/// An object's key, borrowed unless it has escapes (`Cow<str>` reads every key into a new
+/// `String`: a dozen allocations per finding).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Key<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Key<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(key)))
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(key.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
 /// The text of a JSON string, borrowed unless it has escapes; `None` for anything else.
 fn text(raw: &RawValue) -> Option<std::borrow::Cow<'_, str>> {
     let json = raw.get();
@@ -347,7 +371,7 @@ fn passes(finding: &str) -> bool {
         #[serde(rename = "Text", borrow, default)]
         text: Raw<'a>,
     }
-    type Members<'a> = std::collections::BTreeMap<String, &'a RawValue>;
+    type Members<'a> = std::collections::BTreeMap<Key<'a>, &'a RawValue>;
 
     if finding.len() > MAX_FINDING_BYTES || !finding.trim_start().starts_with('{') {
         return false;
@@ -366,9 +390,7 @@ fn passes(finding: &str) -> bool {
         && account.bytes().all(|b| b.is_ascii_digit())
         && !product.is_empty()
         && product.len() <= 2048
-        && product.starts_with("arn:")
-        && product.ends_with(&format!(":product/{account}/default"))
-        && product.contains(&format!(":{account}:product/"))
+        && is_default_product_of(&product, &account)
         && timestamp(a.created_at)
         && timestamp(a.updated_at);
     if !fine {
@@ -396,7 +418,7 @@ fn passes(finding: &str) -> bool {
             let Some(details) = resource.details.object::<Details<'_>>() else { return false };
             if details.other.0.is_some_and(|o| o.get().starts_with('{')) {
                 let Some(other) = details.other.object::<Members<'_>>() else { return false };
-                if other.len() > 50 || !other.iter().all(|(k, v)| k.len() < 128 && text(v).is_some_and(|v| v.len() < 1024)) {
+                if other.len() > 50 || !other.iter().all(|(k, v)| k.0.len() < 128 && text(v).is_some_and(|v| v.len() < 1024)) {
                     return false;
                 }
             }
@@ -404,7 +426,7 @@ fn passes(finding: &str) -> bool {
     }
     if a.product_fields.0.is_some() {
         let Some(fields) = a.product_fields.object::<Members<'_>>() else { return false };
-        if fields.len() > 50 || !fields.iter().all(|(k, v)| !k.is_empty() && k.len() <= 128 && text(v).is_some_and(|v| !v.is_empty() && v.len() <= 2048)) {
+        if fields.len() > 50 || !fields.iter().all(|(k, v)| !k.0.is_empty() && k.0.len() <= 128 && text(v).is_some_and(|v| !v.is_empty() && v.len() <= 2048)) {
             return false;
         }
     }
@@ -428,6 +450,14 @@ fn passes(finding: &str) -> bool {
         }
     }
     a.record_state.text().is_none_or(|s| s == "ACTIVE" || s == "ARCHIVED")
+}
+
+/// Whether `arn` is an ARN that ends in `:product/{account}/default` and holds
+/// `:{account}:product/`: the default product of `account`.
+fn is_default_product_of(arn: &str, account: &str) -> bool {
+    let ends = arn.strip_suffix("/default").and_then(|a| a.strip_suffix(account)).is_some_and(|a| a.ends_with(":product/"));
+    let names = arn.match_indices(":product/").any(|(at, _)| arn.get(..at).and_then(|a| a.strip_suffix(account)).is_some_and(|a| a.ends_with(':')));
+    arn.starts_with("arn:") && ends && names
 }
 
 /// [`check`], reading the whole finding: the reason a finding breaks a limit.
@@ -457,7 +487,7 @@ fn check_exactly(finding: &str) -> Result<(), String> {
         return Err(format!("`AwsAccountId` `{account}` is not a 12-digit account id"));
     }
     let product = text("ProductArn", 2048)?;
-    if !product.starts_with("arn:") || !product.ends_with(&format!(":product/{account}/default")) || !product.contains(&format!(":{account}:product/")) {
+    if !is_default_product_of(product, account) {
         return Err(format!("`ProductArn` `{product}` is not the default product of account {account}: Security Hub takes a finding only from its own account"));
     }
     for key in ["CreatedAt", "UpdatedAt"] {
@@ -782,6 +812,31 @@ mod tests {
         for variant in valid {
             assert!(passes(variant), "valid but not passed by the fast reading: {variant}");
         }
+    }
+
+    #[test]
+    fn the_default_product_is_recognised_as_by_its_two_texts() {
+        let account = "111122223333";
+        let by_texts = |arn: &str| arn.starts_with("arn:") && arn.ends_with(&format!(":product/{account}/default")) && arn.contains(&format!(":{account}:product/"));
+        let arns = [
+            "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default",
+            "arn:aws-cn:securityhub:cn-north-1:111122223333:product/111122223333/default",
+            "arn:aws:securityhub:us-east-1:999922223333:product/111122223333/default",
+            "arn:aws:securityhub:us-east-1:111122223333:product/999922223333/default",
+            "arn:x:111122223333:product/zz:product/111122223333/default",
+            "arn:x:111122223333:product/111122223333/default/default",
+            "arn::111122223333:product/111122223333/default",
+            ":111122223333:product/111122223333/default",
+            "arn:111122223333:product/111122223333/default",
+            "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/defaults",
+            "arn:aws:securityhub:us-east-1:0111122223333:product/111122223333/default",
+            "arn:aws:securityhub:us-east-1:111122223333:product//111122223333/default",
+            "",
+        ];
+        for arn in arns {
+            assert_eq!(is_default_product_of(arn, account), by_texts(arn), "{arn}");
+        }
+        assert!(arns.iter().filter(|a| by_texts(a)).count() >= 3);
     }
 
     #[test]
