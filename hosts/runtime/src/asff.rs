@@ -226,43 +226,114 @@ pub fn check(finding: &str) -> Result<(), String> {
     check_exactly(finding)
 }
 
-/// The attributes of a finding [`check`] looks at, each as its raw JSON text. A duplicate
-/// attribute fails to read (and the finding goes to [`check_exactly`], which keeps the last).
+/// The attributes of a finding [`check`] looks at, read in one pass: strings borrowed unless
+/// escaped, objects and lists read into their parts as they come. An attribute of another
+/// type than its check wants (`null` included) fails the reading, as does a duplicate, and
+/// the finding goes to [`check_exactly`], which keeps the last. Attributes whose check is
+/// lenient (`RecordState`, `Remediation`: another type is not checked) keep their raw text.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct Attributes<'a> {
     #[serde(borrow, default)]
-    schema_version: Raw<'a>,
+    schema_version: Given<Text<'a>>,
     #[serde(borrow, default)]
-    id: Raw<'a>,
+    id: Given<Text<'a>>,
     #[serde(borrow, default)]
-    generator_id: Raw<'a>,
+    generator_id: Given<Text<'a>>,
     #[serde(borrow, default)]
-    title: Raw<'a>,
+    title: Given<Text<'a>>,
     #[serde(borrow, default)]
-    description: Raw<'a>,
+    description: Given<Text<'a>>,
     #[serde(borrow, default)]
-    aws_account_id: Raw<'a>,
+    aws_account_id: Given<Text<'a>>,
     #[serde(borrow, default)]
-    product_arn: Raw<'a>,
+    product_arn: Given<Text<'a>>,
     #[serde(borrow, default)]
-    created_at: Raw<'a>,
+    created_at: Given<Text<'a>>,
     #[serde(borrow, default)]
-    updated_at: Raw<'a>,
+    updated_at: Given<Text<'a>>,
     #[serde(borrow, default)]
-    types: Raw<'a>,
+    types: Given<Vec<Text<'a>>>,
     #[serde(borrow, default)]
-    severity: Raw<'a>,
+    severity: Given<Object<Severity<'a>>>,
     #[serde(borrow, default)]
-    resources: Raw<'a>,
+    resources: Given<Vec<Object<Resource<'a>>>>,
     #[serde(borrow, default)]
-    product_fields: Raw<'a>,
+    product_fields: Given<std::collections::BTreeMap<Text<'a>, Text<'a>>>,
     #[serde(borrow, default)]
-    compliance: Raw<'a>,
+    compliance: Given<Object<Compliance<'a>>>,
     #[serde(borrow, default)]
     remediation: Raw<'a>,
     #[serde(borrow, default)]
     record_state: Raw<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct Severity<'a> {
+    #[serde(rename = "Label", borrow, default)]
+    label: Given<Text<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Resource<'a> {
+    #[serde(borrow, default)]
+    r#type: Given<Text<'a>>,
+    #[serde(borrow, default)]
+    id: Given<Text<'a>>,
+    #[serde(borrow, default)]
+    details: Raw<'a>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Compliance<'a> {
+    #[serde(borrow, default)]
+    status: Given<Text<'a>>,
+    #[serde(borrow, default)]
+    related_requirements: Raw<'a>,
+}
+
+/// An attribute when the object has it, read as `T` (`null` is not a `T`); `None` when not.
+struct Given<T>(Option<T>);
+
+impl<T> Default for Given<T> {
+    fn default() -> Self {
+        Given(None)
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Given<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(|value| Given(Some(value)))
+    }
+}
+
+/// An object read as `T`. Only an object: a derived `Deserialize` also reads a list as a
+/// struct's fields in order (`"Severity": ["MEDIUM"]` would have a label).
+struct Object<T>(T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Visitor<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
+}
+
+impl Given<Text<'_>> {
+    /// Its text, when it has one of 1 to `max` bytes.
+    fn within(&self, max: usize) -> Option<&str> {
+        self.0.as_ref().map(|t| &*t.0).filter(|t| !t.is_empty() && t.len() <= max)
+    }
 }
 
 /// An attribute's JSON text when the object has it (`null` included), `None` when not.
@@ -292,24 +363,24 @@ impl<'a> Raw<'a> {
     }
 }
 
-/// An object's key, borrowed unless it has escapes (`Cow<str>` reads every key into a new
-/// `String`: a dozen allocations per finding).
+/// A JSON string, borrowed unless it has escapes (`Cow<str>` reads every one into a new
+/// `String`, a few dozen allocations per finding); anything else is not one.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct Key<'a>(std::borrow::Cow<'a, str>);
+struct Text<'a>(std::borrow::Cow<'a, str>);
 
-impl<'de: 'a, 'a> serde::Deserialize<'de> for Key<'a> {
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Text<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;
         impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Key<'de>;
+            type Value = Text<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_borrowed_str<E: serde::de::Error>(self, key: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Borrowed(key)))
+            fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(std::borrow::Cow::Borrowed(text)))
             }
-            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Owned(key.to_owned())))
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(std::borrow::Cow::Owned(text.to_owned())))
             }
         }
         deserializer.deserialize_str(Visitor)
@@ -334,32 +405,9 @@ fn text(raw: &RawValue) -> Option<std::borrow::Cow<'_, str>> {
 /// two on every attribute missing, null, of each other type, empty, too long and duplicated.
 fn passes(finding: &str) -> bool {
     #[derive(serde::Deserialize)]
-    struct Severity<'a> {
-        #[serde(rename = "Label", borrow, default)]
-        label: Raw<'a>,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Resource<'a> {
-        #[serde(borrow, default)]
-        r#type: Raw<'a>,
-        #[serde(borrow, default)]
-        id: Raw<'a>,
-        #[serde(borrow, default)]
-        details: Raw<'a>,
-    }
-    #[derive(serde::Deserialize)]
     struct Details<'a> {
         #[serde(rename = "Other", borrow, default)]
         other: Raw<'a>,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Compliance<'a> {
-        #[serde(borrow, default)]
-        status: Raw<'a>,
-        #[serde(borrow, default)]
-        related_requirements: Raw<'a>,
     }
     #[derive(serde::Deserialize)]
     struct Remediation<'a> {
@@ -371,46 +419,41 @@ fn passes(finding: &str) -> bool {
         #[serde(rename = "Text", borrow, default)]
         text: Raw<'a>,
     }
-    type Members<'a> = std::collections::BTreeMap<Key<'a>, &'a RawValue>;
+    type Members<'a> = std::collections::BTreeMap<Text<'a>, &'a RawValue>;
 
     if finding.len() > MAX_FINDING_BYTES || !finding.trim_start().starts_with('{') {
         return false;
     }
     let Ok(a) = serde_json::from_str::<Attributes<'_>>(finding) else { return false };
-    let within = |raw: Raw<'_>, max: usize| raw.text().is_some_and(|t| !t.is_empty() && t.len() <= max);
-    let Some(account) = a.aws_account_id.text() else { return false };
-    let Some(product) = a.product_arn.text() else { return false };
-    let timestamp = |raw: Raw<'_>| raw.text().is_some_and(|t| !t.is_empty() && t.len() <= 64 && crate::is_timestamp(&t));
-    let fine = a.schema_version.text().as_deref() == Some("2018-10-08")
-        && within(a.id, 512)
-        && within(a.generator_id, 512)
-        && within(a.title, 256)
-        && within(a.description, 1024)
+    let (Some(account), Some(product)) = (a.aws_account_id.within(usize::MAX), a.product_arn.within(2048)) else { return false };
+    let timestamp = |t: &Given<Text<'_>>| t.within(64).is_some_and(crate::is_timestamp);
+    let fine = a.schema_version.within(usize::MAX) == Some("2018-10-08")
+        && a.id.within(512).is_some()
+        && a.generator_id.within(512).is_some()
+        && a.title.within(256).is_some()
+        && a.description.within(1024).is_some()
         && account.len() == 12
         && account.bytes().all(|b| b.is_ascii_digit())
-        && !product.is_empty()
-        && product.len() <= 2048
-        && is_default_product_of(&product, &account)
-        && timestamp(a.created_at)
-        && timestamp(a.updated_at);
+        && is_default_product_of(product, account)
+        && timestamp(&a.created_at)
+        && timestamp(&a.updated_at);
     if !fine {
         return false;
     }
-    let Some(types) = a.types.array() else { return false };
-    if types.is_empty() || types.len() > 50 || !types.iter().all(|t| text(t).is_some_and(|t| !t.is_empty() && t.len() <= 128)) {
+    let Some(types) = a.types.0 else { return false };
+    if types.is_empty() || types.len() > 50 || !types.iter().all(|t| !t.0.is_empty() && t.0.len() <= 128) {
         return false;
     }
-    let label = a.severity.object::<Severity<'_>>().and_then(|s| s.label.text());
-    if !label.is_some_and(|l| ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"].contains(&&*l)) {
+    let label = a.severity.0.and_then(|s| s.0.label.0);
+    if !label.is_some_and(|l| ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"].contains(&&*l.0)) {
         return false;
     }
-    let Some(resources) = a.resources.array() else { return false };
+    let Some(resources) = a.resources.0 else { return false };
     if resources.is_empty() || resources.len() > 32 {
         return false;
     }
-    for resource in resources {
-        let Some(resource) = Raw(Some(resource)).object::<Resource<'_>>() else { return false };
-        if !within(resource.r#type, 512) || !within(resource.id, 512) {
+    for Object(resource) in resources {
+        if resource.r#type.within(512).is_none() || resource.id.within(512).is_none() {
             return false;
         }
         // Details that are not an object, or without an object `Other`, are not checked.
@@ -424,15 +467,13 @@ fn passes(finding: &str) -> bool {
             }
         }
     }
-    if a.product_fields.0.is_some() {
-        let Some(fields) = a.product_fields.object::<Members<'_>>() else { return false };
-        if fields.len() > 50 || !fields.iter().all(|(k, v)| !k.0.is_empty() && k.0.len() <= 128 && text(v).is_some_and(|v| !v.is_empty() && v.len() <= 2048)) {
-            return false;
-        }
+    if let Given(Some(fields)) = &a.product_fields
+        && (fields.len() > 50 || !fields.iter().all(|(k, v)| !k.0.is_empty() && k.0.len() <= 128 && !v.0.is_empty() && v.0.len() <= 2048))
+    {
+        return false;
     }
-    if a.compliance.0.is_some() {
-        let Some(compliance) = a.compliance.object::<Compliance<'_>>() else { return false };
-        if !compliance.status.text().is_some_and(|s| ["PASSED", "WARNING", "FAILED", "NOT_AVAILABLE"].contains(&&*s)) {
+    if let Given(Some(Object(compliance))) = &a.compliance {
+        if !compliance.status.within(usize::MAX).is_some_and(|s| ["PASSED", "WARNING", "FAILED", "NOT_AVAILABLE"].contains(&s)) {
             return false;
         }
         // Related requirements that are not a list are not counted.
