@@ -4,8 +4,9 @@
 # export of 120 files (COMPLIANCE_BENCH_ORG_SIZES resources, default 100000) scanned with
 # --jobs 1 and --jobs 2: the peak of a parallel scan is the whole state plus the few groups read
 # ahead of it (hosts/runtime/src/parallel.rs), and the two reports must match; then the CSV, the
-# HTML report and the default formats at --jobs 2, each written in pieces. Needs the
-# release binaries (scripts/bench.sh builds them) and GNU time (Debian package `time`).
+# HTML report, the ASFF and OCSF exports and the default formats at --jobs 2, each written in
+# pieces. Needs the release binaries (scripts/bench.sh builds them) and GNU time (Debian
+# package `time`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}/release"
@@ -42,16 +43,17 @@ for n in "${org_sizes[@]}"; do
   cmp -s "$dir/out-org-$n-1/report.json" "$dir/out-org-$n-2/report.json" || { echo "bench-memory: --jobs 1 and 2 reports differ for $n" >&2; exit 1; }
 done
 
-# Every format is rendered in pieces (JSON, CSV, HTML; the table is short), so none of them
-# should add its size to the peak: each alone, and the default set, at --jobs 2.
+# Every format is rendered in pieces (JSON, CSV, HTML, the exports; the table is short), so
+# none of them should add its size to the peak: each alone, and the default set, at --jobs 2.
+# (An ASFF export is also checked against Security Hub's limits as it is written.)
 printf "\n%-10s %6s %-16s %10s %12s %12s\n" resources files format wall_s peak_rss_mib out_bytes
 for n in "${org_sizes[@]}"; do
   export_dir="$dir/org-export-120-$n"
-  for format in csv html html,json,table; do
+  for format in csv html asff ocsf html,json,table; do
     status=0
     rm -rf "$dir/out-format"
     /usr/bin/time -o "$dir/time-org-$n" -f "%e %M" "$target/compliance" scan "$export_dir" --jobs 2 --format "$format" \
-        --out-dir "$dir/out-format" --generated-at 2026-01-01T00:00:00.000Z >/dev/null 2>"$dir/stderr-org-$n" || status=$?
+        --global-region us-east-1 --out-dir "$dir/out-format" --generated-at 2026-01-01T00:00:00.000Z >/dev/null 2>"$dir/stderr-org-$n" || status=$?
     read -r wall rss < <(tail -1 "$dir/time-org-$n")
     [[ $status -eq 0 ]] || wall="$wall(exit $status: $(tail -1 "$dir/stderr-org-$n" | cut -c1-60))"
     printf "%-10s %6s %-16s %10s %12s %12s\n" "$n" 120 "$format" "$wall" "$((rss / 1024))" "$(cat "$dir"/out-format/* | wc -c)"

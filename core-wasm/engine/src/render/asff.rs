@@ -232,8 +232,8 @@ impl ResourceParts {
 }
 
 /// Writes an export's findings as ASFF, each as one line of compact JSON, byte for byte as
-/// `serde_json` writes an [`AwsSecurityFinding`](AsffFinding) (the tests compare the two on
-/// every rule, escapes, long texts, waivers and partitions). Serialising each finding through
+/// `serde_json` wrote them from a struct of the finding (kept in the tests, which compare the
+/// two on every rule, escapes, long texts, waivers and partitions). Serialising each finding through
 /// `serde_json` took nearly all of an ASFF export's rendering: a map of product fields, a
 /// dozen strings formatted and escaped byte by byte, for texts that are mostly the same for
 /// every finding of a rule, of a resource or of the whole export.
