@@ -235,10 +235,7 @@ impl ExportPages {
             out.push(b'[');
         }
         self.started = true;
-        let mut writer = match self.format {
-            ExportFormat::Asff => Writer::Asff(super::asff::Writer::new(&context)),
-            ExportFormat::Ocsf => Writer::Ocsf(super::ocsf::Writer::new(&context)),
-        };
+        let mut writer = Writer::new(self.format, &context);
         let mut findings = report.findings_with_ids(self.resource, self.finding);
         while out.len() < max_bytes {
             let Some(found) = findings.next() else {
@@ -252,15 +249,12 @@ impl ExportPages {
             if !exported(found.finding) {
                 continue;
             }
-            match &mut writer {
-                Writer::Asff(asff) => {
-                    out.extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
-                    asff.write(&mut out, &found)?;
-                }
-                Writer::Ocsf(ocsf) => {
-                    ocsf.write(&mut out, &found)?;
-                    out.push(b'\n');
-                }
+            if self.format == ExportFormat::Asff {
+                out.extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
+            }
+            writer.write(&mut out, &found)?;
+            if self.format == ExportFormat::Ocsf {
+                out.push(b'\n');
             }
             self.written += 1;
         }
@@ -274,6 +268,23 @@ enum Writer<'c> {
     Ocsf(super::ocsf::Writer<'c>),
 }
 
+impl<'c> Writer<'c> {
+    fn new(format: ExportFormat, context: &'c Context<'c>) -> Self {
+        match format {
+            ExportFormat::Asff => Writer::Asff(super::asff::Writer::new(context)),
+            ExportFormat::Ocsf => Writer::Ocsf(super::ocsf::Writer::new(context)),
+        }
+    }
+
+    /// One record, without what separates it from the next.
+    fn write(&mut self, out: &mut Vec<u8>, found: &crate::report::FindingWithId<'_>) -> Result<(), serde_json::Error> {
+        match self {
+            Writer::Asff(asff) => asff.write(out, found),
+            Writer::Ocsf(ocsf) => ocsf.write(out, found),
+        }
+    }
+}
+
 /// The whole export.
 pub fn render(report: &ScoreReport, format: ExportFormat, options: &ExportOptions) -> Result<Vec<u8>, ExportError> {
     ExportPages::new(format).next_page(report, options, usize::MAX)
@@ -283,7 +294,31 @@ pub fn render(report: &ScoreReport, format: ExportFormat, options: &ExportOption
 #[cfg(test)]
 pub(crate) mod testing {
     use super::*;
+    use crate::report::FindingWithId;
     use crate::{ReportMeta, Scan, ScanOptions};
+
+    /// Every finding of [`varied_reports`] written in `format` by its writer and by `reference`,
+    /// the `serde_json` serialisation that writer replaced: the same bytes, and among them each
+    /// of `markers`.
+    pub(crate) fn compare_with_reference(format: ExportFormat, reference: fn(&mut Vec<u8>, &Context<'_>, &FindingWithId<'_>) -> Result<(), serde_json::Error>, markers: &[&str]) {
+        let (mut compared, mut all) = (0, String::new());
+        for (report, options) in varied_reports() {
+            let context = Context::new(&report, &options).expect("context");
+            let mut writer = Writer::new(format, &context);
+            for found in report.findings_with_ids(0, 0) {
+                let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+                writer.write(&mut ours, &found).expect("writes");
+                reference(&mut theirs, &context, &found).expect("serialises");
+                assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
+                all.push_str(&String::from_utf8_lossy(&ours));
+                compared += 1;
+            }
+        }
+        assert!(compared > 1000, "{compared} findings compared");
+        for marker in markers {
+            assert!(all.contains(marker), "no {marker} in the findings compared");
+        }
+    }
 
     /// The demo snapshot scanned with its waivers, and again with every other resource
     /// changed: names, ids and ARNs holding quotes, backslashes, control characters,
