@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use super::export::{Context, description, frameworks_of, partition, related_requirements_of, resource_uid, truncate};
-use super::write_string;
+use super::export::{Context, description, frameworks_of, json, partition, per_rule, related_requirements_of, resource_uid, truncate};
+use super::{PerResource, write_string};
 use crate::report::{Finding, FindingId, FindingWithId, ResourceResult};
 use crate::rules::frameworks::Framework;
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, Severity as RuleSeverity, Status, rule};
@@ -107,7 +107,7 @@ pub(crate) fn write_finding_id(out: &mut Vec<u8>, finding: &Finding, id: &Findin
 }
 
 /// Per rule, its findings' `Types`: worked out once, not for each finding.
-static TYPES: std::sync::LazyLock<Vec<Vec<String>>> = std::sync::LazyLock::new(|| crate::rules::RULES.iter().map(|r| types_of(r.id)).collect());
+static TYPES: std::sync::LazyLock<Vec<Vec<String>>> = std::sync::LazyLock::new(|| per_rule(|index| types_of(rule(index).id)));
 
 /// The `Types` of rule `rule`'s findings.
 fn types(rule: crate::rules::RuleIndex) -> &'static [String] {
@@ -156,7 +156,7 @@ struct RuleParts {
     rule_id_field: Vec<u8>,
 }
 
-static RULE_PARTS: std::sync::LazyLock<Vec<RuleParts>> = std::sync::LazyLock::new(|| (0..crate::rules::RULES.len()).filter_map(|i| crate::rules::RuleIndex::try_from(i).ok()).map(rule_parts).collect());
+static RULE_PARTS: std::sync::LazyLock<Vec<RuleParts>> = std::sync::LazyLock::new(|| per_rule(rule_parts));
 
 fn rule_parts(index: crate::rules::RuleIndex) -> RuleParts {
     let def = rule(index);
@@ -165,41 +165,33 @@ fn rule_parts(index: crate::rules::RuleIndex) -> RuleParts {
     let omitted = all_related.len().saturating_sub(RELATED_REQUIREMENTS_MAX);
     let related: Vec<&String> = all_related.iter().take(RELATED_REQUIREMENTS_MAX).collect();
     RuleParts {
-        generator_id: json(def.id),
-        types: json(types(index)),
-        severity_passed: json(&Severity { label: "INFORMATIONAL", original }),
-        severity: json(&Severity { label: original, original }),
-        title: json(&truncate(def.title, TITLE_MAX)),
-        blank_description: json(&truncate(def.title, DESCRIPTION_MAX)),
-        remediation: json(&Remediation { recommendation: Recommendation { text: truncate(def.remediation, RECOMMENDATION_MAX) } }),
-        related_requirements: if related.is_empty() { Vec::new() } else { [&b",\"RelatedRequirements\":"[..], &json(&related)].concat() },
+        generator_id: json(def.id).into_bytes(),
+        types: json(types(index)).into_bytes(),
+        severity_passed: json(&Severity { label: "INFORMATIONAL", original }).into_bytes(),
+        severity: json(&Severity { label: original, original }).into_bytes(),
+        title: json(&truncate(def.title, TITLE_MAX)).into_bytes(),
+        blank_description: json(&truncate(def.title, DESCRIPTION_MAX)).into_bytes(),
+        remediation: json(&Remediation { recommendation: Recommendation { text: truncate(def.remediation, RECOMMENDATION_MAX) } }).into_bytes(),
+        related_requirements: if related.is_empty() { Vec::new() } else { format!(",\"RelatedRequirements\":{}", json(&related)).into_bytes() },
         omitted_field: if omitted > 0 { product_field("compliance/related_requirements_omitted", &omitted.to_string()) } else { Vec::new() },
         rule_id_field: product_field("compliance/rule_id", def.id),
     }
 }
 
-/// `value` as compact JSON (the types here always serialise).
-fn json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).unwrap_or_default()
-}
-
-/// A product field as `"key":"value"`, the value cut to its limit; nothing when the value is
-/// empty (Security Hub refuses empty product field values).
-fn product_field(key: &str, value: &str) -> Vec<u8> {
+/// A product field as `"key":"value"` (see [`Fields::text`]), written once for every finding.
+fn product_field(key: &'static str, value: &str) -> Vec<u8> {
     let mut out = Vec::new();
-    if !value.is_empty() {
-        out.extend_from_slice(&json(key));
-        out.push(b':');
-        out.extend_from_slice(&json(&truncate(value, PRODUCT_FIELD_VALUE_MAX)));
+    let mut fields = Fields { out: &mut out, any: false };
+    // A string always writes (an error would leave the field out, as an empty value does).
+    if fields.text(key, value).is_err() {
+        out.clear();
     }
     out
 }
 
-/// What every finding of a resource repeats, as JSON, written for its first finding.
+/// What every finding of a resource repeats, as JSON ([`PerResource`]).
 #[derive(Default)]
 struct ResourceParts {
-    /// The resource (its index in the report) they were written for.
-    resource: Option<usize>,
     /// The `ProductArn` string.
     product_arn: Vec<u8>,
     /// `,"AwsAccountId":…,"Region":…`.
@@ -209,25 +201,20 @@ struct ResourceParts {
 }
 
 impl ResourceParts {
-    fn of(&mut self, index: usize, context: &Context<'_>, resource: &ResourceResult) -> Result<&Self, serde_json::Error> {
-        if self.resource != Some(index) {
-            self.resource = None;
-            let region = context.region_of(resource);
-            let account = resource.account_id.as_str();
-            self.product_arn.clear();
-            write_string(&mut self.product_arn, &format!("arn:{}:securityhub:{region}:{account}:product/{account}/default", partition(region)))?;
-            self.account_and_region.clear();
-            self.account_and_region.extend_from_slice(b",\"AwsAccountId\":");
-            write_string(&mut self.account_and_region, account)?;
-            self.account_and_region.extend_from_slice(b",\"Region\":");
-            write_string(&mut self.account_and_region, region)?;
-            self.resources.clear();
-            self.resources.extend_from_slice(b",\"Resources\":");
-            let id = truncate(&resource_uid(resource, region), ID_MAX).into_owned();
-            serde_json::to_writer(&mut self.resources, &[Resource { r#type: resource_type(&resource.resource_type), id, partition: partition(region), region }])?;
-            self.resource = Some(index);
-        }
-        Ok(self)
+    fn write(&mut self, context: &Context<'_>, resource: &ResourceResult) -> Result<(), serde_json::Error> {
+        let region = context.region_of(resource);
+        let account = resource.account_id.as_str();
+        self.product_arn.clear();
+        write_string(&mut self.product_arn, &format!("arn:{}:securityhub:{region}:{account}:product/{account}/default", partition(region)))?;
+        self.account_and_region.clear();
+        self.account_and_region.extend_from_slice(b",\"AwsAccountId\":");
+        write_string(&mut self.account_and_region, account)?;
+        self.account_and_region.extend_from_slice(b",\"Region\":");
+        write_string(&mut self.account_and_region, region)?;
+        self.resources.clear();
+        self.resources.extend_from_slice(b",\"Resources\":");
+        let id = truncate(&resource_uid(resource, region), ID_MAX).into_owned();
+        serde_json::to_writer(&mut self.resources, &[Resource { r#type: resource_type(&resource.resource_type), id, partition: partition(region), region }])
     }
 }
 
@@ -247,7 +234,7 @@ pub(crate) struct Writer<'c> {
     generated_at_field: Vec<u8>,
     input_field: Vec<u8>,
     rule_pack_field: Vec<u8>,
-    resource: ResourceParts,
+    resource: PerResource<ResourceParts>,
 }
 
 impl<'c> Writer<'c> {
@@ -255,12 +242,12 @@ impl<'c> Writer<'c> {
         let meta = &context.report.meta;
         Writer {
             context,
-            generated_at: json(&meta.generated_at),
+            generated_at: json(&meta.generated_at).into_bytes(),
             component_field: product_field("compliance/component_sha256", &meta.component_sha256),
             generated_at_field: product_field("compliance/generated_at", &meta.generated_at),
             input_field: product_field("compliance/input_sha256", &meta.input_sha256),
             rule_pack_field: product_field("compliance/rule_pack", &format!("{RULE_PACK_ID} {RULE_PACK_VERSION}")),
-            resource: ResourceParts::default(),
+            resource: PerResource::default(),
         }
     }
 
@@ -270,7 +257,7 @@ impl<'c> Writer<'c> {
         let Some(parts) = RULE_PARTS.get(usize::from(finding.rule)) else {
             return Err(serde::ser::Error::custom(format!("no rule {}", finding.rule)));
         };
-        let r = self.resource.of(found.position.0, self.context, resource)?;
+        let r = self.resource.of(found.position.0, |parts| parts.write(self.context, resource))?;
         let severity = if finding.status == Status::Compliant { &parts.severity_passed } else { &parts.severity };
         out.extend_from_slice(b"{\"SchemaVersion\":\"2018-10-08\",\"Id\":");
         write_finding_id(out, finding, &found.id);

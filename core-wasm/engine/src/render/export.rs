@@ -166,8 +166,24 @@ struct RuleExport {
 }
 
 static BY_RULE: std::sync::LazyLock<Vec<RuleExport>> = std::sync::LazyLock::new(|| {
-    crate::rules::RULES.iter().map(|r| RuleExport { related_requirements: related_requirements(r.id), frameworks: frameworks_of(r.id) }).collect()
+    per_rule(|index| {
+        let id = crate::rules::rule(index).id;
+        RuleExport { related_requirements: related_requirements(id), frameworks: frameworks_of(id) }
+    })
 });
+
+/// A table of one `T` per rule, made by `make` from the rule's index and looked up by it
+/// (`table.get(usize::from(index))`): what an export repeats for every finding of a rule,
+/// worked out once.
+pub(crate) fn per_rule<T>(make: impl Fn(crate::rules::RuleIndex) -> T) -> Vec<T> {
+    (0..crate::rules::RULES.len()).filter_map(|i| crate::rules::RuleIndex::try_from(i).ok()).map(make).collect()
+}
+
+/// `value` as compact JSON, for the parts of records written once (strings and lists of
+/// them, which always serialise).
+pub(crate) fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
 
 /// [`related_requirements`] of rule `rule`, worked out once.
 pub(crate) fn related_requirements_of(rule: crate::rules::RuleIndex) -> &'static [String] {

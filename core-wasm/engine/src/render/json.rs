@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{needs_escape, write_string};
+use super::{PerResource, needs_escape, write_string};
 use crate::report::{FindingWithId, GroupSummary, ResourceResult, ScoreReport, StatusCounts};
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, rule};
 use crate::score::percent;
@@ -391,7 +391,7 @@ impl JsonPages {
         let mut out = Vec::with_capacity(capacity);
         // The findings of this page with their ids, digested in batches as the page goes.
         let mut ids = None;
-        let mut fields = ResourceFields::default();
+        let mut fields = PerResource::default();
         while out.len() < max_bytes {
             match self.stage {
                 Stage::Head => {
@@ -581,41 +581,27 @@ fn write_resource(out: &mut Vec<u8>, first: bool, r: &ResourceResult) -> Result<
 }
 
 /// A finding's resource fields (type, id, account and region, with their keys), which every
-/// finding of a resource repeats: written once for the resource and copied for each of its
-/// findings, instead of four keys and four strings checked for escapes each time.
-#[derive(Default)]
-struct ResourceFields {
-    /// The resource (its index in the report) they were written for.
-    resource: Option<usize>,
-    bytes: Vec<u8>,
-}
-
-impl ResourceFields {
-    fn of(&mut self, index: usize, r: &ResourceResult) -> Result<&[u8], serde_json::Error> {
-        if self.resource != Some(index) {
-            self.resource = None;
-            self.bytes.clear();
-            // They follow the finding's id and rule, so each starts with its separator.
-            let mut e = Element { out: &mut self.bytes };
-            e.text(field!("resource_type"), &r.resource_type)?;
-            e.text(field!("resource_id"), &r.resource_id)?;
-            e.text(field!("account_id"), &r.account_id)?;
-            e.text(field!("region"), &r.region)?;
-            self.resource = Some(index);
-        }
-        Ok(&self.bytes)
-    }
+/// finding of a resource repeats: written once for the resource ([`PerResource`]) and copied
+/// for each of its findings, instead of four keys and four strings checked for escapes each
+/// time. They follow the finding's id and rule, so each starts with its separator.
+fn write_resource_fields(bytes: &mut Vec<u8>, r: &ResourceResult) -> Result<(), serde_json::Error> {
+    bytes.clear();
+    let mut e = Element { out: bytes };
+    e.text(field!("resource_type"), &r.resource_type)?;
+    e.text(field!("resource_id"), &r.resource_id)?;
+    e.text(field!("account_id"), &r.account_id)?;
+    e.text(field!("region"), &r.region)
 }
 
 /// A finding, with the fields of [`Finding`] in its order.
-fn write_finding(out: &mut Vec<u8>, first: bool, report: &ScoreReport, found: &FindingWithId<'_>, fields: &mut ResourceFields) -> Result<(), serde_json::Error> {
+fn write_finding(out: &mut Vec<u8>, first: bool, report: &ScoreReport, found: &FindingWithId<'_>, fields: &mut PerResource<Vec<u8>>) -> Result<(), serde_json::Error> {
     let (r, f) = (found.resource, found.finding);
     let def = rule(f.rule);
     let mut e = Element::start(out, first);
     // The id as its digits: a copy of a known size, and no UTF-8 check.
     e.plain(field!(first quoted "id"), found.id.digits());
     e.plain(field!(quoted "rule_id"), def.id.as_bytes());
-    e.out.extend_from_slice(fields.of(found.position.0, r)?);
+    e.out.extend_from_slice(fields.of(found.position.0, |bytes| write_resource_fields(bytes, r))?);
     e.plain(field!(quoted "status"), f.status.as_str().as_bytes());
     e.plain(field!(quoted "severity"), def.severity.as_str().as_bytes());
     e.text(field!("message"), &f.message)?;

@@ -29,6 +29,34 @@ pub struct Previous {
     pub failed: std::collections::BTreeSet<(String, String, String, String, String)>,
 }
 
+/// What a renderer writes once per resource and copies for each of its findings (the JSON
+/// report's resource fields, an export's resource parts), kept for the resource it was last
+/// written for: a report lists a resource's findings one after another.
+pub(crate) struct PerResource<T> {
+    /// The resource (its index in the report) `parts` were written for.
+    resource: Option<usize>,
+    parts: T,
+}
+
+impl<T: Default> Default for PerResource<T> {
+    fn default() -> Self {
+        PerResource { resource: None, parts: T::default() }
+    }
+}
+
+impl<T> PerResource<T> {
+    /// The parts of resource `index`: written by `write` (over the last resource's, whose
+    /// memory they reuse) unless they are that resource's already.
+    pub(crate) fn of<E>(&mut self, index: usize, write: impl FnOnce(&mut T) -> Result<(), E>) -> Result<&T, E> {
+        if self.resource != Some(index) {
+            self.resource = None;
+            write(&mut self.parts)?;
+            self.resource = Some(index);
+        }
+        Ok(&self.parts)
+    }
+}
+
 /// A JSON string, byte for byte as `serde_json` writes it. Most strings of a report (ids, types,
 /// regions, messages) need no escape: those are copied whole, after a check the compiler
 /// vectorises; the others go through `serde_json`. Its byte-by-byte escaping was a fifth of the

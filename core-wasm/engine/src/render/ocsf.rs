@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use super::export::{Context, description, frameworks_of_rule, partition, related_requirements_of, resource_uid};
-use super::write_string;
+use super::export::{Context, description, frameworks_of_rule, json, partition, per_rule, related_requirements_of, resource_uid};
+use super::{PerResource, write_string};
 use crate::report::{FindingWithId, ResourceResult};
 use crate::rules::{RULE_PACK_ID, RULE_PACK_VERSION, RuleIndex, Severity, Status, rule};
 
@@ -85,7 +85,7 @@ struct RuleParts {
     remediation: Vec<u8>,
 }
 
-static RULE_PARTS: std::sync::LazyLock<Vec<RuleParts>> = std::sync::LazyLock::new(|| (0..crate::rules::RULES.len()).filter_map(|i| RuleIndex::try_from(i).ok()).map(rule_parts).collect());
+static RULE_PARTS: std::sync::LazyLock<Vec<RuleParts>> = std::sync::LazyLock::new(|| per_rule(rule_parts));
 
 fn rule_parts(index: RuleIndex) -> RuleParts {
     let def = rule(index);
@@ -114,45 +114,25 @@ fn rule_parts(index: RuleIndex) -> RuleParts {
     }
 }
 
-/// `value` as compact JSON (the types here always serialise).
-fn json<T: Serialize + ?Sized>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
-
-/// `,"resources":[…],"cloud":{…}` of a resource, which all its findings repeat: written for
-/// its first.
-#[derive(Default)]
-struct ResourceParts {
-    /// The resource (its index in the report) it was written for.
-    resource: Option<usize>,
-    bytes: Vec<u8>,
-}
-
-impl ResourceParts {
-    fn of(&mut self, index: usize, context: &Context<'_>, resource: &ResourceResult) -> Result<&[u8], serde_json::Error> {
-        if self.resource != Some(index) {
-            self.resource = None;
-            self.bytes.clear();
-            let region = context.region_of(resource);
-            let account = resource.account_id.as_str();
-            self.bytes.extend_from_slice(b",\"resources\":");
-            serde_json::to_writer(
-                &mut self.bytes,
-                &[Resource {
-                    uid: resource_uid(resource, region),
-                    resource_type: &resource.resource_type,
-                    name: resource.resource_name.as_deref(),
-                    region,
-                    cloud_partition: partition(region),
-                    criticality: resource.criticality.as_str(),
-                }],
-            )?;
-            self.bytes.extend_from_slice(b",\"cloud\":");
-            serde_json::to_writer(&mut self.bytes, &Cloud { provider: "AWS", region, account: Account { name: account, uid: account, type_id: 10, account_type: "AWS Account" } })?;
-            self.resource = Some(index);
-        }
-        Ok(&self.bytes)
-    }
+/// `,"resources":[…],"cloud":{…}` of a resource, which all its findings repeat ([`PerResource`]).
+fn write_resource_parts(bytes: &mut Vec<u8>, context: &Context<'_>, resource: &ResourceResult) -> Result<(), serde_json::Error> {
+    bytes.clear();
+    let region = context.region_of(resource);
+    let account = resource.account_id.as_str();
+    bytes.extend_from_slice(b",\"resources\":");
+    serde_json::to_writer(
+        &mut *bytes,
+        &[Resource {
+            uid: resource_uid(resource, region),
+            resource_type: &resource.resource_type,
+            name: resource.resource_name.as_deref(),
+            region,
+            cloud_partition: partition(region),
+            criticality: resource.criticality.as_str(),
+        }],
+    )?;
+    bytes.extend_from_slice(b",\"cloud\":");
+    serde_json::to_writer(bytes, &Cloud { provider: "AWS", region, account: Account { name: account, uid: account, type_id: 10, account_type: "AWS Account" } })
 }
 
 /// Writes an export's findings as OCSF Compliance Findings, each as one line of compact JSON,
@@ -168,7 +148,7 @@ pub(crate) struct Writer<'c> {
     time: Vec<u8>,
     /// `,"generated_at":…,"rule_pack":…` and the digests, of `unmapped`.
     unmapped: Vec<u8>,
-    resource: ResourceParts,
+    resource: PerResource<Vec<u8>>,
 }
 
 impl<'c> Writer<'c> {
@@ -185,7 +165,7 @@ impl<'c> Writer<'c> {
             unmapped.push_str(&format!(",\"component_sha256\":{}", json(&meta.component_sha256)));
         }
         unmapped.push_str(&format!(",\"input_sha256\":{}", json(&meta.input_sha256)));
-        Writer { context, head: head.into_bytes(), metadata: metadata.into_bytes(), time: time.into_bytes(), unmapped: unmapped.into_bytes(), resource: ResourceParts::default() }
+        Writer { context, head: head.into_bytes(), metadata: metadata.into_bytes(), time: time.into_bytes(), unmapped: unmapped.into_bytes(), resource: PerResource::default() }
     }
 
     /// Writes one finding as one line of compact JSON (without the newline).
@@ -221,7 +201,7 @@ impl<'c> Writer<'c> {
         out.push(b'0' + compliance_status_id(finding.status));
         out.push(b'}');
         out.extend_from_slice(&parts.remediation);
-        out.extend_from_slice(self.resource.of(found.position.0, self.context, resource)?);
+        out.extend_from_slice(self.resource.of(found.position.0, |bytes| write_resource_parts(bytes, self.context, resource))?);
         out.extend_from_slice(b",\"unmapped\":{\"finding_id\":");
         write_string(out, &found.id)?;
         out.extend_from_slice(b",\"config_status\":\"");
