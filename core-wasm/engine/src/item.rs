@@ -319,6 +319,40 @@ pub fn capture_time_us(value: &Value<'_>) -> Option<i64> {
 
 /// `YYYY-MM-DDTHH:MM:SS[.frac][Z|±HH:MM]`; a missing zone means UTC.
 pub fn parse_iso8601_us(s: &str) -> Option<i64> {
+    canonical_us(s.as_bytes()).or_else(|| any_iso8601_us(s))
+}
+
+/// The form AWS Config writes every capture time in, `YYYY-MM-DDTHH:MM:SS[.digits]Z`, read by
+/// fixed positions (every item's capture time is read). Anything else, and a time out of
+/// range, is `None`, and [`any_iso8601_us`] decides; where this gives a time, that one gives
+/// the same.
+#[inline]
+fn canonical_us(text: &[u8]) -> Option<i64> {
+    let (&[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1], rest) = text.split_first_chunk::<19>()? else {
+        return None;
+    };
+    let digit = |byte: u8| byte.is_ascii_digit().then(|| i64::from(byte - b'0'));
+    let two = |high: u8, low: u8| Some(digit(high)? * 10 + digit(low)?);
+    let year = two(y0, y1)? * 100 + two(y2, y3)?;
+    let (month, day, hour, minute, second) = (two(m0, m1)?, two(d0, d1)?, two(h0, h1)?, two(i0, i1)?, two(s0, s1)?);
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let micros = match rest {
+        b"Z" => 0,
+        [b'.', fraction @ .., b'Z'] if fraction.iter().all(u8::is_ascii_digit) => {
+            // The first six digits, as microseconds ("5" is 500000).
+            let kept = fraction.get(..fraction.len().min(6)).unwrap_or_default();
+            kept.iter().fold(0, |n, &byte| n * 10 + i64::from(byte - b'0')) * 10_i64.pow(6 - kept.len() as u32)
+        }
+        _ => return None,
+    };
+    let secs = epoch_days(year, month, day)? * 86_400 + hour * 3600 + minute * 60 + second;
+    Some(secs * 1_000_000 + micros)
+}
+
+/// [`parse_iso8601_us`] for every form it reads.
+fn any_iso8601_us(s: &str) -> Option<i64> {
     let s = s.trim();
     let num = |range: std::ops::Range<usize>| s.get(range)?.parse::<i64>().ok();
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
@@ -374,6 +408,57 @@ pub(crate) fn epoch_days(year: i64, month: i64, day: i64) -> Option<i64> {
 mod tests {
     use super::*;
     use crate::value::json;
+
+    /// Where the fixed-position reader of the canonical form gives a time, the general reader
+    /// gives the same: on well-formed canonical times (which it must read), out-of-range
+    /// fields, fractions of every length, and every one-byte change and cut of them.
+    #[test]
+    fn the_canonical_reader_agrees_with_the_general_one() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % below
+        };
+        let (mut read, mut compared) = (0, 0);
+        for round in 0..4000 {
+            let fraction = match next(4) {
+                0 => String::new(),
+                1 => ".".to_owned(),
+                _ => format!(".{}", (0..next(12)).map(|_| char::from(b'0' + next(10) as u8)).collect::<String>()),
+            };
+            // Mostly in range; now and then a month, day, hour, minute or second beyond it.
+            let field = |next: &mut dyn FnMut(u64) -> u64, range: u64, beyond: u64| if next(20) == 0 { next(beyond) } else { next(range) };
+            let text = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}Z",
+                next(3000),
+                1 + field(&mut next, 12, 99),
+                1 + field(&mut next, 28, 99),
+                field(&mut next, 24, 99),
+                field(&mut next, 60, 99),
+                field(&mut next, 61, 99)
+            );
+            if let Some(value) = canonical_us(text.as_bytes()) {
+                read += 1;
+                assert_eq!(Some(value), any_iso8601_us(&text), "{text}");
+            }
+            let mut variants = vec![text.clone(), format!(" {text}"), format!("{text} "), text.replace('Z', "+01:00"), text.replace('T', " ")];
+            for at in 0..text.len() {
+                variants.push(format!("{}{}", text.get(..at).unwrap_or_default(), text.get(at + 1..).unwrap_or_default()));
+                let replacement = ["0", "9", "-", ":", "T", " ", "Z", ".", "+", "a"][next(10) as usize];
+                variants.push(format!("{}{replacement}{}", text.get(..at).unwrap_or_default(), text.get(at + 1..).unwrap_or_default()));
+            }
+            for variant in variants {
+                if let Some(value) = canonical_us(variant.as_bytes()) {
+                    assert_eq!(Some(value), any_iso8601_us(&variant), "{variant} (round {round})");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(read > 3000 && compared > 10_000, "canonical times read: {read}, variants compared: {compared}");
+        assert_eq!(canonical_us(b"2026-11-04T02:26:00.000Z"), parse_iso8601_us("2026-11-04T02:26:00Z"));
+    }
 
     #[test]
     fn capture_times_in_every_form_agree() {

@@ -70,7 +70,7 @@ impl Ord for ResourceKey {
     /// The same order as comparing the texts in turn, but cheaper where the cost is: the map
     /// of resources and the merges of taken-in runs compare keys of mostly the same type (the
     /// engine's own type names are one constant each, so equal ones are the same text) and ids
-    /// that differ within their first eight bytes, which are compared as one word.
+    /// that differ early or share long prefixes, compared a word at a time.
     fn cmp(&self, other: &Self) -> Ordering {
         let same_type = self.0.as_ptr() == other.0.as_ptr() && self.0.len() == other.0.len();
         let by_type = if same_type { Ordering::Equal } else { text_order(&self.0, &other.0) };
@@ -87,39 +87,32 @@ impl PartialOrd for ResourceKey {
     }
 }
 
-/// `a.cmp(b)`, byte by byte, with the first eight bytes compared as one word: the first byte
-/// that differs is found from the words' difference, without a call into a byte loop (inside
-/// the component `memcmp` is a function call, and the engine's hot paths compare many keys).
+/// `a.cmp(b)`, byte by byte, a word at a time and without a call (inside the component
+/// `memcmp` is a call into a byte loop, and the engine's hot paths compare many keys; ids and
+/// accounts often share long prefixes, and equal texts are compared whole).
 #[inline(always)]
 fn text_order(a: &str, b: &str) -> Ordering {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    let (x, y) = (head_word(a), head_word(b));
-    let differ = x ^ y;
-    if differ != 0 {
-        // Little-endian words: the lowest differing byte is the first one in the texts.
-        let shift = differ.trailing_zeros() & !7;
-        return ((x >> shift) as u8).cmp(&((y >> shift) as u8));
-    }
-    match (a.get(8..), b.get(8..)) {
-        (Some(a_rest), Some(b_rest)) => a_rest.cmp(b_rest),
-        // One is shorter than a word (and padded with zeros): compare them whole.
-        _ => a.cmp(b),
-    }
-}
-
-/// The first eight bytes of `bytes` as a little-endian word, zeros past the end.
-#[inline(always)]
-fn head_word(bytes: &[u8]) -> u64 {
-    match bytes.first_chunk::<8>() {
-        Some(word) => u64::from_le_bytes(*word),
-        None => {
-            let mut word = [0u8; 8];
-            if let Some(start) = word.get_mut(..bytes.len()) {
-                start.copy_from_slice(bytes);
-            }
-            u64::from_le_bytes(word)
+    let (mut x, mut y) = (a, b);
+    // Big-endian words order as their bytes do.
+    while let (Some((x_word, x_rest)), Some((y_word, y_rest))) = (x.split_first_chunk::<8>(), y.split_first_chunk::<8>()) {
+        let (p, q) = (u64::from_be_bytes(*x_word), u64::from_be_bytes(*y_word));
+        if p != q {
+            return p.cmp(&q);
         }
+        (x, y) = (x_rest, y_rest);
     }
+    // Less than a word is left of the shorter text. When the two share a word or more, the
+    // word that ends where the shorter ends overlaps bytes found equal, and finds the first
+    // difference in the rest; shorter texts are compared whole. Then the lengths decide
+    // between texts equal that far (a text is after its own prefix).
+    let common = a.len().min(b.len());
+    let last = |bytes: &[u8]| bytes.get(..common).and_then(<[u8]>::last_chunk::<8>).map(|word| u64::from_be_bytes(*word));
+    let by_bytes = match (last(a), last(b)) {
+        (Some(p), Some(q)) => p.cmp(&q),
+        _ => x.cmp(y),
+    };
+    by_bytes.then(a.len().cmp(&b.len()))
 }
 
 #[derive(Debug)]

@@ -173,6 +173,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An object's key and the colon after it.
+    #[inline(always)]
     fn key(&mut self) -> Option<()> {
         if self.next_token()? != b'"' {
             return None;
