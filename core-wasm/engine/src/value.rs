@@ -235,6 +235,7 @@ pub struct Map<'a> {
 
 impl<'a> Map<'a> {
     /// The value of `key` (its last, when the object repeats it).
+    #[inline(always)]
     pub fn get(&self, key: &str) -> Option<Value<'a>> {
         let [value] = self.get_each([key]);
         value
@@ -403,6 +404,7 @@ impl<'a> Value<'a> {
     }
 
     /// The member `key` of an object.
+    #[inline(always)]
     pub fn get(&self, key: &str) -> Option<Value<'a>> {
         self.as_object()?.get(key)
     }
@@ -978,6 +980,33 @@ mod tests {
             assert_eq!(parsed.map_err(|e| e.to_string()).err(), reference.map_err(|e| e.to_string()).err(), "{shown:?}");
         }
         assert!(read_itself > 500, "the fast reader read {read_itself} of 3,000 texts itself");
+    }
+
+    /// Strings of every length up to eighty, with an escape, a control character or nothing at
+    /// every position, alone (so ending where the text ends) and followed by more: where the
+    /// string search's blocks begin, end and run past the text, the fast reader reads them as
+    /// `serde_json` does.
+    #[test]
+    fn strings_of_every_length_end_where_serde_json_ends_them() {
+        let mut read_itself = 0;
+        for len in 0..=80usize {
+            for at in 0..=len {
+                for stop in ["", "\\\\", "\\\"", "\\u00e9", "\\n", "\u{1}"] {
+                    let body = format!("{}{stop}{}", "a".repeat(at), "b".repeat(len - at));
+                    for text in [format!("\"{body}\""), format!("[\"{body}\", \"{body}\"]"), format!("{{\"{body}\": \"{body}\"}}")] {
+                        let arena = Bump::new();
+                        let reference = Value::parse_with_serde_json(text.as_bytes(), &arena).ok();
+                        if let Some(fast) = fast::parse(text.as_bytes(), &arena) {
+                            assert_eq!(Some(fast), reference, "{text:?}");
+                            read_itself += 1;
+                        } else {
+                            assert_eq!(stop, "\u{1}", "the fast reader reads {text:?} itself");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(read_itself > 15_000, "{read_itself}");
     }
 
     #[test]

@@ -324,14 +324,18 @@ impl<'a> Reader<'a> {
     }
 
     /// The index of the first `"`, `\` or control character at or after `from`. Most keys and
-    /// values end within sixteen bytes: that block is searched inline, and inside the component
-    /// the rest by a call (Cranelift otherwise keeps the search's constants on the stack in the
-    /// functions it is inlined into, and reloads them for every block; natively inlining
-    /// the whole search is cheaper).
+    /// values end within thirty-two bytes (ids and capture times are twenty-odd): those two
+    /// blocks are searched inline, and inside the component the rest by a call (Cranelift
+    /// otherwise keeps the search's constants on the stack in the functions it is inlined into,
+    /// and reloads them for every block; natively inlining the whole search is cheaper).
     #[inline(always)]
     fn stop(&self, from: usize) -> Option<usize> {
         match self.sixteen(from).map(stops) {
-            Some(0) => self.stop_beyond(from + 16),
+            Some(0) => match self.sixteen(from + 16).map(stops) {
+                Some(0) => self.stop_beyond(from + 32),
+                Some(bits) => Some(from + 16 + bits.trailing_zeros() as usize),
+                None => self.stop_beyond(from + 16),
+            },
             Some(bits) => Some(from + bits.trailing_zeros() as usize),
             None => self.stop_beyond(from),
         }
