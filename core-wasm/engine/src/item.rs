@@ -414,13 +414,7 @@ mod tests {
     /// fields, fractions of every length, and every one-byte change and cut of them.
     #[test]
     fn the_canonical_reader_agrees_with_the_general_one() {
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |below: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % below
-        };
+        let mut next = crate::scan::random_below(0x2545_f491_4f6c_dd1d);
         let (mut read, mut compared) = (0, 0);
         for round in 0..4000 {
             let fraction = match next(4) {

@@ -634,7 +634,7 @@ fn parse_error(error: &serde_json::Error, bytes: &[u8], mut position: Position) 
 }
 
 /// A repeatable random number below `n` on each call (xorshift from `seed`), for the
-/// randomized tests of the scan, its runs and the JSON reader.
+/// randomized tests of the scan, its runs, the JSON reader and the capture times.
 #[cfg(test)]
 pub(crate) fn random_below(seed: u64) -> impl FnMut(u64) -> u64 {
     let mut rng = seed;
