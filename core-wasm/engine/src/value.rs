@@ -819,7 +819,7 @@ mod tests {
             .map(|case| (*case).to_owned())
             .collect();
         // Every two-character tail after a `%`, from bytes that are and are not hex digits.
-        let alphabet = ["0", "9", "a", "F", "g", "%", "/", ":", "@", "é"];
+        let alphabet = ["0", "9", "a", "f", "A", "F", "g", "G", "`", "%", "/", ":", "@", "é"];
         for first in alphabet {
             for second in alphabet {
                 cases.push(format!("x%{first}{second}y%"));

@@ -1,6 +1,6 @@
 //! EC2 instance, volume and security group rules.
 
-use super::{Check, Outcome, RuleIndex, RuleParams, Status, Volumes, index_of, rule_id};
+use super::{Check, Outcome, RuleIndex, RuleParams, Status, Volumes, index_of, numbered, rule_id};
 use crate::item::ConfigItem;
 use crate::value::{Value, flag, non_blank, one_or_many, path, strings, text};
 
@@ -32,7 +32,7 @@ fn imdsv2(metadata_options: Option<Value<'_>>) -> Outcome {
         Some(options) => match options.get("httpTokens").and_then(Value::as_str) {
             Some("required") => Outcome::new(Status::Compliant, "configuration.metadataOptions.httpTokens", "IMDSv2 is required"),
             other => Outcome::new(Status::NonCompliant, "configuration.metadataOptions.httpTokens",
-                format!("httpTokens is {}, so IMDSv1 is allowed", other.unwrap_or("not set"))),
+                ["httpTokens is ", other.unwrap_or("not set"), ", so IMDSv1 is allowed"].concat()),
         },
     }
 }
@@ -40,7 +40,7 @@ fn imdsv2(metadata_options: Option<Value<'_>>) -> Outcome {
 /// `configuration.publicIpAddress` and `configuration.networkInterfaces`.
 fn public_ip(public_ip_address: Option<Value<'_>>, interfaces: Option<Value<'_>>) -> Outcome {
     if let Some(ip) = non_blank(public_ip_address) {
-        return Outcome::new(Status::NonCompliant, "configuration.publicIpAddress", format!("the instance has public IP {ip}"));
+        return Outcome::new(Status::NonCompliant, "configuration.publicIpAddress", ["the instance has public IP ", ip].concat());
     }
     let interfaces = one_or_many(interfaces);
     for (i, interface) in interfaces.iter().enumerate() {
@@ -77,7 +77,7 @@ fn attached_volumes(mappings: Option<Value<'_>>) -> Check {
     let volumes: Vec<(String, String)> = mappings
         .iter()
         .enumerate()
-        .filter_map(|(i, m)| Some((format!("configuration.blockDeviceMappings[{i}].ebs.volumeId"), path(m, &["ebs", "volumeId"]).and_then(text)?.into_owned())))
+        .filter_map(|(i, m)| Some((numbered(&["configuration.blockDeviceMappings["], i, &["].ebs.volumeId"]), path(m, &["ebs", "volumeId"]).and_then(text)?.into_owned())))
         .collect();
     if volumes.is_empty() {
         return Check::Done(Outcome::new(Status::NotApplicable, "configuration.blockDeviceMappings", "no EBS volumes are attached"));
@@ -101,7 +101,7 @@ pub fn resolve_volumes(volumes: Vec<(String, String)>, known: &Volumes) -> Outco
     if let Some((at, id)) = missing {
         return Outcome::new(Status::InsufficientData, at, ["attached volume ", &id, " is not in the input"].concat());
     }
-    Outcome::new(Status::Compliant, "configuration.blockDeviceMappings", format!("all {count} attached volumes are encrypted"))
+    Outcome::new(Status::Compliant, "configuration.blockDeviceMappings", numbered(&["all "], count, &[" attached volumes are encrypted"]))
 }
 
 fn required_tags(item: &ConfigItem<'_>, params: &RuleParams) -> Outcome {
@@ -114,7 +114,7 @@ fn required_tags(item: &ConfigItem<'_>, params: &RuleParams) -> Outcome {
     if missing.is_empty() {
         Outcome::new(Status::Compliant, "tags", "all required tags are present")
     } else {
-        Outcome::new(Status::NonCompliant, "tags", format!("missing or empty tags: {}", missing.join(", ")))
+        Outcome::new(Status::NonCompliant, "tags", ["missing or empty tags: ", &missing.join(", ")].concat())
     }
 }
 

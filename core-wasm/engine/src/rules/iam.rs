@@ -3,7 +3,7 @@
 use bumpalo::Bump;
 
 use super::policy::{Statement, statements};
-use super::{Check, Outcome, RuleIndex, Status, index_of, rule_id};
+use super::{Check, Outcome, RuleIndex, Status, index_of, numbered, rule_id};
 use crate::item::ConfigItem;
 use crate::value::{Value, flag, one_or_many, policy_document};
 
@@ -46,7 +46,7 @@ fn documents<'a>(item: &ConfigItem<'a>) -> Result<Documents<'a>, Outcome> {
         let Some((i, version)) = default else {
             return Err(Outcome::new(Status::InsufficientData, "configuration.policyVersionList", "no policy version is marked as the default"));
         };
-        let at = format!("configuration.policyVersionList[{i}].document");
+        let at = numbered(&["configuration.policyVersionList["], i, &["].document"]);
         sources.push((at, version.get("document").unwrap_or_default()));
     } else {
         let list = match item.resource_type {
@@ -55,7 +55,7 @@ fn documents<'a>(item: &ConfigItem<'a>) -> Result<Documents<'a>, Outcome> {
             _ => "groupPolicyList",
         };
         for (i, inline) in one_or_many(config.get(list)).into_iter().enumerate() {
-            sources.push((format!("configuration.{list}[{i}].policyDocument"), inline.get("policyDocument").unwrap_or_default()));
+            sources.push((numbered(&["configuration.", list, "["], i, &["].policyDocument"]), inline.get("policyDocument").unwrap_or_default()));
         }
     }
     let mut docs = Documents { decoded: Vec::new(), unreadable: None };

@@ -403,6 +403,30 @@ impl Check {
     }
 }
 
+/// The parts of `before`, `n` in decimal, then the parts of `after`: what `format!` gives for
+/// the same, in one allocation and without the formatting machinery, which costs several times
+/// the copy (the rules build such paths and messages for most resources).
+fn numbered(before: &[&str], n: usize, after: &[&str]) -> String {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = n;
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        start -= 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let digits = digits.get(start..).unwrap_or_default();
+    let length = before.iter().chain(after).map(|part| part.len()).sum::<usize>() + digits.len();
+    let mut text = String::with_capacity(length);
+    before.iter().for_each(|part| text.push_str(part));
+    text.extend(digits.iter().map(|&digit| char::from(digit)));
+    after.iter().for_each(|part| text.push_str(part));
+    text
+}
+
 /// Phase one: the checks of every rule that applies to the item's type (none for other types).
 pub fn extract(item: &ConfigItem, params: &RuleParams) -> Vec<(RuleIndex, Check)> {
     match item.resource_type {
@@ -449,6 +473,18 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `numbered` writes what `format!` writes: every number of up to three digits, each
+    /// power of ten and the one before it, and the largest.
+    #[test]
+    fn numbered_texts_are_what_format_writes() {
+        let powers = (0..20).map(|p| 10usize.checked_pow(p)).take_while(Option::is_some).flatten();
+        let numbers: Vec<usize> = (0..1000).chain(powers.flat_map(|p| [p - 1, p, p + 1])).chain([usize::MAX]).collect();
+        for n in numbers {
+            assert_eq!(numbered(&["a.b[", "c"], n, &["].d", ""]), format!("a.b[c{n}].d"));
+            assert_eq!(numbered(&[], n, &[]), n.to_string());
+        }
+    }
 
     #[test]
     fn the_word_hasher_tells_volume_ids_apart() {

@@ -1,7 +1,7 @@
 //! S3 bucket rules.
 
 use super::policy::statements;
-use super::{Check, Outcome, RuleIndex, Status, rule_id};
+use super::{Check, Outcome, RuleIndex, Status, numbered, rule_id};
 use crate::item::ConfigItem;
 use bumpalo::Bump;
 
@@ -42,7 +42,6 @@ pub fn account_flags(item: &ConfigItem<'_>) -> PublicAccessFlags {
     PublicAccessFlags::read(Some(item.configuration))
 }
 
-const SUPP: &str = "supplementaryConfiguration";
 
 /// Phase-one checks of a bucket.
 pub fn bucket_checks(item: &ConfigItem<'_>) -> Vec<(RuleIndex, Check)> {
@@ -66,21 +65,20 @@ pub fn bucket_checks(item: &ConfigItem<'_>) -> Vec<(RuleIndex, Check)> {
 }
 
 fn sse_kms(config: Option<Value<'_>>) -> Outcome {
-    let base = format!("{SUPP}.ServerSideEncryptionConfiguration.rules");
     let rules = one_or_many(config.and_then(|c| c.get("rules")));
     let algorithms: Vec<(String, &str)> = rules
         .iter()
         .enumerate()
         .filter_map(|(i, rule)| {
             let algo = path(rule, &["applyServerSideEncryptionByDefault", "sseAlgorithm"])?.as_str()?;
-            Some((format!("{base}[{i}].applyServerSideEncryptionByDefault.sseAlgorithm"), algo))
+            Some((numbered(&["supplementaryConfiguration.ServerSideEncryptionConfiguration.rules["], i, &["].applyServerSideEncryptionByDefault.sseAlgorithm"]), algo))
         })
         .collect();
     if let Some((at, algo)) = algorithms.iter().find(|(_, a)| matches!(*a, "aws:kms" | "aws:kms:dsse")) {
-        return Outcome::new(Status::Compliant, at.clone(), format!("default encryption uses {algo}"));
+        return Outcome::new(Status::Compliant, at.clone(), ["default encryption uses ", algo].concat());
     }
     match algorithms.first() {
-        Some((at, algo)) => Outcome::new(Status::NonCompliant, at.clone(), format!("default encryption is {algo}, not aws:kms")),
+        Some((at, algo)) => Outcome::new(Status::NonCompliant, at.clone(), ["default encryption is ", algo, ", not aws:kms"].concat()),
         None => Outcome::new(Status::NonCompliant, "supplementaryConfiguration.ServerSideEncryptionConfiguration", "no KMS default encryption is configured"),
     }
 }
@@ -111,7 +109,7 @@ fn public_grant(acl: Option<Value<'_>>) -> Option<(String, String)> {
             Value::Object(map) => map.values().filter_map(Value::as_str).find(|v| *v == ALL_USERS || *v == AUTHENTICATED_USERS)?.rsplit('/').next()?.to_owned(),
             _ => return None,
         };
-        Some((format!("{SUPP}.AccessControlList.grantList[{i}].grantee"), group))
+        Some((numbered(&["supplementaryConfiguration.AccessControlList.grantList["], i, &["].grantee"]), group))
     })
 }
 
@@ -120,9 +118,9 @@ pub fn resolve_acl(public_grant: Option<(String, String)>, bucket_ignore: Option
     match public_grant {
         None => Outcome::new(Status::Compliant, "supplementaryConfiguration.AccessControlList", "the ACL grants nothing to AllUsers or AuthenticatedUsers"),
         Some((at, group)) if bucket_ignore == Some(true) || account_ignore == Some(true) => {
-            Outcome::new(Status::Compliant, at, format!("the ACL grants {group} access, but public ACLs are ignored"))
+            Outcome::new(Status::Compliant, at, ["the ACL grants ", &group, " access, but public ACLs are ignored"].concat())
         }
-        Some((at, group)) => Outcome::new(Status::NonCompliant, at, format!("the ACL grants access to {group}")),
+        Some((at, group)) => Outcome::new(Status::NonCompliant, at, ["the ACL grants access to ", &group].concat()),
     }
 }
 
@@ -151,7 +149,7 @@ fn versioning(config: Option<Value<'_>>) -> Outcome {
     let at = "supplementaryConfiguration.BucketVersioningConfiguration.status";
     match config.and_then(|c| c.get("status")).and_then(Value::as_str) {
         Some("Enabled") => Outcome::new(Status::Compliant, at, "versioning is enabled"),
-        Some(other) => Outcome::new(Status::NonCompliant, at, format!("versioning is {other}")),
+        Some(other) => Outcome::new(Status::NonCompliant, at, ["versioning is ", other].concat()),
         None => Outcome::new(Status::NonCompliant, at, "versioning has never been enabled"),
     }
 }
@@ -159,7 +157,7 @@ fn versioning(config: Option<Value<'_>>) -> Outcome {
 fn logging(config: Option<Value<'_>>) -> Outcome {
     let at = "supplementaryConfiguration.BucketLoggingConfiguration.destinationBucketName";
     match non_blank(config.and_then(|c| c.get("destinationBucketName"))) {
-        Some(target) => Outcome::new(Status::Compliant, at, format!("access logs go to {target}")),
+        Some(target) => Outcome::new(Status::Compliant, at, ["access logs go to ", target].concat()),
         None => Outcome::new(Status::NonCompliant, at, "server access logging is off"),
     }
 }
