@@ -1,6 +1,6 @@
 //! EC2 instance, volume and security group rules.
 
-use super::{Check, Outcome, RuleIndex, RuleParams, Status, Volumes, index_of, numbered, rule_id};
+use super::{Check, Outcome, RuleIndex, RuleParams, Status, Volumes, index_of, numbered, rule_id, split_at_first};
 use crate::item::ConfigItem;
 use crate::value::{Value, flag, non_blank, one_or_many, path, strings, text};
 
@@ -194,7 +194,7 @@ fn source_ranges<'a>(permission: &Value<'a>) -> impl Iterator<Item = &'a str> + 
 /// Whether a CIDR range is the whole address space (prefix length 0, whatever the address
 /// bits say); `None` when it is not a CIDR range at all.
 fn world_open(cidr: &str) -> Option<bool> {
-    let (address, prefix) = cidr.trim().split_once('/')?;
+    let (address, prefix) = split_at_first(cidr.trim(), b'/')?;
     let prefix: u8 = prefix.parse().ok()?;
     let max = if address.parse::<std::net::Ipv4Addr>().is_ok() {
         32

@@ -3,7 +3,7 @@
 use bumpalo::Bump;
 
 use super::policy::{Statement, statements};
-use super::{Check, Outcome, RuleIndex, Status, index_of, numbered, rule_id};
+use super::{Check, Outcome, RuleIndex, Status, index_of, numbered, rule_id, split_at_first};
 use crate::item::ConfigItem;
 use crate::value::{Value, flag, one_or_many, policy_document};
 
@@ -110,7 +110,7 @@ fn admin_access(s: &Statement<'_, '_>) -> Option<Outcome> {
 /// against every action.
 fn is_every_action(action: &str) -> bool {
     let stars = |part: &str| !part.is_empty() && part.bytes().all(|b| b == b'*');
-    match action.split_once(':') {
+    match split_at_first(action, b':') {
         Some((service, name)) => stars(service) && stars(name),
         None => stars(action),
     }
@@ -119,7 +119,7 @@ fn is_every_action(action: &str) -> bool {
 /// Rule pack 1.1.0: `service:` followed only by `*` characters (`s3:*`, `s3:**`).
 fn wildcard_service_action(s: &Statement<'_, '_>) -> Option<Outcome> {
     let action = s.actions().find(|a| {
-        a.split_once(':').is_some_and(|(service, rest)| {
+        split_at_first(a, b':').is_some_and(|(service, rest)| {
             !rest.is_empty()
                 && rest.bytes().all(|b| b == b'*')
                 && !service.is_empty()

@@ -427,6 +427,15 @@ fn numbered(before: &[&str], n: usize, after: &[&str]) -> String {
     text
 }
 
+/// `text` split at the first `byte`, an ASCII byte, as `split_once` splits it: by a byte loop,
+/// which costs less than `str`'s searcher inside the component on the short texts the rules
+/// split (IAM actions, CIDR ranges).
+fn split_at_first(text: &str, byte: u8) -> Option<(&str, &str)> {
+    debug_assert!(byte.is_ascii());
+    let at = text.bytes().position(|b| b == byte)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
 /// Phase one: the checks of every rule that applies to the item's type (none for other types).
 pub fn extract(item: &ConfigItem, params: &RuleParams) -> Vec<(RuleIndex, Check)> {
     match item.resource_type {
@@ -473,6 +482,16 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `split_at_first` splits where `split_once` splits, around multi-byte characters too.
+    #[test]
+    fn splits_at_the_first_byte_as_split_once_does() {
+        for text in ["", ":", "s3:*", "s3:Get:Object", "*", "é:é", ":é", "é:", "10.0.0.0/8", "::/0", "a/b/c", "ü", "\u{7f}/"] {
+            for byte in [b':', b'/'] {
+                assert_eq!(split_at_first(text, byte), text.split_once(char::from(byte)), "{text:?} at {byte}");
+            }
+        }
+    }
 
     /// `numbered` writes what `format!` writes: every number of up to three digits, each
     /// power of ten and the one before it, and the largest.
