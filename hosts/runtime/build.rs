@@ -12,8 +12,12 @@ fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir.join("../..").canonicalize().expect("workspace root exists");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    // Relative to this package, so cargo checks the files of the checkout being built: target
+    // directories are shared between checkouts (CI's clones reuse one), and their build-script
+    // fingerprint is too; with absolute paths it watched whichever checkout built last, and a
+    // build of another could embed that checkout's component.
     for watched in ["core-wasm/engine/src", "core-wasm/engine/Cargo.toml", "core-wasm/component/src", "core-wasm/component/Cargo.toml", "wit", "Cargo.lock", "rust-toolchain.toml"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+        println!("cargo:rerun-if-changed=../../{watched}");
     }
     println!("cargo:rerun-if-env-changed=COMPLIANCE_COMPONENT_TARGET_DIR");
 
