@@ -75,42 +75,42 @@ impl<'a> ConfigItem<'a> {
             Value::Object(map) => Fields::of(map),
             other => return Err(format!("expected a JSON object, found {}", kind(&other))),
         };
-        let configuration = decode_embedded(raw.get("configuration").unwrap_or_default(), arena);
-        let supplementary = match decode_embedded(raw.get("supplementaryConfiguration").unwrap_or_default(), arena) {
+        let configuration = decode_embedded(raw.get(Field::Configuration).unwrap_or_default(), arena);
+        let supplementary = match decode_embedded(raw.get(Field::Supplementary).unwrap_or_default(), arena) {
             Value::Object(map) => map.map_values(arena, |value| decode_embedded(value, arena)),
             _ => Map::default(),
         };
         // The first of `names` the item gives a non-null value, with that value.
-        let present = |names: &[&'static str]| names.iter().find_map(|&name| Some((name, raw.get(name).filter(|v| !v.is_null())?)));
+        let present = |fields: &[Field]| fields.iter().find_map(|&field| Some((field.name(), raw.get(field).filter(|v| !v.is_null())?)));
         // A member's text (a number's too); an error for any other type.
         let as_text =
             |(name, value): (&str, Value<'a>)| text_in(value, arena).ok_or_else(|| format!("`{name}` must be a string, found {}", kind(&value)));
-        let field = |names: &[&'static str]| present(names).map(as_text).transpose();
-        let declared_type = field(&["resourceType"])?;
+        let field = |fields: &[Field]| present(fields).map(as_text).transpose();
+        let declared_type = field(&[Field::ResourceType])?;
         let Some(resource_type) = declared_type.map(canonical_type).or_else(|| infer_type(&configuration, &supplementary)) else {
             return Ok(None);
         };
-        let arn = field(&["ARN", "arn"])?.or_else(|| path(&configuration, &["arn"]).and_then(Value::as_str));
-        let resource_id = match field(&["resourceId"])? {
+        let arn = field(&[Field::Arn, Field::ArnLowercase])?.or_else(|| path(&configuration, &["arn"]).and_then(Value::as_str));
+        let resource_id = match field(&[Field::ResourceId])? {
             Some(id) => id,
             None => match infer_id(resource_type, &configuration, arena) {
                 Some(id) => id,
                 None => return Err(format!("{resource_type} item has no resourceId")),
             },
         };
-        let account_id = field(&["awsAccountId", "accountId"])?
+        let account_id = field(&[Field::AwsAccountId, Field::AccountId])?
             .or_else(|| arn.and_then(|a| a.split(':').nth(4)).filter(|a| !a.is_empty()))
             .or_else(|| path(&configuration, &["ownerId"]).and_then(Value::as_str))
             .unwrap_or_default();
-        let region = match field(&["awsRegion"])? {
+        let region = match field(&[Field::AwsRegion])? {
             Some(region) => region,
-            None => region_from_zone(field(&["availabilityZone"])?).or_else(|| resource_type.starts_with("AWS::IAM::").then_some("global")).unwrap_or_default(),
+            None => region_from_zone(field(&[Field::AvailabilityZone])?).or_else(|| resource_type.starts_with("AWS::IAM::").then_some("global")).unwrap_or_default(),
         };
-        let status = match field(&["configurationItemStatus", "configurationItemState"])? {
+        let status = match field(&[Field::Status, Field::State])? {
             Some("ResourceDeleted" | "ResourceDeletedNotRecorded" | "ResourceNotRecorded") => ItemStatus::Gone,
             _ => ItemStatus::Live,
         };
-        let state_id = match present(&["configurationStateId", "configurationStateID"]) {
+        let state_id = match present(&[Field::StateId, Field::StateIdUppercase]) {
             // Config writes it as a number: read as the number's text would be (only a
             // non-negative integer's text is digits), without writing the text.
             Some((_, Value::Number(n))) => n.as_u64().map_or(0, u128::from),
@@ -123,9 +123,9 @@ impl<'a> ConfigItem<'a> {
                 .and_then(|s| s.parse::<u64>().map(u128::from).or_else(|_| s.parse::<u128>()).ok())
                 .unwrap_or(0),
         };
-        let version = Version { captured_us: raw.get("configurationItemCaptureTime").and_then(|time| capture_time_us(&time)), state_id };
+        let version = Version { captured_us: raw.get(Field::CaptureTime).and_then(|time| capture_time_us(&time)), state_id };
         let tags = Tags {
-            source: match raw.get("tags") {
+            source: match raw.get(Field::Tags) {
                 Some(Value::Object(map)) => TagSource::Map(map),
                 _ => match path(&configuration, &["tags"]) {
                     Some(Value::Array(entries)) => TagSource::List(entries),
@@ -137,7 +137,7 @@ impl<'a> ConfigItem<'a> {
         Ok(Some(ConfigItem {
             resource_type,
             resource_id,
-            resource_name: field(&["resourceName"])?,
+            resource_name: field(&[Field::ResourceName])?,
             arn,
             account_id,
             region,
@@ -154,52 +154,118 @@ impl<'a> ConfigItem<'a> {
 /// The members of an item [`ConfigItem::from_value`] reads, found in one walk over the item
 /// instead of one lookup each (an item has a dozen of them, and a lookup walks the keys).
 /// Like [`Map::get`], a later duplicate replaces an earlier one.
-struct Fields<'a>([Option<Value<'a>>; 17]);
+struct Fields<'a>([Option<Value<'a>>; Field::ALL.len()]);
 
-impl<'a> Fields<'a> {
+/// A member of an item that [`ConfigItem::from_value`] reads: its place in [`Fields`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    ResourceType,
+    Arn,
+    ArnLowercase,
+    ResourceId,
+    AwsAccountId,
+    AccountId,
+    AwsRegion,
+    AvailabilityZone,
+    Status,
+    State,
+    CaptureTime,
+    StateId,
+    StateIdUppercase,
+    Tags,
+    ResourceName,
+    Configuration,
+    Supplementary,
+}
+
+impl Field {
+    const ALL: [Field; 17] = [
+        Field::ResourceType,
+        Field::Arn,
+        Field::ArnLowercase,
+        Field::ResourceId,
+        Field::AwsAccountId,
+        Field::AccountId,
+        Field::AwsRegion,
+        Field::AvailabilityZone,
+        Field::Status,
+        Field::State,
+        Field::CaptureTime,
+        Field::StateId,
+        Field::StateIdUppercase,
+        Field::Tags,
+        Field::ResourceName,
+        Field::Configuration,
+        Field::Supplementary,
+    ];
+
+    /// The member's name in the item.
+    fn name(self) -> &'static str {
+        match self {
+            Field::ResourceType => "resourceType",
+            Field::Arn => "ARN",
+            Field::ArnLowercase => "arn",
+            Field::ResourceId => "resourceId",
+            Field::AwsAccountId => "awsAccountId",
+            Field::AccountId => "accountId",
+            Field::AwsRegion => "awsRegion",
+            Field::AvailabilityZone => "availabilityZone",
+            Field::Status => "configurationItemStatus",
+            Field::State => "configurationItemState",
+            Field::CaptureTime => "configurationItemCaptureTime",
+            Field::StateId => "configurationStateId",
+            Field::StateIdUppercase => "configurationStateID",
+            Field::Tags => "tags",
+            Field::ResourceName => "resourceName",
+            Field::Configuration => "configuration",
+            Field::Supplementary => "supplementaryConfiguration",
+        }
+    }
+
+    /// The field a member's name is, if any ([`Field::name`] backwards).
     /// Inlined in the component, where a call costs more than half the lookup (natively
     /// inlining it costs more than it saves).
     #[cfg_attr(target_arch = "wasm32", inline(always))]
-    fn slot(name: &str) -> Option<usize> {
+    fn of_name(name: &str) -> Option<Field> {
         Some(match name {
-            "resourceType" => 0,
-            "ARN" => 1,
-            "arn" => 2,
-            "resourceId" => 3,
-            "awsAccountId" => 4,
-            "accountId" => 5,
-            "awsRegion" => 6,
-            "availabilityZone" => 7,
-            "configurationItemStatus" => 8,
-            "configurationItemState" => 9,
-            "configurationItemCaptureTime" => 10,
-            "configurationStateId" => 11,
-            "configurationStateID" => 12,
-            "tags" => 13,
-            "resourceName" => 14,
-            "configuration" => 15,
-            "supplementaryConfiguration" => 16,
+            "resourceType" => Field::ResourceType,
+            "ARN" => Field::Arn,
+            "arn" => Field::ArnLowercase,
+            "resourceId" => Field::ResourceId,
+            "awsAccountId" => Field::AwsAccountId,
+            "accountId" => Field::AccountId,
+            "awsRegion" => Field::AwsRegion,
+            "availabilityZone" => Field::AvailabilityZone,
+            "configurationItemStatus" => Field::Status,
+            "configurationItemState" => Field::State,
+            "configurationItemCaptureTime" => Field::CaptureTime,
+            "configurationStateId" => Field::StateId,
+            "configurationStateID" => Field::StateIdUppercase,
+            "tags" => Field::Tags,
+            "resourceName" => Field::ResourceName,
+            "configuration" => Field::Configuration,
+            "supplementaryConfiguration" => Field::Supplementary,
             _ => return None,
         })
     }
+}
 
+impl<'a> Fields<'a> {
     fn of(map: Map<'a>) -> Self {
-        let mut fields = Fields([None; 17]);
+        let mut fields = Fields([None; Field::ALL.len()]);
         for (key, value) in map.members() {
-            if let Some(slot) = Self::slot(key).and_then(|at| fields.0.get_mut(at)) {
+            if let Some(slot) = Field::of_name(key).and_then(|field| fields.0.get_mut(field as usize)) {
                 *slot = Some(value);
             }
         }
         fields
     }
 
-    /// The member `name`, which must be one of the names [`Fields::slot`] knows (a debug
-    /// build panics on any other, so a name added to `from_value` but not to the list fails
-    /// every test that reads an item instead of reading as absent).
-    fn get(&self, name: &str) -> Option<Value<'a>> {
-        let slot = Self::slot(name);
-        debug_assert!(slot.is_some(), "`{name}` is not a field `Fields::slot` knows");
-        self.0.get(slot?).copied().flatten()
+    /// The member `field` (inlined: `from_value` names its fields, so this is one load, where
+    /// looking a name up cost a match on texts for each of a dozen reads per item).
+    #[inline(always)]
+    fn get(&self, field: Field) -> Option<Value<'a>> {
+        self.0.get(field as usize).copied().flatten()
     }
 }
 
@@ -535,6 +601,16 @@ mod tests {
             }
         }
         assert_eq!(seen, 7, "the cases give the tags they were written for");
+    }
+
+    /// Every field is found by its name, and `ALL` lists each once, in its place.
+    #[test]
+    fn fields_are_found_by_their_names() {
+        for (at, field) in Field::ALL.into_iter().enumerate() {
+            assert_eq!(field as usize, at);
+            assert_eq!(Field::of_name(field.name()), Some(field));
+        }
+        assert_eq!(Field::of_name("Configuration"), None);
     }
 
     #[test]
