@@ -179,6 +179,8 @@ enum Field {
 }
 
 impl Field {
+    /// Every field, each at its own place (a new field goes here too: `Fields` has a slot for
+    /// each of these, and the test of the names checks the order).
     const ALL: [Field; 17] = [
         Field::ResourceType,
         Field::Arn,

@@ -692,6 +692,7 @@ pub fn text_in<'a>(value: Value<'a>, arena: &'a Bump) -> Option<&'a str> {
     }
 }
 
+/// A number's text, kept in `arena`.
 #[cold]
 #[inline(never)]
 fn number_text_in(number: Number, arena: &Bump) -> &str {
