@@ -538,20 +538,8 @@ impl<'o> Element<'o> {
 }
 
 /// `n` in decimal, as `Display` writes it, without the formatting machinery's allocation.
-fn write_number(out: &mut Vec<u8>, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        if let Some(digit) = digits.get_mut(start) {
-            *digit = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || start == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(digits.get(start..).unwrap_or_default());
+fn write_number(out: &mut Vec<u8>, n: u32) {
+    out.extend_from_slice(crate::decimal::digits(n, &mut [0; 20]));
 }
 
 /// `n` (below 100) as two digits, the hundredths of a [`percent`].

@@ -407,18 +407,8 @@ impl Check {
 /// the same, in one allocation and without the formatting machinery, which costs several times
 /// the copy (the rules build such paths and messages for most resources).
 fn numbered(before: &[&str], n: usize, after: &[&str]) -> String {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    let mut rest = n;
-    for digit in digits.iter_mut().rev() {
-        *digit = b'0' + (rest % 10) as u8;
-        start -= 1;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let digits = digits.get(start..).unwrap_or_default();
+    let mut buffer = [0; 20];
+    let digits = crate::decimal::digits(n, &mut buffer);
     let length = before.iter().chain(after).map(|part| part.len()).sum::<usize>() + digits.len();
     let mut text = String::with_capacity(length);
     before.iter().for_each(|part| text.push_str(part));
