@@ -1,4 +1,5 @@
-//! `memcmp` for the component, eight bytes at a time.
+//! `memcmp` for the component, eight bytes at a time (and a text of eight bytes or more ends
+//! with one overlapping word, not a byte loop).
 //!
 //! Every `==` and ordering of strings and byte slices in Rust ends in a call to `memcmp`, and
 //! wasi-libc's compares one byte per loop iteration. The engine compares many strings that share
@@ -23,10 +24,16 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
         let (x, y) = unsafe { (a.add(i).cast::<u64>().read_unaligned(), b.add(i).cast::<u64>().read_unaligned()) };
         if x != y {
             // Little-endian: the lowest differing bits belong to the first differing byte.
-            let shift = (x ^ y).trailing_zeros() & !7;
-            return i32::from((x >> shift) as u8) - i32::from((y >> shift) as u8);
+            return first_difference(x, y);
         }
         i += 8;
+    }
+    if i < n && n >= 8 {
+        // The rest as the last word, overlapping bytes already found equal: no byte loop,
+        // whose every step inside the component also checks the call's deadline.
+        // SAFETY: `n - 8 + 8 <= n`.
+        let (x, y) = unsafe { (a.add(n - 8).cast::<u64>().read_unaligned(), b.add(n - 8).cast::<u64>().read_unaligned()) };
+        return first_difference(x, y);
     }
     while i < n {
         // SAFETY: `i < n`, as above.
@@ -37,6 +44,16 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
         i += 1;
     }
     0
+}
+
+/// The order of the first differing byte of two little-endian words (zero when equal).
+#[inline(always)]
+fn first_difference(x: u64, y: u64) -> i32 {
+    if x == y {
+        return 0;
+    }
+    let shift = (x ^ y).trailing_zeros() & !7;
+    i32::from((x >> shift) as u8) - i32::from((y >> shift) as u8)
 }
 
 #[cfg(test)]
@@ -81,6 +98,21 @@ mod tests {
             assert_eq!(ours(&other, &base), Ordering::Greater, "difference at {at}");
             // SAFETY: both arrays have `at` bytes before the difference.
             assert_eq!(unsafe { memcmp(base.as_ptr(), other.as_ptr(), at) }, 0);
+        }
+        // Every length up to three words, a difference at every position within it: in the
+        // words, in the overlapping last word, and in the bytes of texts shorter than a word.
+        for n in 0..=24 {
+            for at in 0..n {
+                for (low, high) in [(0x00_u8, 0x01_u8), (0x7f, 0x80), (0x01, 0xff)] {
+                    let (mut x, mut y) = ([0x5a_u8; 24], [0x5a_u8; 24]);
+                    (x[at], y[at]) = (low, high);
+                    // SAFETY: both arrays have 24 bytes, `n` at most.
+                    let (less, greater) = unsafe { (memcmp(x.as_ptr(), y.as_ptr(), n), memcmp(y.as_ptr(), x.as_ptr(), n)) };
+                    assert!(less < 0 && greater > 0, "length {n}, difference at {at}: {less} {greater}");
+                }
+            }
+            // SAFETY: as above.
+            assert_eq!(unsafe { memcmp([7u8; 24].as_ptr(), [7u8; 24].as_ptr(), n) }, 0, "length {n}");
         }
     }
 }
