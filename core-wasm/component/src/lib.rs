@@ -7,12 +7,17 @@
 #![cfg(any(target_arch = "wasm32", test))]
 #![allow(missing_docs)] // generated bindings
 // The generated canonical-ABI glue is unsafe by nature; the only hand-written unsafe code is
-// `memcmp`.
+// `memcmp` and the allocator (`pools`).
 #![allow(unsafe_code)]
 
 mod convert;
 mod memcmp;
+mod pools;
 mod rollup;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: pools::Pools = pools::Pools::new();
 
 use std::cell::RefCell;
 
