@@ -74,10 +74,15 @@ impl Ord for ResourceKey {
     fn cmp(&self, other: &Self) -> Ordering {
         let same_type = self.0.as_ptr() == other.0.as_ptr() && self.0.len() == other.0.len();
         let by_type = if same_type { Ordering::Equal } else { text_order(&self.0, &other.0) };
-        by_type
-            .then_with(|| text_order(&self.1, &other.1))
-            .then_with(|| text_order(&self.2, &other.2))
-            .then_with(|| text_order(&self.3, &other.3))
+        by_type.then_with(|| self.cmp_within_type(other))
+    }
+}
+
+impl ResourceKey {
+    /// The order of two keys of one type: by id, then account, then region.
+    #[inline(always)]
+    fn cmp_within_type(&self, other: &Self) -> Ordering {
+        text_order(&self.1, &other.1).then_with(|| text_order(&self.2, &other.2)).then_with(|| text_order(&self.3, &other.3))
     }
 }
 
