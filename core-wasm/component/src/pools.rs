@@ -81,7 +81,7 @@ unsafe impl GlobalAlloc for Pools {
         }
         let size = (class + 1) * GRAIN;
         if (state.end as usize) - (state.next as usize) < size {
-            // The rest of the old slab (less than one block) is left unused.
+            // The rest of the old slab (smaller than this block) is left unused.
             // SAFETY: a non-zero size and a power-of-two alignment.
             let slab = unsafe { System.alloc(Layout::from_size_align_unchecked(SLAB, GRAIN)) };
             if slab.is_null() {

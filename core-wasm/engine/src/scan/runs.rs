@@ -282,9 +282,10 @@ mod tests {
         (key, Recorded { version: Version { captured_us: Some(at as i64), state_id: 0 }, state })
     }
 
-    /// As [`entry`], of one of six types by `id`: two the engine knows (shared texts), three it
-    /// does not, and a known one's text in a copy of its own (equal texts at other addresses).
-    /// Pieces of more than [`MOST_GROUPS`] types are sorted without grouping.
+    /// As [`entry`], of one of five types by `id`: two the engine knows (shared texts), three
+    /// it does not, and for a quarter of the ids a known type's text in a copy of its own
+    /// (equal texts at other addresses). A piece of more than [`MOST_GROUPS`] types (four in
+    /// tests) is sorted without grouping, a smaller one grouped.
     fn typed(id: u64, at: u64, mark: &str) -> Entry {
         let (mut key, recorded) = entry(id, at, mark);
         key.0 = match id % 4 {
