@@ -72,10 +72,16 @@ impl Ord for ResourceKey {
     /// engine's own type names are one constant each, so equal ones are the same text) and ids
     /// that differ early or share long prefixes, compared a word at a time.
     fn cmp(&self, other: &Self) -> Ordering {
-        let same_type = self.0.as_ptr() == other.0.as_ptr() && self.0.len() == other.0.len();
-        let by_type = if same_type { Ordering::Equal } else { text_order(&self.0, &other.0) };
+        let by_type = if same_text(&self.0, &other.0) { Ordering::Equal } else { text_order(&self.0, &other.0) };
         by_type.then_with(|| self.cmp_within_type(other))
     }
+}
+
+/// Whether `a` and `b` are the same text in memory (address and length): how the engine's own
+/// type names, one shared text each, are told equal without reading them.
+#[inline(always)]
+fn same_text(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b)
 }
 
 impl ResourceKey {

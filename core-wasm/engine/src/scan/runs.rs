@@ -17,7 +17,7 @@
 
 use std::cmp::Ordering;
 
-use super::{Recorded, ResourceKey};
+use super::{Recorded, ResourceKey, same_text};
 
 type Entry = (ResourceKey, Recorded);
 
@@ -112,13 +112,14 @@ const MOST_GROUPS: usize = if cfg!(test) { 4 } else { 16 };
 /// most arrivals find their group by its address. `None` when they are of more than
 /// [`MOST_GROUPS`] types.
 fn by_type(arrivals: &[Option<Entry>]) -> Option<Vec<u32>> {
-    let mut groups: Vec<(&str, Vec<u32>)> = Vec::new();
+    let mut groups: Vec<(&str, Vec<(u32, &ResourceKey)>)> = Vec::new();
     for (at, entry) in arrivals.iter().enumerate() {
-        let Some((ResourceKey(resource_type, ..), _)) = entry else { continue };
+        let Some((key, _)) = entry else { continue };
+        let resource_type = &*key.0;
         let found = groups
             .iter()
-            .position(|(t, _)| t.as_ptr() == resource_type.as_ptr() && t.len() == resource_type.len())
-            .or_else(|| groups.iter().position(|(t, _)| *t == &**resource_type));
+            .position(|(t, _)| same_text(t, resource_type))
+            .or_else(|| groups.iter().position(|(t, _)| *t == resource_type));
         let index = match found {
             Some(index) => index,
             None if groups.len() == MOST_GROUPS => return None,
@@ -128,18 +129,14 @@ fn by_type(arrivals: &[Option<Entry>]) -> Option<Vec<u32>> {
             }
         };
         if let Some((_, group)) = groups.get_mut(index) {
-            group.push(at as u32);
+            group.push((at as u32, key));
         }
     }
     groups.sort_unstable_by_key(|(resource_type, _)| *resource_type);
-    let key = |at: u32| arrivals.get(at as usize).and_then(Option::as_ref).map(|entry| &entry.0);
     let mut order = Vec::with_capacity(arrivals.len());
     for (_, mut group) in groups {
-        group.sort_unstable_by(|&a, &b| match (key(a), key(b)) {
-            (Some(x), Some(y)) => x.cmp_within_type(y).then(a.cmp(&b)),
-            _ => a.cmp(&b),
-        });
-        order.extend(group);
+        group.sort_unstable_by(|(a, x), (b, y)| x.cmp_within_type(y).then(a.cmp(b)));
+        order.extend(group.into_iter().map(|(at, _)| at));
     }
     Some(order)
 }
