@@ -80,42 +80,36 @@ impl<'a> ConfigItem<'a> {
             Value::Object(map) => map.map_values(arena, |value| decode_embedded(value, arena)),
             _ => Map::default(),
         };
-        // The first of `names` the item gives a non-null value, with that value.
-        let present = |fields: &[Field]| fields.iter().find_map(|&field| Some((field.name(), raw.get(field).filter(|v| !v.is_null())?)));
-        // A member's text (a number's too); an error for any other type.
-        let as_text =
-            |(name, value): (&str, Value<'a>)| text_in(value, arena).ok_or_else(|| format!("`{name}` must be a string, found {}", kind(&value)));
-        let field = |fields: &[Field]| present(fields).map(as_text).transpose();
-        let declared_type = field(&[Field::ResourceType])?;
+        let declared_type = raw.text(&[Field::ResourceType], arena)?;
         let Some(resource_type) = declared_type.map(canonical_type).or_else(|| infer_type(&configuration, &supplementary)) else {
             return Ok(None);
         };
-        let arn = field(&[Field::Arn, Field::ArnLowercase])?.or_else(|| path(&configuration, &["arn"]).and_then(Value::as_str));
-        let resource_id = match field(&[Field::ResourceId])? {
+        let arn = raw.text(&[Field::Arn, Field::ArnLowercase], arena)?.or_else(|| path(&configuration, &["arn"]).and_then(Value::as_str));
+        let resource_id = match raw.text(&[Field::ResourceId], arena)? {
             Some(id) => id,
             None => match infer_id(resource_type, &configuration, arena) {
                 Some(id) => id,
                 None => return Err(format!("{resource_type} item has no resourceId")),
             },
         };
-        let account_id = field(&[Field::AwsAccountId, Field::AccountId])?
+        let account_id = raw.text(&[Field::AwsAccountId, Field::AccountId], arena)?
             .or_else(|| arn.and_then(|a| a.split(':').nth(4)).filter(|a| !a.is_empty()))
             .or_else(|| path(&configuration, &["ownerId"]).and_then(Value::as_str))
             .unwrap_or_default();
-        let region = match field(&[Field::AwsRegion])? {
+        let region = match raw.text(&[Field::AwsRegion], arena)? {
             Some(region) => region,
-            None => region_from_zone(field(&[Field::AvailabilityZone])?).or_else(|| resource_type.starts_with("AWS::IAM::").then_some("global")).unwrap_or_default(),
+            None => region_from_zone(raw.text(&[Field::AvailabilityZone], arena)?).or_else(|| resource_type.starts_with("AWS::IAM::").then_some("global")).unwrap_or_default(),
         };
-        let status = match field(&[Field::Status, Field::State])? {
+        let status = match raw.text(&[Field::Status, Field::State], arena)? {
             Some("ResourceDeleted" | "ResourceDeletedNotRecorded" | "ResourceNotRecorded") => ItemStatus::Gone,
             _ => ItemStatus::Live,
         };
-        let state_id = match present(&[Field::StateId, Field::StateIdUppercase]) {
+        let state_id = match raw.present(&[Field::StateId, Field::StateIdUppercase]) {
             // Config writes it as a number: read as the number's text would be (only a
             // non-negative integer's text is digits), without writing the text.
             Some((_, Value::Number(n))) => n.as_u64().map_or(0, u128::from),
             other => other
-                .map(as_text)
+                .map(|(field, value)| text_of(field, value, arena))
                 .transpose()?
                 // As u64 first: a state id is a dozen digits, and parsing into u128 multiplies
                 // in 128 bits, a call per digit in the component (wasm has no such multiply).
@@ -137,7 +131,7 @@ impl<'a> ConfigItem<'a> {
         Ok(Some(ConfigItem {
             resource_type,
             resource_id,
-            resource_name: field(&[Field::ResourceName])?,
+            resource_name: raw.text(&[Field::ResourceName], arena)?,
             arn,
             account_id,
             region,
@@ -269,6 +263,31 @@ impl<'a> Fields<'a> {
     fn get(&self, field: Field) -> Option<Value<'a>> {
         self.0.get(field as usize).copied().flatten()
     }
+
+    /// The first of `fields` the item gives a non-null value, with that value.
+    #[inline(always)]
+    fn present(&self, fields: &[Field]) -> Option<(Field, Value<'a>)> {
+        fields.iter().find_map(|&field| Some((field, self.get(field).filter(|v| !v.is_null())?)))
+    }
+
+    /// The text of the first of `fields` the item gives a non-null value (a number's text too);
+    /// an error for any other type. Inlined: an item reads eight of them, and inside the
+    /// component the call cost about as much as the lookup.
+    #[inline(always)]
+    fn text(&self, fields: &[Field], arena: &'a Bump) -> Result<Option<&'a str>, String> {
+        self.present(fields).map(|(field, value)| text_of(field, value, arena)).transpose()
+    }
+}
+
+/// `value`'s text (a number's too), or an error naming `field` for any other type.
+#[inline(always)]
+fn text_of<'a>(field: Field, value: Value<'a>, arena: &'a Bump) -> Result<&'a str, String> {
+    text_in(value, arena).ok_or_else(|| not_text(field, &value))
+}
+
+#[cold]
+fn not_text(field: Field, value: &Value<'_>) -> String {
+    format!("`{}` must be a string, found {}", field.name(), kind(value))
 }
 
 /// The JSON type name of a value, for error messages.
@@ -540,6 +559,33 @@ mod tests {
             assert_eq!(parse_iso8601_us(&format!("1970-01-01T00:00:00.{fraction}Z")), Some(micros), "{fraction:?}");
         }
         assert_eq!(parse_iso8601_us("1970-01-01T00:00:01.25+00:30"), Some(1_250_000 - 1_800_000_000));
+    }
+
+    /// A member that must be text and is not names itself in the error; a number is read as its
+    /// text, and null as absent.
+    #[test]
+    fn members_that_are_not_text_are_errors_naming_them() {
+        let read = |item| ConfigItem::from_value(item, crate::value::test_arena());
+        let error = |item| read(item).err();
+        assert_eq!(
+            error(json!({"resourceType": "AWS::EC2::Volume", "resourceId": {"x": 1}, "awsRegion": "us-east-1"})).as_deref(),
+            Some("`resourceId` must be a string, found an object")
+        );
+        assert_eq!(
+            error(json!({"resourceType": "AWS::EC2::Volume", "resourceId": "vol-1", "awsAccountId": true})).as_deref(),
+            Some("`awsAccountId` must be a string, found a boolean")
+        );
+        assert_eq!(
+            error(json!({"resourceType": "AWS::EC2::Volume", "resourceId": "vol-1", "configurationStateId": [1]})).as_deref(),
+            Some("`configurationStateId` must be a string, found an array")
+        );
+        // The second spelling is read when the first is null, and named in its error.
+        assert_eq!(
+            error(json!({"resourceType": "AWS::EC2::Volume", "resourceId": "vol-1", "awsAccountId": null, "accountId": ["1"]})).as_deref(),
+            Some("`accountId` must be a string, found an array")
+        );
+        let item = read(json!({"resourceType": "AWS::EC2::Volume", "resourceId": 42, "awsAccountId": null, "accountId": "1"})).ok().flatten();
+        assert_eq!(item.as_ref().map(|i| (i.resource_id, i.account_id)), Some(("42", "1")));
     }
 
     #[test]
