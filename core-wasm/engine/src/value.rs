@@ -662,8 +662,35 @@ pub fn decode_embedded<'a>(mut value: Value<'a>, arena: &'a Bump) -> Value<'a> {
 }
 
 fn looks_like_json(text: &str) -> bool {
-    let trimmed = text.trim();
+    // Most texts begin with a character no JSON text begins with, and no whitespace: they are
+    // answered without trimming (a call into core's trimming in the component, for every text
+    // of an item's configuration).
+    match text.as_bytes().first() {
+        None => return false,
+        Some(&first) if first.is_ascii() && !char::from(first).is_whitespace() && !matches!(first, b'{' | b'[' | b'"' | b'n' | b't' | b'f') => return false,
+        Some(_) => {}
+    }
+    let trimmed = trim(text);
     trimmed.starts_with(['{', '[', '"']) || matches!(trimmed, "null" | "true" | "false")
+}
+
+/// `text.trim()`, answered without a call when `text` begins and ends with an ASCII character
+/// other than whitespace (most texts do: core's trimming decodes characters from both ends).
+#[inline]
+pub fn trim(text: &str) -> &str {
+    let solid = |byte: Option<&u8>| byte.is_some_and(|&b| b.is_ascii() && !char::from(b).is_whitespace());
+    if solid(text.as_bytes().first()) && solid(text.as_bytes().last()) { text } else { text.trim() }
+}
+
+/// Whether `text` is empty or whitespace only (what `str::trim` removes), answered from its
+/// first byte when that is an ASCII character other than whitespace.
+#[inline]
+pub fn is_blank(text: &str) -> bool {
+    match text.as_bytes().first() {
+        None => true,
+        Some(&first) if first.is_ascii() && !char::from(first).is_whitespace() => false,
+        Some(_) => text.trim().is_empty(),
+    }
 }
 
 /// Follows object keys from `value`; `None` as soon as one is missing or not an object.
@@ -729,7 +756,7 @@ pub fn strings(value: Option<Value<'_>>) -> impl Iterator<Item = &str> {
 
 /// A non-empty, non-blank string.
 pub fn non_blank(value: Option<Value<'_>>) -> Option<&str> {
-    value.and_then(Value::as_str).filter(|s| !s.trim().is_empty())
+    value.and_then(Value::as_str).filter(|s| !is_blank(s))
 }
 
 /// Decodes an IAM policy document. Config delivers them RFC 3986 percent-encoded; some
@@ -739,7 +766,7 @@ pub fn policy_document<'a>(value: Value<'a>, arena: &'a Bump) -> Result<Value<'a
     match value {
         Value::Object(_) | Value::Array(_) => Ok(value),
         Value::String(text) => {
-            let trimmed = text.trim();
+            let trimmed = trim(text);
             let decoded: &'a str = if trimmed.starts_with(['{', '[']) {
                 trimmed
             } else {
@@ -819,6 +846,31 @@ mod tests {
                     assert_eq!(utf8(&bytes), core.ok(), "{bytes:?}");
                     let valid = core.map_or_else(|e| e.valid_up_to(), str::len);
                     assert_eq!(utf8_prefix(&bytes).len(), valid, "{bytes:?}");
+                }
+            }
+        }
+    }
+
+    /// The shortcuts of `is_blank`, `looks_like_json` and `trim` (from a text's first and last
+    /// bytes) are what trimming says: every character before every ending, Unicode whitespace
+    /// (vertical tab, U+0085, U+00A0, U+3000) on either side, and each text reversed.
+    #[test]
+    fn blank_and_json_looking_texts_are_what_trimming_says() {
+        let trimmed_looks_like_json = |text: &str| {
+            let trimmed = text.trim();
+            trimmed.starts_with(['{', '[', '"']) || matches!(trimmed, "null" | "true" | "false")
+        };
+        let mut firsts: Vec<String> = (0u8..128).map(|b| char::from(b).to_string()).collect();
+        firsts.extend(["", "\u{85}", "\u{a0}", "\u{3000}", "é", "\u{b}\u{c}"].map(str::to_owned));
+        let rests = ["", "{}", "[1]", "\"x\"", "null", "true", "false", "nul", "truex", " ", "\u{3000}", "x", "\u{b}{\"a\":1}"];
+        for first in &firsts {
+            for rest in rests {
+                for text in [format!("{first}{rest}"), format!("{first}{rest} \u{85}")] {
+                    assert_eq!(is_blank(&text), text.trim().is_empty(), "{text:?}");
+                    assert_eq!(trim(&text), text.trim(), "{text:?}");
+                    let reversed: String = text.chars().rev().collect();
+                    assert_eq!(trim(&reversed), reversed.trim(), "{reversed:?}");
+                    assert_eq!(looks_like_json(&text), trimmed_looks_like_json(&text), "{text:?}");
                 }
             }
         }

@@ -108,7 +108,7 @@ fn required_tags(item: &ConfigItem<'_>, params: &RuleParams) -> Outcome {
     let missing: Vec<&str> = params
         .required_tags
         .iter()
-        .filter(|key| item.tags.get(key.as_str()).is_none_or(|v| v.trim().is_empty()))
+        .filter(|key| item.tags.get(key.as_str()).is_none_or(crate::value::is_blank))
         .map(String::as_str)
         .collect();
     if missing.is_empty() {
@@ -194,7 +194,7 @@ fn source_ranges<'a>(permission: &Value<'a>) -> impl Iterator<Item = &'a str> + 
 /// Whether a CIDR range is the whole address space (prefix length 0, whatever the address
 /// bits say); `None` when it is not a CIDR range at all.
 fn world_open(cidr: &str) -> Option<bool> {
-    let (address, prefix) = split_at_first(cidr.trim(), b'/')?;
+    let (address, prefix) = split_at_first(crate::value::trim(cidr), b'/')?;
     let prefix: u8 = prefix.parse().ok()?;
     let max = if address.parse::<std::net::Ipv4Addr>().is_ok() {
         32
