@@ -34,12 +34,12 @@ const WRITEBACK_STEP: u64 = 4 << 20;
 
 /// A report file that asks the kernel to start writing its pages to disk every
 /// [`WRITEBACK_STEP`] bytes (Linux's `sync_file_range(SYNC_FILE_RANGE_WRITE)`: it starts the
-/// writeback and does not wait for the disk). Replacing a file by renaming onto it makes ext4 start
-/// the writeback of the whole new file inside `rename`, so that a crash does
-/// not leave an empty report where the old one was; a 168 MB report then spent ~100 ms in
-/// `rename` after its last byte (33 ms with this, the rest being the old report's removal).
-/// Started as the report is written, that work overlaps the rendering, and the crash safety is
-/// the same: the writeback starts before the rename.
+/// writeback and does not wait for the disk). Replacing a file by renaming onto it makes ext4
+/// start the writeback of the whole new file inside `rename`, so that a crash does not leave an
+/// empty report where the old one was: a 168 MB report spent ~100 ms in `rename` after its last
+/// byte (33 ms with this, the rest being the old report's removal). Started as the report is
+/// written, that work overlaps the rendering, and the crash safety is the same: the writeback
+/// starts before the rename.
 struct Writeback {
     file: File,
     /// Bytes written.
