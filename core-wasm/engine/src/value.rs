@@ -667,19 +667,26 @@ fn looks_like_json(text: &str) -> bool {
     // of an item's configuration).
     match text.as_bytes().first() {
         None => return false,
-        Some(&first) if first.is_ascii() && !char::from(first).is_whitespace() && !matches!(first, b'{' | b'[' | b'"' | b'n' | b't' | b'f') => return false,
+        Some(&first) if plain(first) && !matches!(first, b'{' | b'[' | b'"' | b'n' | b't' | b'f') => return false,
         Some(_) => {}
     }
     let trimmed = trim(text);
     trimmed.starts_with(['{', '[', '"']) || matches!(trimmed, "null" | "true" | "false")
 }
 
+/// Whether `byte` is a whole ASCII character that `str::trim` keeps (not whitespace): a text
+/// that begins (or ends) with one needs no trimming at that end.
+#[inline(always)]
+fn plain(byte: u8) -> bool {
+    byte.is_ascii() && !char::from(byte).is_whitespace()
+}
+
 /// `text.trim()`, answered without a call when `text` begins and ends with an ASCII character
 /// other than whitespace (most texts do: core's trimming decodes characters from both ends).
 #[inline]
 pub fn trim(text: &str) -> &str {
-    let solid = |byte: Option<&u8>| byte.is_some_and(|&b| b.is_ascii() && !char::from(b).is_whitespace());
-    if solid(text.as_bytes().first()) && solid(text.as_bytes().last()) { text } else { text.trim() }
+    let bytes = text.as_bytes();
+    if bytes.first().is_some_and(|&b| plain(b)) && bytes.last().is_some_and(|&b| plain(b)) { text } else { text.trim() }
 }
 
 /// Whether `text` is empty or whitespace only (what `str::trim` removes), answered from its
@@ -688,7 +695,7 @@ pub fn trim(text: &str) -> &str {
 pub fn is_blank(text: &str) -> bool {
     match text.as_bytes().first() {
         None => true,
-        Some(&first) if first.is_ascii() && !char::from(first).is_whitespace() => false,
+        Some(&first) if plain(first) => false,
         Some(_) => text.trim().is_empty(),
     }
 }
