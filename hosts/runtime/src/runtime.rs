@@ -1,12 +1,13 @@
-//! `Runtime`: one compiled component, instantiated afresh for every scan with its own store,
-//! memory limit and per-call deadline (a parallel scan's helper instances each read one group
-//! after another, a fresh scan on the same instance for each).
+//! `Runtime`: one compiled component, each scan on an instance in its own store, with its own
+//! memory limit and per-call deadline. An instance runs one scan at a time, each a fresh `scan`
+//! resource: a parallel scan's helper instances read one group after another, and an instance
+//! whose finished scan was dropped is kept for the runtime's next scan (see [`Kept`]).
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -51,6 +52,12 @@ struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: Limiter,
+}
+
+impl HostState {
+    fn new(wasi: WasiCtx, limits: StoreLimits) -> Self {
+        HostState { wasi, table: ResourceTable::new(), limits: Limiter { limits, largest_memory: 0 } }
+    }
 }
 
 /// The store's limits, and the largest linear memory its instance has grown to.
@@ -172,7 +179,37 @@ pub struct Runtime {
     /// The `rollup` interface, when the component is 1.2.0 or later.
     rollup: Option<OrgRollupPre<HostState>>,
     frameworks: Option<RuleFrameworksPre<HostState>>,
+    kept: Arc<Kept>,
     _ticker: Ticker,
+}
+
+/// Instances whose finished scans were dropped, for the runtime's next scans. A new instance
+/// starts with an empty linear memory, and every page its scan touches is a page fault; one
+/// kept from an earlier scan has those pages already (its memory does not shrink). So a host
+/// that scans again and again (the Lambda functions, a loop of `verify`) pays the faults
+/// once, as a native program's heap does. The finished scan's resource is dropped only when
+/// the instance is taken, so a host that scans once and exits never runs its destructor. Kept
+/// only while the memory is at most [`SPARE_MEMORY_BYTES`], at most [`KEPT_INSTANCES`] of them,
+/// and never after a call into the instance failed: a trap leaves an instance that cannot be
+/// entered again. A kept instance gives the same bytes as a new one: the engine keeps nothing
+/// between two scans but freed memory (`kept_instances_score_as_new_ones`).
+#[derive(Default)]
+struct Kept(Mutex<Vec<KeptInstance>>);
+
+/// An instance kept, with the scan resource its host dropped.
+struct KeptInstance {
+    store: Store<HostState>,
+    instance: Instance,
+    finished: ResourceAny,
+}
+
+/// How many instances a runtime keeps (each at most [`SPARE_MEMORY_BYTES`] of memory).
+const KEPT_INSTANCES: usize = 2;
+
+impl Kept {
+    fn take(&self) -> Option<KeptInstance> {
+        self.0.lock().ok()?.pop()
+    }
 }
 
 impl std::fmt::Debug for Runtime {
@@ -268,7 +305,8 @@ impl Runtime {
             })
             .map_err(|e| RuntimeError::Engine(format!("cannot start the deadline thread: {e}")))?;
         let sha256 = sha256_hex(&bytes);
-        Ok(Self { engine, pre, bytes, sha256, limits, precompiled_for, render_page, set_waivers, waived_findings, render_html_since, render_export_page, take_state, absorb_state, suspend_source, resume_source, rollup, frameworks, _ticker: Ticker { stop, thread: Some(thread) } })
+        let kept = Arc::default();
+        Ok(Self { engine, pre, bytes, sha256, limits, precompiled_for, render_page, set_waivers, waived_findings, render_html_since, render_export_page, take_state, absorb_state, suspend_source, resume_source, rollup, frameworks, kept, _ticker: Ticker { stop, thread: Some(thread) } })
     }
 
     /// Whether the component was loaded from its build-time precompiled artifact.
@@ -337,16 +375,26 @@ impl Runtime {
     fn new_store(&self) -> Store<HostState> {
         let mut wasi = WasiCtx::builder();
         wasi.inherit_stderr(); // a guest panic message is the best clue there is
-        let state = HostState {
-            wasi: wasi.build(),
-            table: ResourceTable::new(),
-            limits: Limiter { limits: StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(4).build(), largest_memory: 0 },
-        };
-        let mut store = Store::new(&self.engine, state);
+        let limits = StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(4).build();
+        let mut store = Store::new(&self.engine, HostState::new(wasi.build(), limits));
         store.limiter(|s| &mut s.limits);
         store.set_hostcall_fuel(self.limits.max_result_bytes);
         store.set_epoch_deadline(self.deadline_ticks());
         store
+    }
+
+    /// An instance for a scan: one kept from a finished scan (see [`Kept`]), else a new one.
+    fn instance(&self) -> Result<Instantiated, RuntimeError> {
+        while let Some(KeptInstance { mut store, instance, finished }) = self.kept.take() {
+            store.set_epoch_deadline(self.deadline_ticks());
+            // Frees the finished report. Should it fail, the instance is let go for a new one.
+            if finished.resource_drop(&mut store).is_ok()
+                && let Ok(world) = EngineWorld::new(&mut store, &instance)
+            {
+                return Ok((store, world, instance));
+            }
+        }
+        self.instantiate()
     }
 
     fn instantiate(&self) -> Result<Instantiated, RuntimeError> {
@@ -479,7 +527,7 @@ impl Runtime {
 
     /// A new instance with a scan created on it (taking the request's waivers when `takes_waivers`).
     fn new_reading(&self, request: &ScanRequest, takes_waivers: bool) -> Result<Reading, RuntimeError> {
-        self.reading_on(self.instantiate()?, request, takes_waivers)
+        self.reading_on(self.instance()?, request, takes_waivers)
     }
 
     /// A scan created on `instance` (see [`Runtime::new_reading`]).
@@ -650,6 +698,9 @@ impl Runtime {
         Ok(FinishedScan {
             store,
             world,
+            instance,
+            kept: Arc::downgrade(&self.kept),
+            failed: AtomicBool::new(false),
             render_page,
             waived_findings,
             render_html_since,
@@ -758,7 +809,7 @@ impl GroupReader for Parallel<'_> {
         // An instance that failed is not kept: after a trap it cannot be entered again.
         let instance = match spare.take() {
             Some(instance) => instance,
-            None => self.runtime.instantiate()?,
+            None => self.runtime.instance()?,
         };
         let mut reading = self.runtime.reading_on(instance, self.request, false)?;
         self.read_into(&mut reading, index, group, stop)?;
@@ -947,6 +998,11 @@ fn wasmparser_is_component(bytes: &[u8]) -> bool {
 pub struct FinishedScan {
     store: Store<HostState>,
     world: EngineWorld,
+    instance: Instance,
+    /// Where the instance goes when this is dropped (see [`Kept`]).
+    kept: Weak<Kept>,
+    /// Whether a call into the instance failed (it is then not kept).
+    failed: AtomicBool,
     render_page: Option<RenderPage>,
     waived_findings: Option<WaivedFindings>,
     render_html_since: Option<RenderHtmlSince>,
@@ -1030,8 +1086,26 @@ impl ExportFormat {
 /// `scan.render-page(format, trend, max-bytes)`.
 type RenderPage = wasmtime::component::TypedFunc<(ResourceAny, ReportFormat, Vec<TrendPoint>, u32), (Result<Vec<u8>, ScanError>,)>;
 
+impl Drop for FinishedScan {
+    /// Keeps the instance for the runtime's next scan when it may be (see [`Kept`]).
+    fn drop(&mut self) {
+        if self.failed.load(Ordering::Relaxed) || self.store.data().limits.largest_memory > SPARE_MEMORY_BYTES {
+            return;
+        }
+        let Some(kept) = self.kept.upgrade() else { return };
+        let Ok(mut kept) = kept.0.lock() else { return };
+        if kept.len() < KEPT_INSTANCES {
+            // The store left behind is an empty one, dropped with `self`.
+            let empty = Store::new(self.store.engine(), HostState::new(WasiCtx::builder().build(), StoreLimits::default()));
+            let store = std::mem::replace(&mut self.store, empty);
+            kept.push(KeptInstance { store, instance: self.instance, finished: self.scan });
+        }
+    }
+}
+
 impl FinishedScan {
     fn map(&self, error: wasmtime::Error, context: &str) -> RuntimeError {
+        self.failed.store(true, Ordering::Relaxed);
         call_error(error, context, &self.limits)
     }
 
@@ -1180,6 +1254,61 @@ mod tests {
             let parallel = json(runtime.scan_in_groups(&request, sources(), jobs, keep, &mut |_| {}));
             assert!(parallel == one, "{jobs} jobs, instances kept up to {keep} bytes: another report");
         }
+    }
+
+    fn kept(runtime: &Runtime) -> usize {
+        runtime.kept.0.lock().expect("not poisoned").len()
+    }
+
+    /// A runtime takes the instance its last finished scan left, and it scores and renders as
+    /// a new one does, whatever the scan before it was: other options, waivers, other sources.
+    #[test]
+    fn kept_instances_score_as_new_ones() {
+        let demo = include_bytes!("../../cli/demo/config-snapshot-demo.json");
+        let sources = || vec![InputSource::bytes("demo.json", demo.to_vec())];
+        let rendered = |mut scan: FinishedScan| -> Vec<Vec<u8>> {
+            [ReportFormat::Json, ReportFormat::Csv, ReportFormat::Html].into_iter().map(|format| scan.render(format, &[]).expect("the report renders")).collect()
+        };
+        let new = rendered(Runtime::embedded(Limits::default()).expect("the embedded component loads").scan(&request(), sources(), &mut |_| {}).expect("the scan succeeds"));
+
+        let runtime = Runtime::embedded(Limits::default()).expect("the embedded component loads");
+        let other = ScanRequest {
+            threshold_bp: 9000,
+            required_tags: vec!["Owner".to_owned()],
+            waivers: Some(WaiverInput { name: "waivers.yaml".to_owned(), bytes: include_bytes!("../../cli/demo/waivers.yaml").to_vec() }),
+            ..request()
+        };
+        let before = runtime.scan(&other, vec![InputSource::bytes("other.json", large_snapshot(1 << 20))], &mut |_| {}).expect("the scan succeeds");
+        let before_report = rendered(before);
+        assert_eq!(kept(&runtime), 1, "the finished scan's instance is kept");
+        let again = runtime.scan(&request(), sources(), &mut |_| {}).expect("the scan succeeds");
+        assert_eq!(kept(&runtime), 0, "the kept instance is taken");
+        assert!(rendered(again) == new, "a kept instance scores the demo as a new one does");
+        assert_eq!(kept(&runtime), 1);
+        assert!(before_report != new);
+
+        // Two finished scans alive at once: two instances, both kept, and no more than that.
+        let (a, b, c) = (runtime.scan(&request(), sources(), &mut |_| {}), runtime.scan(&request(), sources(), &mut |_| {}), runtime.scan(&request(), sources(), &mut |_| {}));
+        assert_eq!(kept(&runtime), 0);
+        drop((a, b, c));
+        assert_eq!(kept(&runtime), KEPT_INSTANCES);
+        // A parallel scan's first instance takes one.
+        assert!(rendered(runtime.scan_with_jobs(&request(), sources(), 2, &mut |_| {}).expect("the scan succeeds")) == new);
+    }
+
+    /// An instance a call failed in is let go, and the next scan has a new one.
+    #[test]
+    fn instances_a_call_failed_in_are_not_kept() {
+        let demo = include_bytes!("../../cli/demo/config-snapshot-demo.json");
+        let runtime = Runtime::embedded(Limits { max_result_bytes: 1000, ..Limits::default() }).expect("the embedded component loads");
+        let mut scan = runtime.scan(&request(), vec![InputSource::bytes("demo.json", demo.to_vec())], &mut |_| {}).expect("the scan succeeds");
+        let items = scan.summary.items;
+        let error = scan.render(ReportFormat::Json, &[]).expect_err("a report of more than 1000 bytes is refused");
+        assert!(!error.to_string().is_empty());
+        drop(scan);
+        assert_eq!(kept(&runtime), 0, "the instance is not kept");
+        let scan = runtime.scan(&request(), vec![InputSource::bytes("demo.json", demo.to_vec())], &mut |_| {}).expect("the next scan succeeds");
+        assert_eq!(scan.summary.items, items);
     }
 
     fn request() -> ScanRequest {
