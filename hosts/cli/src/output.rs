@@ -10,11 +10,13 @@ use anyhow::Context;
 
 /// Writes what `write` produces to `dir/name` through a temporary file in the same directory;
 /// the temporary file is removed if `write` fails. The kernel is asked to start writing the file
-/// to disk every few MiB as it grows ([`Writeback`]).
+/// to disk every few MiB as it grows ([`Writeback`]), and to drop the report it replaces from its
+/// cache first ([`drop_cached`]).
 pub fn write_atomically(dir: &Path, name: &str, write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let target = dir.join(name);
     let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    drop_cached(&target);
     let written = std::fs::File::create(&temp).map_err(anyhow::Error::from).and_then(|file| {
         let mut out = BufWriter::with_capacity(1 << 20, Writeback { file, written: 0, started: 0 });
         write(&mut out)?;
@@ -77,6 +79,32 @@ fn start_writeback(file: &File, offset: u64, len: u64) {
     let _ = unsafe { libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE) };
 }
 
+/// Asks the kernel to drop the cached pages of the report at `path` that is about to be
+/// replaced (`posix_fadvise(POSIX_FADV_DONTNEED)`); its bytes stay on disk, and stay the report
+/// until the rename, so a failed write still keeps it. Two things this saves, both measured on a
+/// 168 MB JSON report (BENCHMARKS round 23): the `rename` no longer frees the old report's
+/// pages after the last byte is written, and the new report's pages are the ones just freed.
+/// On a VM whose balloon takes freed memory back (free page reporting), pages that stayed free
+/// for a few seconds cost a fault in the host at their next use: ~9 µs each, ~0.25 s for the
+/// report. A hint, like [`start_writeback`]: nothing is done to what is not a regular file (a
+/// FIFO would block the open), and a failure changes nothing.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn drop_cached(path: &Path) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return;
+    }
+    let Ok(old) = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path) else { return };
+    // SAFETY: the descriptor is open for the call (`old` lives to the end of this function), and
+    // the call reads and writes no memory of this process.
+    let _ = unsafe { libc::posix_fadvise(old.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn drop_cached(_: &Path) {}
+
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_: &File, _: u64, _: u64) {}
 
@@ -131,5 +159,23 @@ mod tests {
         assert!(std::fs::read(dir.path().join("report.json")).unwrap() == bytes);
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, ["report.json"]);
+    }
+
+    /// What the report replaces is looked at only when it is a file: a FIFO in its place does not
+    /// block the write (opening it to read would wait for a writer), and is replaced like a file.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_fifo_where_the_report_goes_is_replaced_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("report.json");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(status.success());
+        let (done, finished) = std::sync::mpsc::channel();
+        let path = dir.path().to_owned();
+        std::thread::spawn(move || done.send(write_atomically(&path, "report.json", |out| Ok(out.write_all(b"{}")?)).map_err(|e| e.to_string())));
+        let written = finished.recv_timeout(std::time::Duration::from_secs(20)).expect("the write does not block on the FIFO");
+        written.unwrap();
+        assert!(std::fs::symlink_metadata(&fifo).unwrap().is_file());
+        assert_eq!(std::fs::read(&fifo).unwrap(), b"{}");
     }
 }
