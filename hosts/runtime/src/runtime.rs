@@ -525,7 +525,8 @@ impl Runtime {
         Units { units, parted }
     }
 
-    /// A new instance with a scan created on it (taking the request's waivers when `takes_waivers`).
+    /// An instance (a kept one or a new one) with a scan created on it (taking the request's
+    /// waivers when `takes_waivers`).
     fn new_reading(&self, request: &ScanRequest, takes_waivers: bool) -> Result<Reading, RuntimeError> {
         self.reading_on(self.instance()?, request, takes_waivers)
     }
