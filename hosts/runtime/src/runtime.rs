@@ -1288,7 +1288,7 @@ mod tests {
         assert_eq!(kept(&runtime), 1);
         assert!(before_report != new);
 
-        // Two finished scans alive at once: two instances, both kept, and no more than that.
+        // Three finished scans alive at once are on three instances; two are kept, no more.
         let (a, b, c) = (runtime.scan(&request(), sources(), &mut |_| {}), runtime.scan(&request(), sources(), &mut |_| {}), runtime.scan(&request(), sources(), &mut |_| {}));
         assert_eq!(kept(&runtime), 0);
         drop((a, b, c));
