@@ -79,6 +79,9 @@ fn start_writeback(file: &File, offset: u64, len: u64) {
     let _ = unsafe { libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE) };
 }
 
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_: &File, _: u64, _: u64) {}
+
 /// Asks the kernel to drop the cached pages of the report at `path` that is about to be
 /// replaced (`posix_fadvise(POSIX_FADV_DONTNEED)`); its bytes stay on disk, and stay the report
 /// until the rename, so a failed write still keeps it. Two things this saves, both measured on a
@@ -104,9 +107,6 @@ fn drop_cached(path: &Path) {
 
 #[cfg(not(target_os = "linux"))]
 fn drop_cached(_: &Path) {}
-
-#[cfg(not(target_os = "linux"))]
-fn start_writeback(_: &File, _: u64, _: u64) {}
 
 /// Writes to stdout. A reader that went away (`compliance rules | head`) is not an error: the
 /// command goes on without stdout — report files are still written and the exit code still says
