@@ -268,9 +268,10 @@ fn rendered_both_ways(runtime: &Runtime) -> Vec<(Vec<u8>, Vec<u8>)> {
 #[test]
 fn reports_rendered_in_pieces_are_the_whole_report() {
     let current = runtime();
-    assert!(current.renders_in_pages(), "the embedded component is compliance:engine@1.7.0");
+    assert!(current.renders_in_pages(), "the embedded component is compliance:engine@1.8.0");
     assert!(current.scans_in_parallel(), "the embedded component hands scan state over (1.6.0)");
     assert!(current.splits_sources(), "the embedded component reads a source in parts (1.7.0)");
+    assert!(current.digests_ids_apart(), "the embedded component digests finding ids on another instance (1.8.0)");
     for (paged, whole) in rendered_both_ways(current) {
         assert_eq!(paged, whole);
     }
@@ -282,6 +283,7 @@ fn reports_rendered_in_pieces_are_the_whole_report() {
     assert!(!archived.renders_in_pages());
     assert!(!archived.scans_in_parallel());
     assert!(!archived.splits_sources());
+    assert!(!archived.digests_ids_apart());
     for (paged, whole) in rendered_both_ways(&archived) {
         assert_eq!(paged, whole);
     }

@@ -65,6 +65,8 @@ struct Scan {
     state: RefCell<State>,
     render: RefCell<Option<Render>>,
     export: RefCell<Option<Export>>,
+    /// The finished report's finding keys being handed out (`take-finding-keys`).
+    keys: RefCell<Option<engine::ids::IdKeysHandOut>>,
 }
 
 struct Component;
@@ -74,6 +76,10 @@ impl Guest for Component {
 
     fn rules() -> Vec<RuleInfo> {
         engine::RULES.iter().map(convert::rule_info).collect()
+    }
+
+    fn digest_finding_ids(keys: Vec<u8>) -> Result<Vec<u8>, ScanError> {
+        engine::ids::digest_finding_ids(&keys).map_err(convert::scan_error)
     }
 
     fn about() -> EngineInfo {
@@ -144,7 +150,7 @@ impl Scan {
 impl GuestScan for Scan {
     fn create(options: ScanOptions) -> Result<scanner::Scan, ScanError> {
         let scan = engine::Scan::new(convert::scan_options(options)).map_err(convert::scan_error)?;
-        Ok(scanner::Scan::new(Scan { state: RefCell::new(State::Reading(Box::new(scan))), render: RefCell::new(None), export: RefCell::new(None) }))
+        Ok(scanner::Scan::new(Scan { state: RefCell::new(State::Reading(Box::new(scan))), render: RefCell::new(None), export: RefCell::new(None), keys: RefCell::new(None) }))
     }
 
     fn set_waivers(&self, name: String, bytes: Vec<u8>) -> Result<(), ScanError> {
@@ -252,6 +258,21 @@ impl GuestScan for Scan {
             }
             Ok(page)
         })
+    }
+
+    fn take_finding_keys(&self, max_bytes: u32) -> Result<Vec<u8>, ScanError> {
+        let max_bytes = usize::try_from(max_bytes).unwrap_or(usize::MAX).max(1);
+        self.finished(|report| Ok(self.keys.borrow_mut().get_or_insert_default().next_piece(report, max_bytes)))
+    }
+
+    fn give_finding_ids(&self, ids: Vec<u8>) -> Result<(), ScanError> {
+        match &mut *self.state.borrow_mut() {
+            State::Finished(report) => {
+                let report = &mut **report;
+                report.given_ids.give(&report.resources, &ids).map_err(convert::scan_error)
+            }
+            _ => Err(invalid_state("the scan is not finished")),
+        }
     }
 
     fn resources(&self) -> Result<Vec<ResourceResult>, ScanError> {

@@ -9,6 +9,7 @@
 
 mod decimal;
 pub mod error;
+pub mod ids;
 pub mod input;
 pub mod item;
 pub mod render;

@@ -132,7 +132,7 @@ impl ResourceResult {
     }
 
     /// Appends the resource's part of its findings' id messages (all but the rule) to `out`.
-    fn write_id_suffix(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_id_suffix(&self, out: &mut Vec<u8>) {
         let parts: [&str; 4] = [&self.resource_type, &self.resource_id, &self.account_id, &self.region];
         out.reserve(parts.iter().map(|p| p.len() + 1).sum());
         for part in parts {
@@ -260,6 +260,9 @@ pub struct ScoreReport {
     pub by_account_region: BTreeMap<(String, String), GroupSummary>,
     /// Evaluated resources sorted by (type, id, account, region).
     pub resources: Vec<ResourceResult>,
+    /// Finding ids digested on another instance, which the renderers take instead of
+    /// digesting them again (`crate::ids`); none unless a host gives them.
+    pub given_ids: crate::ids::GivenIds,
 }
 
 impl ScoreReport {
@@ -287,13 +290,17 @@ impl ScoreReport {
     /// resource `resource` on (a position past a resource's last finding starts at the next
     /// resource). The ids are digested in batches, four at a time.
     pub fn findings_with_ids(&self, resource: usize, finding: usize) -> FindingsWithIds<'_> {
-        FindingsWithIds::new(&self.resources, resource, finding)
+        FindingsWithIds::new(&self.resources, &self.given_ids, resource, finding)
     }
 }
 
 /// See [`ScoreReport::findings_with_ids`].
 pub struct FindingsWithIds<'a> {
     resources: &'a [ResourceResult],
+    /// Ids digested elsewhere, taken where they are given.
+    given: &'a crate::ids::GivenIds,
+    /// Which findings of the batch wait for a digest of their own.
+    waiting: Vec<bool>,
     /// Where the next batch starts.
     resource: usize,
     finding: usize,
@@ -327,9 +334,14 @@ pub struct FindingId([u8; 32]);
 
 impl FindingId {
     fn of_digest(digest: &[u8; 32]) -> Self {
+        Self::of_prefix(digest.first_chunk().unwrap_or(&[0; 16]))
+    }
+
+    /// The id of a digest whose first 16 bytes are `prefix`.
+    fn of_prefix(prefix: &[u8; 16]) -> Self {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut hex = [0u8; 32];
-        for (pair, byte) in hex.chunks_exact_mut(2).zip(digest) {
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(prefix) {
             let digit = |nibble: u8| DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0');
             pair.copy_from_slice(&[digit(byte >> 4), digit(byte & 0x0f)]);
         }
@@ -360,8 +372,8 @@ impl std::ops::Deref for FindingId {
 const ID_BATCH: usize = 64;
 
 impl<'a> FindingsWithIds<'a> {
-    fn new(resources: &'a [ResourceResult], resource: usize, finding: usize) -> Self {
-        FindingsWithIds { resources, resource, finding, ready: std::collections::VecDeque::with_capacity(ID_BATCH), messages: Default::default(), digests: Vec::with_capacity(ID_BATCH), suffix_of: None, suffix: Vec::new() }
+    fn new(resources: &'a [ResourceResult], given: &'a crate::ids::GivenIds, resource: usize, finding: usize) -> Self {
+        FindingsWithIds { resources, given, waiting: Vec::with_capacity(ID_BATCH), resource, finding, ready: std::collections::VecDeque::with_capacity(ID_BATCH), messages: Default::default(), digests: Vec::with_capacity(ID_BATCH), suffix_of: None, suffix: Vec::new() }
     }
 }
 
@@ -371,22 +383,31 @@ impl<'a> Iterator for FindingsWithIds<'a> {
     fn next(&mut self) -> Option<FindingWithId<'a>> {
         if self.ready.is_empty() {
             self.messages.clear();
-            while self.messages.len() < ID_BATCH {
+            self.waiting.clear();
+            // Ids given from here on are taken as they are; the others are digested below.
+            let mut ordinal = self.given.ordinal(self.resource, self.finding);
+            while self.ready.len() < ID_BATCH {
                 let Some(resource) = self.resources.get(self.resource) else { break };
                 match resource.findings.get(self.finding) {
                     Some(finding) => {
-                        if self.suffix_of != Some(self.resource) {
-                            self.suffix.clear();
-                            resource.write_id_suffix(&mut self.suffix);
-                            self.suffix_of = Some(self.resource);
+                        let given = ordinal.and_then(|at| self.given.digest(at));
+                        ordinal = ordinal.map(|at| at + 1);
+                        if given.is_none() {
+                            if self.suffix_of != Some(self.resource) {
+                                self.suffix.clear();
+                                resource.write_id_suffix(&mut self.suffix);
+                                self.suffix_of = Some(self.resource);
+                            }
+                            let suffix = &self.suffix;
+                            self.messages.push(|out| {
+                                write_rule_part(finding, out);
+                                out.extend_from_slice(suffix);
+                            });
                         }
-                        let suffix = &self.suffix;
-                        self.messages.push(|out| {
-                            write_rule_part(finding, out);
-                            out.extend_from_slice(suffix);
-                        });
-                        // The id is filled in below, once the batch is digested.
-                        self.ready.push_back(FindingWithId { resource, finding, position: (self.resource, self.finding), id: FindingId([0; 32]) });
+                        self.waiting.push(given.is_none());
+                        // A digested id is filled in below, once the batch is digested.
+                        let id = given.map_or(FindingId([0; 32]), FindingId::of_prefix);
+                        self.ready.push_back(FindingWithId { resource, finding, position: (self.resource, self.finding), id });
                         self.finding += 1;
                     }
                     None => {
@@ -395,9 +416,12 @@ impl<'a> Iterator for FindingsWithIds<'a> {
                     }
                 }
             }
-            self.messages.digests(&mut self.digests);
-            for (found, digest) in self.ready.iter_mut().zip(&self.digests) {
-                found.id = FindingId::of_digest(digest);
+            if !self.messages.is_empty() {
+                self.messages.digests(&mut self.digests);
+                let waiting = self.ready.iter_mut().zip(&self.waiting).filter_map(|(found, waits)| waits.then_some(found));
+                for (found, digest) in waiting.zip(&self.digests) {
+                    found.id = FindingId::of_digest(digest);
+                }
             }
         }
         self.ready.pop_front()
@@ -461,7 +485,7 @@ mod tests {
             .collect();
         assert!(single.len() > ID_BATCH);
         for start in [(0, 0), (0, 1), (0, 2), (1, 0), (2, 1), (3, 4), (20, 3), (34, 0)] {
-            let batched: Vec<(usize, usize, String)> = FindingsWithIds::new(&resources, start.0, start.1).map(|f| (f.position.0, f.position.1, f.id.as_str().to_owned())).collect();
+            let batched: Vec<(usize, usize, String)> = FindingsWithIds::new(&resources, &Default::default(), start.0, start.1).map(|f| (f.position.0, f.position.1, f.id.as_str().to_owned())).collect();
             let expected: Vec<_> = single.iter().filter(|(ri, fi, _)| (*ri, *fi) >= start).cloned().collect();
             assert_eq!(batched, expected, "from {start:?}");
         }

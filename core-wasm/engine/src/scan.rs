@@ -554,6 +554,7 @@ impl Scan {
             by_region: merged(&by_account_region, |(_, region)| region),
             by_account_region,
             resources: results,
+            given_ids: crate::ids::GivenIds::default(),
         })
     }
 }

@@ -173,7 +173,7 @@ fn rules_and_component_commands() {
     let out = compliance(&["component", "--export", "engine.wasm"], dir.path());
     assert_eq!(out.status.code(), Some(0));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("compliance:engine@1.7.0"));
+    assert!(stdout.contains("compliance:engine@1.8.0"));
     let exported = std::fs::read(dir.path().join("engine.wasm")).expect("exported");
     let sha = stdout.lines().find_map(|l| l.strip_prefix("sha256:")).map(str::trim).expect("sha line").to_owned();
     let scan = compliance(&["scan", "--component", "engine.wasm", "--format", "json", "--generated-at", GENERATED_AT], dir.path());

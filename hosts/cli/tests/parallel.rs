@@ -40,6 +40,9 @@ fn every_jobs_count_gives_the_same_bytes() {
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("out-1/report.json")).expect("json")).expect("parses");
     assert_eq!(report["input"]["sources"].as_array().map(Vec::len), Some(23));
     assert!(report["input"]["superseded_items"].as_u64().is_some_and(|n| n >= 300), "{}", report["input"]);
+    // Enough findings that with several jobs a second instance digests their ids (the
+    // runtime's `id_helper::MIN_FINDINGS`, 4,096) while the first renders.
+    assert!(report["findings"].as_array().is_some_and(|f| f.len() >= 4096), "{} findings", report["findings"].as_array().map_or(0, Vec::len));
     for jobs in ["2", "7", "23", "64"] {
         let out = scan(dir.path(), jobs, &[]);
         assert_eq!(out.status.code(), Some(0), "--jobs {jobs}: {}", text(&out.stderr));

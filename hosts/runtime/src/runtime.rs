@@ -26,7 +26,7 @@ use crate::parts::{MAX_PART_BYTES, MIN_PART_BYTES, PartEnd, PartOf, Parted, Sour
 use crate::sources::{Chunk, ChunkPool, InputSource, Progress, input_digest, sha256_hex, spawn_reader};
 
 /// The WIT package the embedded component implements; hosts load any 1.x component.
-pub const WIT_PACKAGE: &str = "compliance:engine@1.7.0";
+pub const WIT_PACKAGE: &str = "compliance:engine@1.8.0";
 /// The interface every component must export (any 1.x version; the host binds 1.0.0's functions).
 pub const WORLD_EXPORT: &str = "compliance:engine/scanner@1.0.0";
 /// The interface version that added `scan.render-page`.
@@ -39,11 +39,17 @@ const SCANNER_1_5: &str = "compliance:engine/scanner@1.5.0";
 const SCANNER_1_6: &str = "compliance:engine/scanner@1.6.0";
 /// The interface version that added `scan.suspend-source` and `scan.resume-source`.
 const SCANNER_1_7: &str = "compliance:engine/scanner@1.7.0";
+/// The interface version that added `scan.take-finding-keys`, `scan.give-finding-ids` and
+/// `digest-finding-ids`.
+const SCANNER_1_8: &str = "compliance:engine/scanner@1.8.0";
 /// Size of the pieces a report is rendered in when the component can page it, and of the
 /// pieces a scan's state is handed over in.
 const PAGE_BYTES: u32 = 4 << 20;
 
 include!("engine_config.rs");
+
+mod id_helper;
+use id_helper::{DigestFindingIds, GiveFindingIds, IdHelper, TakeFindingKeys};
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 const TICK: Duration = Duration::from_millis(10);
@@ -176,6 +182,11 @@ pub struct Runtime {
     /// `scan.suspend-source` and `scan.resume-source`, when the component is 1.7.0 or later.
     suspend_source: Option<ComponentExportIndex>,
     resume_source: Option<ComponentExportIndex>,
+    /// `scan.take-finding-keys`, `scan.give-finding-ids` and `digest-finding-ids`, when the
+    /// component is 1.8.0 or later.
+    take_finding_keys: Option<ComponentExportIndex>,
+    give_finding_ids: Option<ComponentExportIndex>,
+    digest_finding_ids: Option<ComponentExportIndex>,
     /// The `rollup` interface, when the component is 1.2.0 or later.
     rollup: Option<OrgRollupPre<HostState>>,
     frameworks: Option<RuleFrameworksPre<HostState>>,
@@ -200,7 +211,7 @@ struct Kept(Mutex<Vec<KeptInstance>>);
 struct KeptInstance {
     store: Store<HostState>,
     instance: Instance,
-    finished: ResourceAny,
+    finished: Option<ResourceAny>,
 }
 
 /// How many instances a runtime keeps (each at most [`SPARE_MEMORY_BYTES`] of memory).
@@ -283,6 +294,8 @@ impl Runtime {
         let render_export_page = method(SCANNER_1_5, "[method]scan.render-export-page");
         let (take_state, absorb_state) = (method(SCANNER_1_6, "[method]scan.take-state"), method(SCANNER_1_6, "[method]scan.absorb-state"));
         let (suspend_source, resume_source) = (method(SCANNER_1_7, "[method]scan.suspend-source"), method(SCANNER_1_7, "[method]scan.resume-source"));
+        let (take_finding_keys, give_finding_ids) = (method(SCANNER_1_8, "[method]scan.take-finding-keys"), method(SCANNER_1_8, "[method]scan.give-finding-ids"));
+        let digest_finding_ids = method(SCANNER_1_8, "digest-finding-ids");
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let instance_pre = linker
@@ -306,7 +319,7 @@ impl Runtime {
             .map_err(|e| RuntimeError::Engine(format!("cannot start the deadline thread: {e}")))?;
         let sha256 = sha256_hex(&bytes);
         let kept = Arc::default();
-        Ok(Self { engine, pre, bytes, sha256, limits, precompiled_for, render_page, set_waivers, waived_findings, render_html_since, render_export_page, take_state, absorb_state, suspend_source, resume_source, rollup, frameworks, kept, _ticker: Ticker { stop, thread: Some(thread) } })
+        Ok(Self { engine, pre, bytes, sha256, limits, precompiled_for, render_page, set_waivers, waived_findings, render_html_since, render_export_page, take_state, absorb_state, suspend_source, resume_source, take_finding_keys, give_finding_ids, digest_finding_ids, rollup, frameworks, kept, _ticker: Ticker { stop, thread: Some(thread) } })
     }
 
     /// Whether the component was loaded from its build-time precompiled artifact.
@@ -351,6 +364,12 @@ impl Runtime {
         self.scans_in_parallel() && self.suspend_source.is_some() && self.resume_source.is_some()
     }
 
+    /// Whether a parallel scan's finding ids can be digested on a second instance while the
+    /// first renders (WIT 1.8.0).
+    pub fn digests_ids_apart(&self) -> bool {
+        self.take_finding_keys.is_some() && self.give_finding_ids.is_some() && self.digest_finding_ids.is_some()
+    }
+
     /// Whether the component computes organization roll-ups (WIT 1.2.0).
     pub fn rolls_up(&self) -> bool {
         self.rollup.is_some()
@@ -388,7 +407,7 @@ impl Runtime {
         while let Some(KeptInstance { mut store, instance, finished }) = self.kept.take() {
             store.set_epoch_deadline(self.deadline_ticks());
             // Frees the finished report. Should it fail, the instance is let go for a new one.
-            if finished.resource_drop(&mut store).is_ok()
+            if finished.is_none_or(|finished| finished.resource_drop(&mut store).is_ok())
                 && let Ok(world) = EngineWorld::new(&mut store, &instance)
             {
                 return Ok((store, world, instance));
@@ -433,7 +452,7 @@ impl Runtime {
         let mut reading = self.new_reading(request, true)?;
         let units = sources.into_iter().enumerate().map(|(index, source)| (index, Unit::Whole(source))).collect();
         self.read_sources(&mut reading, units, 0, &raw_progress, &ChunkPool::new(1), &StopAfter::never(), &mut on_items).map_err(Stop::into_error)?;
-        self.finish_reading(request, reading)
+        self.finish_reading(request, reading, false)
     }
 
     /// Scores the sources like [`Runtime::scan`], reading them on up to `jobs` instances of the
@@ -488,7 +507,7 @@ impl Runtime {
         for source in &parted {
             source.close();
         }
-        self.finish_reading(request, reading.map_err(Stop::into_error)?)
+        self.finish_reading(request, reading.map_err(Stop::into_error)?, true)
     }
 
     /// The sources as units to read, with their source's index and a weight (bytes when known):
@@ -679,8 +698,9 @@ impl Runtime {
         Ok(())
     }
 
-    /// Finishes a scan that has read every source.
-    fn finish_reading(&self, request: &ScanRequest, reading: Reading) -> Result<FinishedScan, RuntimeError> {
+    /// Finishes a scan that has read every source; with `id_helper`, and a component of
+    /// WIT 1.8.0, the finished scan gets a second instance to digest its finding ids with.
+    fn finish_reading(&self, request: &ScanRequest, reading: Reading, id_helper: bool) -> Result<FinishedScan, RuntimeError> {
         let Reading { mut store, world, instance, scan, digests, .. } = reading;
         let api = world.compliance_engine_scanner().scan();
         let manifest: Vec<(String, String)> = digests.iter().map(|d| (d.name.clone(), d.sha256.clone())).collect();
@@ -696,6 +716,10 @@ impl Runtime {
         let waived_findings = typed_func(&instance, &mut store, self.waived_findings, "waived-findings")?;
         let render_html_since = typed_func(&instance, &mut store, self.render_html_since, "render-html-since")?;
         let render_export_page = typed_func(&instance, &mut store, self.render_export_page, "render-export-page")?;
+        let take_finding_keys = typed_func(&instance, &mut store, self.take_finding_keys, "take-finding-keys")?;
+        let give_finding_ids = typed_func(&instance, &mut store, self.give_finding_ids, "give-finding-ids")?;
+        // Without a helper this instance digests every id, as it always could.
+        let id_helper = if id_helper && take_finding_keys.is_some() { self.id_helper().ok().flatten() } else { None };
         Ok(FinishedScan {
             store,
             world,
@@ -706,12 +730,26 @@ impl Runtime {
             waived_findings,
             render_html_since,
             render_export_page,
+            take_finding_keys,
+            give_finding_ids,
+            id_helper,
+            ids_exchanged: false,
+            ids_given: 0,
+            patient_ids: false,
             component_sha256: self.sha256.clone(),
             scan,
             summary,
             meta,
             limits: self.limits,
         })
+    }
+
+    /// A second instance (a kept one or a new one) to digest finding ids on; `None` when the
+    /// component cannot.
+    fn id_helper(&self) -> Result<Option<IdHelper>, RuntimeError> {
+        let (mut store, _, instance) = self.instance()?;
+        let digest: Option<DigestFindingIds> = typed_func(&instance, &mut store, self.digest_finding_ids, "digest-finding-ids")?;
+        Ok(digest.map(|digest| IdHelper { store, instance, digest }))
     }
 
     /// Feeds the open source the rest of its bytes, from the thread that reads them, then ends
@@ -1008,6 +1046,18 @@ pub struct FinishedScan {
     waived_findings: Option<WaivedFindings>,
     render_html_since: Option<RenderHtmlSince>,
     render_export_page: Option<RenderExportPage>,
+    /// `scan.take-finding-keys` and `scan.give-finding-ids` (WIT 1.8.0).
+    take_finding_keys: Option<TakeFindingKeys>,
+    give_finding_ids: Option<GiveFindingIds>,
+    /// A second instance to digest finding ids on while this one renders, after a parallel
+    /// scan (see `id_helper.rs`).
+    id_helper: Option<IdHelper>,
+    /// Whether a rendering has had the helper digest ids (once per scan).
+    ids_exchanged: bool,
+    /// Pieces of ids the helper digested and this instance took in.
+    ids_given: u64,
+    /// Whether the renderer waits for the helper's ids before each page (tests only).
+    patient_ids: bool,
     component_sha256: String,
     scan: ResourceAny,
     /// Headline numbers.
@@ -1090,17 +1140,28 @@ type RenderPage = wasmtime::component::TypedFunc<(ResourceAny, ReportFormat, Vec
 impl Drop for FinishedScan {
     /// Keeps the instance for the runtime's next scan when it may be (see [`Kept`]).
     fn drop(&mut self) {
-        if self.failed.load(Ordering::Relaxed) || self.store.data().limits.largest_memory > SPARE_MEMORY_BYTES {
-            return;
+        if !self.failed.load(Ordering::Relaxed) {
+            keep_instance(&self.kept, &mut self.store, self.instance, Some(self.scan));
         }
-        let Some(kept) = self.kept.upgrade() else { return };
-        let Ok(mut kept) = kept.0.lock() else { return };
-        if kept.len() < KEPT_INSTANCES {
-            // The store left behind is an empty one, dropped with `self`.
-            let empty = Store::new(self.store.engine(), HostState::new(WasiCtx::builder().build(), StoreLimits::default()));
-            let store = std::mem::replace(&mut self.store, empty);
-            kept.push(KeptInstance { store, instance: self.instance, finished: self.scan });
+        if let Some(helper) = &mut self.id_helper {
+            keep_instance(&self.kept, &mut helper.store, helper.instance, None);
         }
+    }
+}
+
+/// Keeps an instance for the runtime's next scan (with the scan resource it leaves, if any),
+/// when its memory is small enough and the runtime keeps fewer than it may; the store left
+/// behind is an empty one.
+fn keep_instance(kept: &Weak<Kept>, store: &mut Store<HostState>, instance: Instance, finished: Option<ResourceAny>) {
+    if store.data().limits.largest_memory > SPARE_MEMORY_BYTES {
+        return;
+    }
+    let Some(kept) = kept.upgrade() else { return };
+    let Ok(mut kept) = kept.0.lock() else { return };
+    if kept.len() < KEPT_INSTANCES {
+        let empty = Store::new(store.engine(), HostState::new(WasiCtx::builder().build(), StoreLimits::default()));
+        let store = std::mem::replace(store, empty);
+        kept.push(KeptInstance { store, instance, finished });
     }
 }
 
@@ -1128,6 +1189,7 @@ impl FinishedScan {
             return Ok(bytes.len() as u64);
         };
         self.pipelined(
+            matches!(format, ReportFormat::Json | ReportFormat::Csv),
             |scan| {
                 let (page,) = render_page.call(&mut scan.store, (scan.scan, format, trend.to_vec(), PAGE_BYTES)).map_err(|e| scan.map(e, "render"))?;
                 Ok(page?)
@@ -1147,6 +1209,7 @@ impl FinishedScan {
             since: "1.5.0",
         })?;
         self.pipelined(
+            true,
             |scan| {
                 let (page,) = call.call(&mut scan.store, (scan.scan, format, global_region.to_owned(), PAGE_BYTES)).map_err(|e| scan.map(e, "export"))?;
                 Ok(page?)
@@ -1163,7 +1226,20 @@ impl FinishedScan {
     /// two pages wait between the two. A failed
     /// write stops the rendering at its next page; a failed page ends the writing after the
     /// pages before it, and its error is returned.
-    fn pipelined(&mut self, mut next_page: impl FnMut(&mut Self) -> Result<Vec<u8>, RuntimeError> + Send, out: &mut dyn std::io::Write, out_name: &str) -> Result<u64, RuntimeError> {
+    ///
+    /// With `uses_ids` (the pages carry finding ids), the first such rendering after a
+    /// parallel scan has a second instance digest the ids meanwhile (see `id_helper.rs`).
+    fn pipelined(&mut self, uses_ids: bool, mut next_page: impl FnMut(&mut Self) -> Result<Vec<u8>, RuntimeError> + Send, out: &mut dyn std::io::Write, out_name: &str) -> Result<u64, RuntimeError> {
+        self.with_id_helper(uses_ids, |scan, mut exchange| scan.pipelined_with(move |scan| {
+            if let Some(exchange) = exchange.as_deref_mut() {
+                exchange.before_page(scan)?;
+                scan.store.set_epoch_deadline(deadline_ticks(&scan.limits));
+            }
+            next_page(scan)
+        }, out, out_name))
+    }
+
+    fn pipelined_with(&mut self, mut next_page: impl FnMut(&mut Self) -> Result<Vec<u8>, RuntimeError> + Send, out: &mut dyn std::io::Write, out_name: &str) -> Result<u64, RuntimeError> {
         std::thread::scope(|scope| {
             let (pages, arriving) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
             let renderer = scope.spawn(move || loop {
@@ -1255,6 +1331,47 @@ mod tests {
             let parallel = json(runtime.scan_in_groups(&request, sources(), jobs, keep, &mut |_| {}));
             assert!(parallel == one, "{jobs} jobs, instances kept up to {keep} bytes: another report");
         }
+    }
+
+    /// After a parallel scan, the first rendering with finding ids has a second instance
+    /// digest them: the JSON report, and the CSV and the exports rendered after it with the ids
+    /// it was given, are byte for byte those of one instance, with waivers too.
+    #[test]
+    fn ids_digested_on_a_second_instance_give_the_same_reports() {
+        let runtime = Runtime::embedded(Limits::default()).expect("the embedded component loads");
+        let request = ScanRequest { waivers: Some(WaiverInput { name: "waivers.yaml".to_owned(), bytes: include_bytes!("../../cli/demo/waivers.yaml").to_vec() }), ..request() };
+        let (a, b) = (large_snapshot(2 << 20), large_snapshot(512 << 10));
+        let sources = || vec![InputSource::bytes("a.json", a.clone()), InputSource::bytes("b.json", b.clone())];
+        let outputs = |scan: &mut FinishedScan| -> Vec<Vec<u8>> {
+            let mut outputs = Vec::new();
+            for format in [ReportFormat::Json, ReportFormat::Csv, ReportFormat::Html] {
+                let mut out = Vec::new();
+                scan.render_to(format, &[], &mut out, "report").expect("the report renders");
+                outputs.push(out);
+            }
+            for format in [ExportFormat::Asff, ExportFormat::Ocsf] {
+                let mut out = Vec::new();
+                scan.export_to(format, "us-east-1", &mut out, "export").expect("the findings export");
+                outputs.push(out);
+            }
+            outputs
+        };
+        let mut one = runtime.scan(&request, sources(), &mut |_| {}).expect("the scan succeeds");
+        assert!(one.id_helper.is_none(), "a scan on one instance has no helper");
+        let totals = one.summary.totals;
+        assert!(totals.compliant + totals.non_compliant + totals.not_applicable + totals.insufficient_data >= id_helper::MIN_FINDINGS, "{totals:?}");
+        let expected = outputs(&mut one);
+        let mut parallel = runtime.scan_with_jobs(&request, sources(), 2, &mut |_| {}).expect("the scan succeeds");
+        assert!(parallel.id_helper.is_some(), "a parallel scan keeps a helper");
+        parallel.patient_ids = true;
+        let got = outputs(&mut parallel);
+        assert!(parallel.ids_given > 0, "the helper digested ids and they were given");
+        for (index, (got, expected)) in got.iter().zip(&expected).enumerate() {
+            assert!(got == expected, "output {index} differs from one instance's");
+        }
+        // Not waiting for the helper, the first instance digests what has not come: the same bytes.
+        let mut hurried = runtime.scan_with_jobs(&request, sources(), 2, &mut |_| {}).expect("the scan succeeds");
+        assert!(outputs(&mut hurried) == expected);
     }
 
     fn kept(runtime: &Runtime) -> usize {

@@ -3,12 +3,15 @@
 //! output that parses back, account-region sums that add up to the report's, and an org
 //! roll-up of the report alone that scores exactly what the report does; the exports (ASFF, OCSF)
 //! one parseable record per decided finding, ASFF within the attribute limits the engine cuts to;
-//! the JSON, CSV and HTML reports in small pieces the same bytes as whole.
+//! the JSON, CSV and HTML reports in small pieces the same bytes as whole, and as they are with
+//! some or all of their finding ids digested apart (`ids`); the input taken as a piece of
+//! finding keys or of ids is refused or taken, and never panics.
 #![no_main]
 
 use compliance_engine::render::export::{self, ExportFormat, ExportOptions};
 use compliance_engine::render::{TrendPoint, asff, csv, html, json, rollup as render_rollup, table};
 use compliance_engine::rollup::{AccountRegionPart, RollupInput, RollupRequest, roll_up};
+use compliance_engine::ids::{IdKeysHandOut, digest_finding_ids};
 use compliance_engine::{ReportMeta, ScanOptions, evaluate_document};
 use libfuzzer_sys::fuzz_target;
 
@@ -45,6 +48,24 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(joined(Box::new(|| csv_pages.next_page(&report, max))), whole_csv, "CSV pages of {max}");
     let mut html_pages = html::HtmlPages::default();
     assert_eq!(joined(Box::new(|| html_pages.next_page(&report, &trend, max))), page.as_bytes(), "HTML pages of {max}");
+
+    // Ids digested apart, in pieces of `max` bytes, the first half of them or all given.
+    let mut keys = IdKeysHandOut::default();
+    let digested: Vec<Vec<u8>> = std::iter::from_fn(|| Some(keys.next_piece(&report, max)).filter(|piece| !piece.is_empty()))
+        .map(|piece| digest_finding_ids(&piece).expect("the report's own keys digest"))
+        .collect();
+    for given in [digested.len() / 2, digested.len()] {
+        let mut with_ids = report.clone();
+        for piece in digested.iter().take(given) {
+            with_ids.given_ids.give(&with_ids.resources, piece).expect("the report's own ids are taken in order");
+        }
+        assert_eq!(json::render(&with_ids).expect("a report always renders"), rendered, "JSON with {given} pieces of ids given");
+        assert_eq!(csv::render(&with_ids), whole_csv, "CSV with {given} pieces of ids given");
+    }
+    let _ = digest_finding_ids(data);
+    let mut taken = report.clone();
+    let _ = taken.given_ids.give(&taken.resources, data);
+    assert!(taken.given_ids.len() <= findings);
 
     let options = ExportOptions { global_region: "us-east-1".into() };
     let decided = export::findings(&report).count();
