@@ -207,7 +207,8 @@ pub struct Runtime {
 #[derive(Default)]
 struct Kept(Mutex<Vec<KeptInstance>>);
 
-/// An instance kept, with the scan resource its host dropped.
+/// An instance kept, with the scan resource its host dropped (none for an instance that only
+/// digested finding ids).
 struct KeptInstance {
     store: Store<HostState>,
     instance: Instance,
@@ -1219,16 +1220,9 @@ impl FinishedScan {
         )
     }
 
-    /// Writes the pages `next_page` makes (an empty one ends them; each call gets the per-call
-    /// deadline afresh) to `out` and returns the bytes written. The component renders on a
-    /// helper thread while this one writes the page before, so writing a large report (into
-    /// the page cache, over a network) overlaps its rendering instead of following it; at most
-    /// two pages wait between the two. A failed
-    /// write stops the rendering at its next page; a failed page ends the writing after the
-    /// pages before it, and its error is returned.
-    ///
-    /// With `uses_ids` (the pages carry finding ids), the first such rendering after a
-    /// parallel scan has a second instance digest the ids meanwhile (see `id_helper.rs`).
+    /// Renders and writes the pages `next_page` makes ([`FinishedScan::pipelined_with`]). With
+    /// `uses_ids` (the pages carry finding ids), the first such rendering after a parallel scan
+    /// has a second instance digest the ids meanwhile (see `id_helper.rs`).
     fn pipelined(&mut self, uses_ids: bool, mut next_page: impl FnMut(&mut Self) -> Result<Vec<u8>, RuntimeError> + Send, out: &mut dyn std::io::Write, out_name: &str) -> Result<u64, RuntimeError> {
         self.with_id_helper(uses_ids, |scan, mut exchange| scan.pipelined_with(move |scan| {
             if let Some(exchange) = exchange.as_deref_mut() {
@@ -1239,6 +1233,13 @@ impl FinishedScan {
         }, out, out_name))
     }
 
+    /// Writes the pages `next_page` makes (an empty one ends them; each call gets the per-call
+    /// deadline afresh) to `out` and returns the bytes written. The component renders on a
+    /// helper thread while this one writes the page before, so writing a large report (into
+    /// the page cache, over a network) overlaps its rendering instead of following it; at most
+    /// two pages wait between the two. A failed
+    /// write stops the rendering at its next page; a failed page ends the writing after the
+    /// pages before it, and its error is returned.
     fn pipelined_with(&mut self, mut next_page: impl FnMut(&mut Self) -> Result<Vec<u8>, RuntimeError> + Send, out: &mut dyn std::io::Write, out_name: &str) -> Result<u64, RuntimeError> {
         std::thread::scope(|scope| {
             let (pages, arriving) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
@@ -1372,6 +1373,14 @@ mod tests {
         // Not waiting for the helper, the first instance digests what has not come: the same bytes.
         let mut hurried = runtime.scan_with_jobs(&request, sources(), 2, &mut |_| {}).expect("the scan succeeds");
         assert!(outputs(&mut hurried) == expected);
+        // A helper whose calls may move no more than 1,000 bytes fails on its first piece: it is
+        // let go, and the first instance digests every id.
+        let mut failing = runtime.scan_with_jobs(&request, sources(), 2, &mut |_| {}).expect("the scan succeeds");
+        failing.id_helper.as_mut().expect("a helper").store.set_hostcall_fuel(1000);
+        failing.patient_ids = true;
+        assert!(outputs(&mut failing) == expected, "a failed helper: other bytes");
+        assert_eq!(failing.ids_given, 0);
+        assert!(failing.id_helper.is_none(), "the failed helper is let go");
     }
 
     fn kept(runtime: &Runtime) -> usize {

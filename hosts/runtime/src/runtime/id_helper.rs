@@ -5,8 +5,8 @@
 //! digesting their ids (SHA-256 of rule, type, id, account and region). The ids depend on no
 //! verdict, so a finished scan of a parallel run keeps a second instance ([`IdHelper`]), and
 //! its first rendering of a format with ids (JSON, CSV, the exports) goes like this:
-//! - the first instance hands out its findings' keys in small pieces (`take-finding-keys`) as
-//!   it starts;
+//! - the first instance hands out its findings' keys (`take-finding-keys`), a few small pieces
+//!   before each page until they are all out;
 //! - the helper digests each piece (`digest-finding-ids`) on its own thread;
 //! - before each page, the first instance takes in the digests that have come
 //!   (`give-finding-ids`) and renders, digesting itself only the ids that have not come yet.
@@ -17,7 +17,7 @@
 //! from the report's own keys; `ids_digested_on_a_second_instance_give_the_same_reports`).
 
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
-use std::sync::{Arc, atomic::AtomicBool, atomic::Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{FinishedScan, HostState, RuntimeError, deadline_ticks};
 use crate::bindings::types::ScanError;
@@ -124,8 +124,8 @@ impl Exchange {
 
 impl FinishedScan {
     /// Runs `render` (the first instance's rendering, given an [`Exchange`] to call before each
-    /// page) with the helper digesting ids on a thread of `scope`, when this scan has a helper
-    /// and enough findings; else with none. The helper is used once, by the first such
+    /// page) with the helper digesting ids on a thread of its own, when this scan has a helper,
+    /// the rendering has ids (`uses_ids`) and there are enough of them; else with none. The helper is used once, by the first such
     /// rendering: the ids it digested stay given for the renderings after it.
     pub(super) fn with_id_helper<T>(&mut self, uses_ids: bool, render: impl FnOnce(&mut Self, Option<&mut Exchange>) -> T) -> T {
         let totals = &self.summary.totals;
@@ -146,14 +146,12 @@ impl FinishedScan {
         };
         self.ids_exchanged = true;
         let limits = self.limits;
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = AtomicBool::new(false);
         std::thread::scope(|scope| {
             let (keys, keys_arriving) = std::sync::mpsc::channel::<Vec<u8>>();
             let (ids, ids_arriving) = std::sync::mpsc::channel::<Vec<u8>>();
-            let helper_stop = Arc::clone(&stop);
-            let digesting = std::thread::Builder::new()
-                .name("id-helper".to_owned())
-                .spawn_scoped(scope, move || helper.digest_all(keys_arriving, ids, &helper_stop, &limits));
+            let stop = &stop;
+            let digesting = std::thread::Builder::new().name("id-helper".to_owned()).spawn_scoped(scope, move || helper.digest_all(keys_arriving, ids, stop, &limits));
             let mut exchange = Exchange { keys: Some(keys), ids: ids_arriving, give, take, refused: false, sent: 0, received: 0, patient: self.patient_ids };
             if digesting.is_err() {
                 exchange.keys = None; // no helper: the first instance digests every id
