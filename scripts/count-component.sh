@@ -13,7 +13,8 @@
 #
 # COMPONENT: a named component build to count instead of this checkout's (to compare builds).
 # SCAN_OPTIONS: more options for `compliance scan`, e.g. SCAN_OPTIONS="--global-region us-east-1"
-# for the exports.
+# for the exports. JOBS (default 1): `--jobs`; with 2 or more the counts add up every instance's
+# (the parallel scan's helpers, and the one that digests finding ids while the report renders).
 # Needs valgrind and python3. Valgrind runs everything about 50 times slower: 10k items take
 # a few minutes, most of them compiling the component.
 set -euo pipefail
@@ -31,7 +32,7 @@ work="$(mktemp -d)"
 # shows; only that map is removed.
 trap 'pid="$(grep -o -m1 "^==[0-9]*==" "$work/valgrind.log" 2>/dev/null | tr -d =)"; if [[ -n "$pid" ]]; then rm -f "/tmp/perf-$pid.map"; fi; rm -rf "$work"' EXIT
 COMPLIANCE_PERF_MAP=1 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" --log-file="$work/valgrind.log" \
-    "$cli" scan "$input" --component "$wasm" --jobs 1 --format "$format" --out-dir "$work/out" "${scan_options[@]}" >/dev/null \
+    "$cli" scan "$input" --component "$wasm" --jobs "${JOBS:-1}" --format "$format" --out-dir "$work/out" "${scan_options[@]}" >/dev/null \
   || { tail -20 "$work/valgrind.log" >&2; exit 1; }
 pid="$(grep -o -m1 '^==[0-9]*==' "$work/valgrind.log" | tr -d =)"
 # Callgrind names code it has no symbols for by its address; the perf map says which compiled
