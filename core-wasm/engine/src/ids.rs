@@ -20,8 +20,8 @@
 //! ids given so far, or comes from another report, is refused whole.
 
 use crate::error::ScanError;
-use crate::report::{ResourceResult, ScoreReport};
-use crate::rules::{RULES, RuleIndex, rule};
+use crate::report::{ResourceResult, ScoreReport, write_rule_part};
+use crate::rules::{RULES, RuleIndex};
 use crate::sha256x4::Messages;
 
 /// Starts every piece of keys.
@@ -113,21 +113,16 @@ fn first_ordinals(resources: &[ResourceResult]) -> Vec<usize> {
 /// Marks the pieces of one report: FNV-1a of its resources' count and its findings' count and
 /// of the first and last resource's id suffix.
 fn report_mark(resources: &[ResourceResult], findings: usize) -> u64 {
-    let mut mark = 0xcbf2_9ce4_8422_2325_u64;
-    let mut mix = |bytes: &[u8]| {
-        for byte in bytes {
-            mark = (mark ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3);
-        }
-    };
-    mix(&(resources.len() as u64).to_le_bytes());
-    mix(&(findings as u64).to_le_bytes());
+    let mut mark = crate::fnv::Fnv1a::new();
+    mark.mix(&(resources.len() as u64).to_le_bytes());
+    mark.mix(&(findings as u64).to_le_bytes());
     let mut suffix = Vec::new();
     for resource in [resources.first(), resources.last()].into_iter().flatten() {
         suffix.clear();
         resource.write_id_suffix(&mut suffix);
-        mix(&suffix);
+        mark.mix(&suffix);
     }
-    mark
+    mark.value()
 }
 
 /// A piece's magic, mark, first ordinal and count, and its body; `None` when it has none.
@@ -230,8 +225,7 @@ pub fn digest_finding_ids(keys: &[u8]) -> Result<Vec<u8>, ScanError> {
                 return Err(refused("a finding names a rule the pack does not have"));
             }
             messages.push(|out| {
-                out.extend_from_slice(rule(index).id.as_bytes());
-                out.push(0x1f);
+                write_rule_part(index, out);
                 out.extend_from_slice(suffix);
             });
             if messages.len() == BATCH {

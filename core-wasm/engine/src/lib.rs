@@ -8,6 +8,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod decimal;
+mod fnv;
 pub mod error;
 pub mod ids;
 pub mod input;

@@ -127,7 +127,7 @@ impl ResourceResult {
 
     /// Appends [`Self::id_message`] to `out`.
     fn write_id_message(&self, finding: &Finding, out: &mut Vec<u8>) {
-        write_rule_part(finding, out);
+        write_rule_part(finding.rule, out);
         self.write_id_suffix(out);
     }
 
@@ -400,7 +400,7 @@ impl<'a> Iterator for FindingsWithIds<'a> {
                             }
                             let suffix = &self.suffix;
                             self.messages.push(|out| {
-                                write_rule_part(finding, out);
+                                write_rule_part(finding.rule, out);
                                 out.extend_from_slice(suffix);
                             });
                         }
@@ -428,9 +428,10 @@ impl<'a> Iterator for FindingsWithIds<'a> {
     }
 }
 
-/// Appends the finding's part of its id message (its rule) to `out`.
-fn write_rule_part(finding: &Finding, out: &mut Vec<u8>) {
-    out.extend_from_slice(rule(finding.rule).id.as_bytes());
+/// Appends a finding's part of its id message (its rule, `rule_index`) to `out`; the resource's
+/// part follows it ([`ResourceResult::write_id_suffix`]).
+pub(crate) fn write_rule_part(rule_index: RuleIndex, out: &mut Vec<u8>) {
+    out.extend_from_slice(rule(rule_index).id.as_bytes());
     out.push(0x1f);
 }
 

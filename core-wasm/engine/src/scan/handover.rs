@@ -190,18 +190,13 @@ impl Scan {
     /// Marks every piece of this scan's hand-over, so a piece of another one is not taken for
     /// the next: FNV-1a of the sources read and the items counted.
     fn hand_over_mark(&self) -> u64 {
-        let mut mark = 0xcbf2_9ce4_8422_2325_u64;
-        let mut mix = |bytes: &[u8]| {
-            for byte in bytes {
-                mark = (mark ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3);
-            }
-        };
+        let mut mark = crate::fnv::Fnv1a::new();
         for source in &self.input.sources {
-            mix(source.name.as_bytes());
-            mix(&source.items.to_le_bytes());
+            mark.mix(source.name.as_bytes());
+            mark.mix(&source.items.to_le_bytes());
         }
-        mix(&self.input.items.to_le_bytes());
-        mark
+        mark.mix(&self.input.items.to_le_bytes());
+        mark.value()
     }
 
     fn write_head(&mut self, out: &mut Vec<u8>, strings: &mut Vec<u8>) {
