@@ -267,10 +267,7 @@ impl GuestScan for Scan {
 
     fn give_finding_ids(&self, ids: Vec<u8>) -> Result<(), ScanError> {
         match &mut *self.state.borrow_mut() {
-            State::Finished(report) => {
-                let report = &mut **report;
-                report.given_ids.give(&report.resources, &ids).map_err(convert::scan_error)
-            }
+            State::Finished(report) => report.give_finding_ids(&ids).map_err(convert::scan_error),
             _ => Err(invalid_state("the scan is not finished")),
         }
     }

@@ -10,7 +10,7 @@
 //!   resource's id suffix (type, id, account, region, each followed by a unit separator) and
 //!   the rules of its findings;
 //! - any instance digests a piece ([`digest_finding_ids`]), a pure function of the piece;
-//! - the report takes the digests back in order ([`GivenIds::give`]), and its renderers use
+//! - the report takes the digests back in order ([`ScoreReport::give_finding_ids`]), and its renderers use
 //!   them where they have them and digest the rest themselves
 //!   ([`ScoreReport::findings_with_ids`]).
 //!
@@ -74,7 +74,7 @@ impl GivenIds {
     /// keys. Pieces must come in the order of their findings, from the first; a piece that does
     /// not follow the ids given so far, is not one, or comes from another report, is refused
     /// whole and changes nothing.
-    pub fn give(&mut self, resources: &[ResourceResult], piece: &[u8]) -> Result<(), ScanError> {
+    pub(crate) fn give(&mut self, resources: &[ResourceResult], piece: &[u8]) -> Result<(), ScanError> {
         let refused = |message: String| ScanError::InvalidState(format!("the finding ids given are unusable: {message}"));
         let (mark, first, count, body) = head(piece, IDS_MAGIC).ok_or_else(|| refused("it is not a piece of digested finding ids".to_owned()))?;
         if self.first_of.is_empty() {
@@ -199,7 +199,7 @@ impl IdKeysHandOut {
 }
 
 /// The digests of a piece of finding keys ([`IdKeysHandOut`]), as a piece for
-/// [`GivenIds::give`]: a pure function of the piece, run on any instance of the same
+/// [`ScoreReport::give_finding_ids`]: a pure function of the piece, run on any instance of the same
 /// component. A piece that is not one is refused.
 pub fn digest_finding_ids(keys: &[u8]) -> Result<Vec<u8>, ScanError> {
     let refused = |message: &str| ScanError::InvalidState(format!("the finding keys are unusable: {message}"));
@@ -295,7 +295,7 @@ mod tests {
             for given in [0, 1, digested.len() / 2, digested.len()] {
                 let mut report = plain.clone();
                 for piece in digested.iter().take(given) {
-                    report.given_ids.give(&report.resources, piece).expect("given");
+                    report.give_finding_ids(piece).expect("given");
                 }
                 if given == digested.len() {
                     assert_eq!(report.given_ids.len(), findings);
@@ -321,7 +321,7 @@ mod tests {
         assert!(digested.len() >= 3);
         let refused = |report: &mut ScoreReport, piece: &[u8]| {
             let before = report.given_ids.len();
-            let error = report.given_ids.give(&report.resources, piece).expect_err("refused");
+            let error = report.give_finding_ids(piece).expect_err("refused");
             assert!(matches!(&error, ScanError::InvalidState(m) if m.starts_with("the finding ids given")), "{error:?}");
             assert_eq!(report.given_ids.len(), before);
         };
@@ -333,7 +333,7 @@ mod tests {
         let mut cut = digested[0].clone();
         cut.truncate(cut.len() - 1);
         refused(&mut report, &cut);
-        report.given_ids.give(&report.resources, &digested[0]).expect("the first");
+        report.give_finding_ids(&digested[0]).expect("the first");
         refused(&mut report, &digested[0]);
         refused(&mut report, &digested[2]);
         // Damaged keys are refused, not digested into something.

@@ -286,6 +286,13 @@ impl ScoreReport {
         self.resources.iter().flat_map(|r| r.findings.iter().map(move |f| (r, f)))
     }
 
+    /// Takes in a piece of ids digested apart from this report's finding keys
+    /// ([`crate::ids`]); refused whole, changing nothing, unless it follows the ids given so
+    /// far.
+    pub fn give_finding_ids(&mut self, piece: &[u8]) -> Result<(), crate::ScanError> {
+        self.given_ids.give(&self.resources, piece)
+    }
+
     /// Every finding with its resource and id, in report order, from finding `finding` of
     /// resource `resource` on (a position past a resource's last finding starts at the next
     /// resource). The ids are digested in batches, four at a time.
